@@ -1,0 +1,16 @@
+#pragma once
+/// The SDK's binary interface version.
+///
+/// A plugin records the version it was compiled against in a plain `extern "C"`
+/// symbol; the host reads that number before it touches any C++ type of the plugin
+/// and refuses a mismatch. Bump it whenever a type in these headers changes layout
+/// or a virtual function is added, removed or reordered.
+#include <cstdint>
+
+#ifndef RELAY_SDK_ABI_VERSION
+#define RELAY_SDK_ABI_VERSION 1
+#endif
+
+namespace relay::sdk {
+inline constexpr std::uint32_t kAbiVersion = RELAY_SDK_ABI_VERSION;
+}  // namespace relay::sdk

@@ -1,0 +1,74 @@
+#pragma once
+/// What a plugin library exports: one manifest, through RELAY_PLUGIN.
+#include <relay/sdk/abi.hpp>
+#include <relay/sdk/config.hpp>
+#include <relay/sdk/context.hpp>
+#include <relay/sdk/presence.hpp>
+#include <relay/sdk/processor.hpp>
+#include <relay/sdk/queue.hpp>
+#include <relay/sdk/store.hpp>
+#include <relay/sdk/transport.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#ifndef BOOST_DLL_USE_STD_FS
+#define BOOST_DLL_USE_STD_FS
+#endif
+#include <boost/dll/alias.hpp>
+
+namespace relay::sdk {
+
+/// A factory builds the plugin's object from its context. It may throw (bad
+/// settings, a backend that refuses to initialise); the host reports the message.
+using TransportFactory = std::function<std::unique_ptr<Transport>(PluginContext&)>;
+using QueueFactory = std::function<std::unique_ptr<Queue>(PluginContext&)>;
+using PresenceFactory = std::function<std::unique_ptr<Presence>(PluginContext&)>;
+using StoreFactory = std::function<std::unique_ptr<Store>(PluginContext&)>;
+using ProcessorFactory = std::function<std::unique_ptr<Processor>(PluginContext&)>;
+
+/// The kinds, in the order of Factory's alternatives.
+enum class Kind { transport, queue, presence, store, processor };
+using Factory =
+    std::variant<TransportFactory, QueueFactory, PresenceFactory, StoreFactory, ProcessorFactory>;
+
+inline std::string_view kind_name(Kind kind) noexcept {
+    switch (kind) {
+        case Kind::transport: return "transport";
+        case Kind::queue: return "queue";
+        case Kind::presence: return "presence";
+        case Kind::store: return "store";
+        case Kind::processor: return "processor";
+    }
+    return "unknown";
+}
+
+/// Cross-key checks a schema cannot express; returns the problems found (none: ok).
+using ConfigCheck = std::function<std::vector<KeyProblem>(const ConfigView&)>;
+
+/// Everything the host needs to know about a plugin before it creates one.
+struct Manifest {
+    std::string name;         ///< what a pipeline's `use:` names
+    std::string version;      ///< the plugin's own version
+    std::string description;  ///< one line for `relay plugins`
+    Schema schema;            ///< every key the plugin accepts (besides `use`)
+    Factory factory;          ///< its alternative decides the kind
+    ConfigCheck check;        ///< optional
+
+    Kind kind() const noexcept { return static_cast<Kind>(factory.index()); }
+};
+
+}  // namespace relay::sdk
+
+/// Exports `manifest_function` (a function `const relay::sdk::Manifest& ()`) as the
+/// library's manifest, and the SDK ABI version it was compiled against as a plain C
+/// symbol the host reads first. Use once per plugin library, at namespace scope.
+#define RELAY_PLUGIN(manifest_function)                                                     \
+    extern "C" BOOST_SYMBOL_EXPORT const std::uint32_t relay_sdk_abi_version;              \
+    extern "C" const std::uint32_t relay_sdk_abi_version = RELAY_SDK_ABI_VERSION;          \
+    BOOST_DLL_ALIAS(manifest_function, relay_plugin_manifest)

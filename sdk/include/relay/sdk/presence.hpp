@@ -1,0 +1,48 @@
+#pragma once
+#include <relay/sdk/callbacks.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace relay::sdk {
+
+/// One connection in one room.
+struct Member {
+    std::string room;
+    std::string sid;   ///< connection id, unique across the cluster
+    std::string user;  ///< may be empty
+    std::string node;  ///< the node holding the connection
+    std::int64_t joined_ms = 0;
+
+    friend bool operator==(const Member&, const Member&) = default;
+};
+
+struct PresenceEvent {
+    enum class Type { join, leave };
+    Type type = Type::join;
+    Member member;
+};
+
+using MembersDone = std::function<void(std::error_code, std::vector<Member>)>;
+using PresenceHandler = std::function<void(const PresenceEvent&)>;
+
+/// Who is online in which room, across nodes.
+/// Lifecycle: on_change() before start(); nothing fires after stop() completed.
+/// Thread safety: join/leave/members may be called from any host thread. Callbacks
+/// run on the plugin's executor. Nothing here throws.
+class Presence {
+public:
+    virtual ~Presence() = default;
+    /// `handler` sees every join and leave, from any node (this one included).
+    virtual void on_change(PresenceHandler handler) = 0;
+    virtual void start(Done done) = 0;
+    virtual void join(const Member& member, Done done) = 0;
+    virtual void leave(const Member& member, Done done) = 0;
+    virtual void members(std::string_view room, MembersDone done) = 0;
+    virtual void stop(Done done) = 0;
+};
+
+}  // namespace relay::sdk

@@ -1,0 +1,58 @@
+#pragma once
+#include <relay/sdk/callbacks.hpp>
+#include <relay/sdk/message.hpp>
+#include <relay/sdk/presence.hpp>
+#include <relay/sdk/store.hpp>
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace relay::sdk {
+
+/// The outcome of a publish, for the sender's ack.
+struct Published {
+    std::error_code error;  ///< empty: durable
+    std::string reason;     ///< why not, in words for the client (rejections, backpressure)
+    std::string id;         ///< the message id the host gave it
+    std::string position;   ///< the queue position, once durable
+};
+using PublishedDone = std::function<void(const Published&)>;
+
+/// What a transport calls into: the host's side of the pipeline.
+/// Thread safety: every function may be called from any I/O thread. Callbacks run on
+/// a host executor that need not be the caller's: post to the connection's own.
+class Inbound {
+public:
+    virtual ~Inbound() = default;
+    /// Accepts a client message. The transport sets room, sender, user, payload and
+    /// attachments; the host sets id and ts, runs the processors and the queue.
+    virtual void publish(Message msg, PublishedDone done) = 0;
+    virtual void history(std::string_view room, HistoryQuery query, HistoryDone done) = 0;
+    /// Messages of `room` after the message `after_id`, for connection state recovery.
+    virtual void recover(std::string_view room, std::string_view after_id, HistoryDone done) = 0;
+    virtual void join(const Member& member, Done done) = 0;
+    virtual void leave(const Member& member, Done done) = 0;
+    virtual void members(std::string_view room, MembersDone done) = 0;
+};
+
+/// Owns client connections: accepts, speaks the client protocol, keeps room
+/// membership, delivers broadcasts.
+/// Lifecycle: start() once; broadcast() between start() and stop(); stop() stops
+/// accepting, lets in-flight publishes finish (their acks go out), closes clients.
+/// Thread safety: broadcast() and presence_changed() are called on a host executor,
+/// one call at a time per room. Nothing here throws.
+class Transport {
+public:
+    virtual ~Transport() = default;
+    virtual void start(Inbound& inbound, Done done) = 0;
+    /// Delivers `msg` to every local member of `msg.room` except the connection
+    /// `except_sender`.
+    virtual void broadcast(const Message& msg, std::string_view except_sender) = 0;
+    /// A member joined or left a room, on any node.
+    virtual void presence_changed(const PresenceEvent& event) = 0;
+    virtual void stop(Done done) = 0;
+};
+
+}  // namespace relay::sdk
