@@ -36,7 +36,43 @@ struct ConfigKey {
     std::optional<std::int64_t> max;
     std::vector<std::string> choices;          ///< string keys: the allowed values
     bool secret = false;                       ///< never logged or printed
+
+    // Fluent setters, so a schema reads as data without listing every field:
+    //   config_key("capacity", ValueType::integer, "max messages in flight").fallback("1000").at_least(1)
+    ConfigKey fallback(std::string value) && {
+        default_value = std::move(value);
+        return std::move(*this);
+    }
+    ConfigKey needed() && {
+        required = true;
+        return std::move(*this);
+    }
+    ConfigKey at_least(std::int64_t value) && {
+        min = value;
+        return std::move(*this);
+    }
+    ConfigKey at_most(std::int64_t value) && {
+        max = value;
+        return std::move(*this);
+    }
+    ConfigKey one_of(std::vector<std::string> values) && {
+        choices = std::move(values);
+        return std::move(*this);
+    }
+    ConfigKey hidden() && {
+        secret = true;
+        return std::move(*this);
+    }
 };
+
+/// Starts a schema key; chain fallback(), needed(), at_least(), at_most(), one_of(), hidden().
+inline ConfigKey config_key(std::string name, ValueType type, std::string description) {
+    ConfigKey k;
+    k.name = std::move(name);
+    k.type = type;
+    k.description = std::move(description);
+    return k;
+}
 
 using Schema = std::vector<ConfigKey>;
 

@@ -1,0 +1,135 @@
+#include "admin/admin_server.hpp"
+
+#include <mutex>
+#include <stdexcept>
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace relay::host {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = boost::asio::ip::tcp;
+
+}  // namespace
+
+struct AdminServer::State : std::enable_shared_from_this<AdminServer::State> {
+    State(sdk::Executor executor, MetricsRegistry& metrics)
+        : acceptor(executor), metrics(metrics) {}
+
+    tcp::acceptor acceptor;
+    MetricsRegistry& metrics;
+    std::mutex mutex;
+    std::string not_ready = "starting";
+
+    void accept() {
+        acceptor.async_accept(
+            [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+                if (ec) return;  // closed by stop()
+                serve(self, std::make_shared<beast::tcp_stream>(std::move(socket)));
+                self->accept();
+            });
+    }
+
+    static void serve(const std::shared_ptr<State>& self,
+                      std::shared_ptr<beast::tcp_stream> stream) {
+        auto buffer = std::make_shared<beast::flat_buffer>();
+        auto request = std::make_shared<http::request<http::string_body>>();
+        stream->expires_after(std::chrono::seconds(10));
+        http::async_read(
+            *stream, *buffer, *request,
+            [self, stream, buffer, request](beast::error_code ec, std::size_t) {
+                if (ec) return;
+                auto response =
+                    std::make_shared<http::response<http::string_body>>(self->answer(*request));
+                http::async_write(
+                    *stream, *response,
+                    [self, stream, buffer, response](beast::error_code write_ec, std::size_t) {
+                        if (write_ec || !response->keep_alive()) {
+                            beast::error_code ignored;
+                            stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
+                            return;
+                        }
+                        serve(self, stream);
+                    });
+            });
+    }
+
+    http::response<http::string_body> answer(const http::request<http::string_body>& request) {
+        http::response<http::string_body> response{http::status::ok, request.version()};
+        response.keep_alive(request.keep_alive());
+        response.set(http::field::content_type, "text/plain; charset=utf-8");
+        const auto target = request.target();
+        const auto path = target.substr(0, target.find('?'));
+        if (request.method() != http::verb::get && request.method() != http::verb::head) {
+            response.result(http::status::method_not_allowed);
+            response.body() = "only GET\n";
+        } else if (path == "/metrics") {
+            response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+            response.body() = metrics.render_prometheus();
+        } else if (path == "/healthz") {
+            response.body() = "ok\n";
+        } else if (path == "/readyz") {
+            std::lock_guard lock(mutex);
+            if (not_ready.empty()) {
+                response.body() = "ready\n";
+            } else {
+                response.result(http::status::service_unavailable);
+                response.body() = "not ready: " + not_ready + "\n";
+            }
+        } else {
+            response.result(http::status::not_found);
+            response.body() = "not found; try /metrics, /healthz or /readyz\n";
+        }
+        response.prepare_payload();
+        return response;
+    }
+};
+
+AdminServer::AdminServer(sdk::Executor executor, MetricsRegistry& metrics)
+    : state_(std::make_shared<State>(executor, metrics)) {}
+
+AdminServer::~AdminServer() {
+    stop();
+}
+
+void AdminServer::start(const std::string& endpoint) {
+    const auto colon = endpoint.rfind(':');
+    std::string host = endpoint.substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+    try {
+        const tcp::endpoint at(boost::asio::ip::make_address(host),
+                               static_cast<unsigned short>(std::stoul(endpoint.substr(colon + 1))));
+        state_->acceptor.open(at.protocol());
+        state_->acceptor.set_option(tcp::acceptor::reuse_address(true));
+        state_->acceptor.bind(at);
+        state_->acceptor.listen();
+    } catch (const std::exception& e) {
+        throw std::runtime_error("admin.listen: cannot listen on " + endpoint + ": " + e.what());
+    }
+    boost::asio::post(state_->acceptor.get_executor(), [state = state_] { state->accept(); });
+}
+
+void AdminServer::stop() {
+    boost::asio::post(state_->acceptor.get_executor(), [state = state_] {
+        beast::error_code ignored;
+        state->acceptor.close(ignored);
+    });
+}
+
+unsigned short AdminServer::port() const {
+    return state_->acceptor.local_endpoint().port();
+}
+
+void AdminServer::set_not_ready(std::string reason) {
+    std::lock_guard lock(state_->mutex);
+    state_->not_ready = std::move(reason);
+}
+
+void AdminServer::set_ready() {
+    set_not_ready({});
+}
+
+}  // namespace relay::host

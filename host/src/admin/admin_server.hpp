@@ -1,0 +1,35 @@
+#pragma once
+#include "runtime/metrics_registry.hpp"
+
+#include <relay/sdk/asio.hpp>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace relay::host {
+
+/// The operator's HTTP endpoint (`admin.listen`): GET /metrics (Prometheus text),
+/// /healthz (the process serves: 200), /readyz (200 once every plugin started and
+/// until the stop begins, else 503 with the reason). Loopback by default; it has no
+/// authentication, so never expose it publicly.
+/// Lifecycle: start() binds (throws on a bad address); stop() closes. One thread.
+class AdminServer {
+public:
+    AdminServer(sdk::Executor executor, MetricsRegistry& metrics);
+    ~AdminServer();
+    /// Binds `endpoint` ("host:port"); throws std::runtime_error naming it on failure.
+    void start(const std::string& endpoint);
+    void stop();
+    unsigned short port() const;
+    /// What /readyz reports: empty = ready, else the reason it is not.
+    void set_not_ready(std::string reason);
+    void set_ready();
+
+private:
+    struct State;
+    std::shared_ptr<State> state_;
+};
+
+}  // namespace relay::host

@@ -1,0 +1,179 @@
+#include "cli/cli.hpp"
+
+#include "cli/help_text.hpp"
+#include "cli/plugin_listing.hpp"
+#include "config/pipeline_loader.hpp"
+#include "config/plugin_load_error.hpp"
+#include "plugins/plugin_catalog.hpp"
+#include "runtime/host.hpp"
+#include "runtime/plugin_logger.hpp"
+
+#include <relay/sdk/abi.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/dll/runtime_symbol_info.hpp>
+#include <boost/program_options.hpp>
+
+namespace relay::host {
+namespace {
+
+namespace po = boost::program_options;
+
+struct Options {
+    std::string command;
+    std::optional<std::filesystem::path> file;
+    std::optional<std::string> log_level;
+    std::vector<std::filesystem::path> plugin_path;
+    bool json = false;
+    bool help = false;
+};
+
+/// Forwards to a catalog the caller keeps, so manifests outlive the loader.
+class CatalogRef final : public ManifestLookup {
+public:
+    explicit CatalogRef(PluginCatalog& catalog) : catalog_(catalog) {}
+    const sdk::Manifest* find(std::string_view name) override { return catalog_.find(name); }
+    std::vector<std::string> names(sdk::Kind kind) override { return catalog_.names(kind); }
+    std::string search_path_text() const override { return catalog_.search_path_text(); }
+
+private:
+    PluginCatalog& catalog_;
+};
+
+Options parse(int argc, char** argv) {
+    po::options_description described("options");
+    std::string log_level;
+    std::vector<std::string> plugin_path;
+    described.add_options()("help,h", "help")("json", "json output")(
+        "log-level", po::value<std::string>(&log_level), "log level")(
+        "plugin-path", po::value<std::vector<std::string>>(&plugin_path), "plugin dir")(
+        "args", po::value<std::vector<std::string>>(), "command and file");
+    po::positional_options_description positional;
+    positional.add("args", -1);
+    po::variables_map vm;
+    po::store(po::command_line_parser(argc, argv).options(described).positional(positional).run(),
+              vm);
+    po::notify(vm);
+
+    Options options;
+    options.help = vm.count("help") > 0;
+    options.json = vm.count("json") > 0;
+    if (vm.count("log-level") > 0) options.log_level = log_level;
+    for (const auto& dir : plugin_path) options.plugin_path.emplace_back(dir);
+    std::vector<std::string> args;
+    if (vm.count("args") > 0) args = vm["args"].as<std::vector<std::string>>();
+    if (!args.empty()) options.command = args[0];
+    if (args.size() > 1) options.file = args[1];
+    if (args.size() > 2) {
+        throw po::error("unexpected argument '" + args[2] + "'");
+    }
+    return options;
+}
+
+std::filesystem::path default_pipeline() {
+    const std::filesystem::path relative = "config/default.yaml";
+    std::error_code ec;
+    if (std::filesystem::exists(relative, ec)) return relative;
+    const auto bin_dir = std::filesystem::path(boost::dll::program_location(ec)).parent_path();
+    for (const auto& candidate :
+         {bin_dir / ".." / relative, bin_dir / ".." / "share/relay/default.yaml"}) {
+        if (std::filesystem::exists(candidate, ec)) return candidate.lexically_normal();
+    }
+    return relative;  // the loader reports it missing, with the path
+}
+
+struct Loaded {
+    std::unique_ptr<PluginCatalog> catalog;
+    Pipeline pipeline;
+};
+
+Loaded load(const std::filesystem::path& file, const Options& options) {
+    std::unique_ptr<PluginCatalog> catalog;
+    auto make_lookup = [&](const std::vector<std::filesystem::path>& paths) {
+        std::vector<std::filesystem::path> search = options.plugin_path;
+        search.insert(search.end(), paths.begin(), paths.end());
+        catalog = std::make_unique<PluginCatalog>(plugin_search_path(search));
+        return std::unique_ptr<ManifestLookup>(std::make_unique<CatalogRef>(*catalog));
+    };
+    Pipeline pipeline = load_pipeline(file, make_lookup);
+    return {std::move(catalog), std::move(pipeline)};
+}
+
+int command_run(const Options& options) {
+    const auto file = options.file.value_or(default_pipeline());
+    auto [catalog, pipeline] = load(file, options);
+    setup_logging(options.log_level.value_or(pipeline.log_level));
+    Host host(pipeline, *catalog);
+    return host.run_until_signal();
+}
+
+int command_check(const Options& options) {
+    if (!options.file) {
+        std::cerr << "relay check: which file? usage: relay check FILE\n";
+        return 2;
+    }
+    auto loaded = load(*options.file, options);
+    std::cout << options.file->string() << ": ok (transport '" << loaded.pipeline.transport.use
+              << "', queue '" << loaded.pipeline.queue.use << "', presence '"
+              << loaded.pipeline.presence.use << "', store '"
+              << (loaded.pipeline.store ? loaded.pipeline.store->use : std::string("none")) << "', "
+              << loaded.pipeline.processors.size() << " processor(s))\n";
+    return 0;
+}
+
+int command_plugins(const Options& options) {
+    PluginCatalog catalog(plugin_search_path(options.plugin_path));
+    const auto entries = catalog.scan();
+    std::cout << (options.json ? plugins_json(catalog, entries) : plugins_text(catalog, entries));
+    return 0;
+}
+
+int command_version() {
+    std::cout << "relay " << RELAY_VERSION << " (SDK ABI version " << sdk::kAbiVersion << ")\n";
+    return 0;
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+    Options options;
+    try {
+        options = parse(argc, argv);
+    } catch (const po::error& e) {
+        std::cerr << "relay: " << e.what() << "\nTry 'relay --help'.\n";
+        return 2;
+    }
+    if (options.help || options.command.empty() || options.command == "help") {
+        std::cout << kHelpText;
+        return options.command.empty() && !options.help ? 2 : 0;
+    }
+    // Start-up errors are exceptions (STYLE.md), printed here as one line each.
+    try {
+        if (options.command == "run") return command_run(options);
+        if (options.command == "check") return command_check(options);
+        if (options.command == "plugins") return command_plugins(options);
+        if (options.command == "version") return command_version();
+    } catch (const ConfigErrors& e) {
+        std::cerr << e.what() << '\n';
+        return 2;
+    } catch (const PluginLoadError& e) {
+        std::cerr << e.what() << '\n';
+        return 2;
+    } catch (const StartError& e) {
+        std::cerr << e.what() << '\n';
+        return e.exit_code();
+    } catch (const std::exception& e) {
+        std::cerr << "relay: " << e.what() << '\n';
+        return 1;
+    }
+    std::cerr << "relay: unknown command '" << options.command << "'\nTry 'relay --help'.\n";
+    return 2;
+}
+
+}  // namespace relay::host

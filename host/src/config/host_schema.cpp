@@ -1,0 +1,66 @@
+#include "config/host_schema.hpp"
+
+namespace relay::host {
+namespace {
+
+sdk::ConfigKey key(std::string name, sdk::ValueType type, std::optional<std::string> default_value,
+                   std::string description) {
+    sdk::ConfigKey k;
+    k.name = std::move(name);
+    k.type = type;
+    k.default_value = std::move(default_value);
+    k.description = std::move(description);
+    return k;
+}
+
+sdk::Schema make_node_schema() {
+    auto threads = key("threads", sdk::ValueType::integer, "0",
+                       "I/O threads, each with its own io_context; 0: one per core");
+    threads.min = 0;
+    return {
+        key("id", sdk::ValueType::string, std::nullopt, "this node's id; default: the host name"),
+        threads,
+        key("drain_timeout", sdk::ValueType::duration, "10s",
+            "how long a stop waits for connections and in-flight messages to drain"),
+    };
+}
+
+sdk::Schema make_plugins_schema() {
+    return {key("path", sdk::ValueType::string_list, std::nullopt,
+                "directories searched for plugins, relative to this file's directory; "
+                "then RELAY_PLUGIN_PATH, then the install directory")};
+}
+
+sdk::Schema make_log_schema() {
+    auto level = key("level", sdk::ValueType::string, "info", "the least severe level logged");
+    level.choices = {"trace", "debug", "info", "warn", "error", "off"};
+    return {level};
+}
+
+sdk::Schema make_admin_schema() {
+    return {key("listen", sdk::ValueType::endpoint, std::nullopt,
+                "where the admin HTTP server (/metrics /healthz /readyz) listens; unset: none")};
+}
+
+}  // namespace
+
+const std::vector<std::string>& pipeline_sections() {
+    static const std::vector<std::string> names = {
+        "node", "plugins", "log", "transport", "processors", "queue", "presence", "store", "admin",
+    };
+    return names;
+}
+
+const sdk::Schema* host_section_schema(std::string_view section) {
+    static const sdk::Schema node = make_node_schema();
+    static const sdk::Schema plugins = make_plugins_schema();
+    static const sdk::Schema log = make_log_schema();
+    static const sdk::Schema admin = make_admin_schema();
+    if (section == "node") return &node;
+    if (section == "plugins") return &plugins;
+    if (section == "log") return &log;
+    if (section == "admin") return &admin;
+    return nullptr;
+}
+
+}  // namespace relay::host

@@ -1,0 +1,47 @@
+#pragma once
+#include "config/diagnostic.hpp"
+#include "config/manifest_lookup.hpp"
+#include "config/plugin_config.hpp"
+
+#include <relay/sdk/manifest.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace relay::host {
+
+/// One plugin slot of a pipeline, validated: the plugin exists, is of the slot's kind,
+/// and its config matches the plugin's schema and check.
+struct PluginSection {
+    std::string slot;  ///< "transport", "queue", "presence", "store", "processors[0]"
+    std::string use;   ///< plugin name
+    Location where;    ///< of the section mapping (line 1, column 1 for a defaulted section)
+    const sdk::Manifest* manifest = nullptr;  ///< from the lookup, never null after load
+    std::shared_ptr<const PluginConfig> config;
+};
+
+/// A validated pipeline file.
+struct Pipeline {
+    /// The lookup the manifests below came from, kept alive with them: whatever backs
+    /// the manifests (the loaded plugin libraries) lives at least as long as this.
+    /// First member, so it is destroyed last.
+    std::shared_ptr<ManifestLookup> lookup;
+    std::filesystem::path file;
+    std::string node_id;                              ///< node.id, default: the host name
+    unsigned threads = 0;                             ///< node.threads, 0 = one per core
+    std::chrono::milliseconds drain_timeout{10'000};  ///< node.drain_timeout, default 10s
+    std::vector<std::filesystem::path> plugin_paths;  ///< plugins.path, against the file's dir
+    std::string log_level = "info";                   ///< log.level
+    PluginSection transport;                          ///< required
+    std::vector<PluginSection> processors;            ///< optional, in order
+    PluginSection queue;                              ///< default: use memory
+    PluginSection presence;                           ///< default: use local
+    std::optional<PluginSection> store;               ///< absent: no history / recovery
+    std::optional<std::string> admin_listen;          ///< admin.listen (endpoint)
+};
+
+}  // namespace relay::host

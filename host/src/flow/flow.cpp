@@ -1,0 +1,178 @@
+#include "flow/flow.hpp"
+
+#include "flow/message_id.hpp"
+
+#include <chrono>
+
+#include <relay/sdk/error.hpp>
+
+namespace relay::host {
+
+struct Flow::Pending {
+    sdk::Message msg;
+    sdk::PublishedDone done;
+    std::size_t stage = 0;
+    std::atomic<bool> finished{false};  // guards against a plugin answering twice
+};
+
+Flow::Flow(Parts parts, sdk::Metrics& metrics, std::shared_ptr<spdlog::logger> log)
+    : parts_(std::move(parts)),
+      log_(std::move(log)),
+      accepted_(metrics.counter("messages_accepted_total", "Messages made durable by the queue")),
+      rejected_(metrics.counter("messages_rejected_total", "Messages rejected by a processor")),
+      publish_failed_(metrics.counter("publish_failures_total",
+                                      "Messages the queue did not accept (error acks)")),
+      broadcast_(metrics.counter("messages_broadcast_total", "Messages handed to the transport")),
+      stored_(metrics.counter("messages_stored_total", "Messages the store confirmed")),
+      store_failed_(metrics.counter("store_failures_total", "Store batches that failed")) {}
+
+void Flow::connect() {
+    parts_.queue->subscribe_broadcast([this](const sdk::Message& msg) {
+        broadcast_.add();
+        parts_.transport->broadcast(msg, msg.sender);
+    });
+    if (parts_.store != nullptr) {
+        parts_.queue->subscribe_store([this](std::vector<sdk::Message> batch, sdk::Done commit) {
+            on_store_batch(std::move(batch), std::move(commit));
+        });
+    }
+    parts_.presence->on_change(
+        [this](const sdk::PresenceEvent& event) { parts_.transport->presence_changed(event); });
+}
+
+void Flow::on_store_batch(std::vector<sdk::Message> batch, sdk::Done commit) {
+    const std::size_t n = batch.size();
+    parts_.store->append(std::move(batch), [this, n,
+                                            commit = std::move(commit)](std::error_code ec) {
+        if (ec) {
+            store_failed_.add();
+            log_->warn("store: a batch of {} messages failed ({}); the queue will deliver it again",
+                       n, ec.message());
+        } else {
+            stored_.add(n);
+        }
+        // The queue forgets the batch only on success: nothing acked is lost.
+        commit(ec);
+    });
+}
+
+void Flow::begin_shutdown(std::function<void()> idle) {
+    {
+        std::lock_guard lock(idle_mutex_);
+        idle_ = std::move(idle);
+    }
+    stopping_.store(true);
+    maybe_idle();
+}
+
+void Flow::maybe_idle() {
+    if (!stopping_.load() || in_flight_.load() != 0) return;
+    if (idle_fired_.exchange(true)) return;
+    std::function<void()> idle;
+    {
+        std::lock_guard lock(idle_mutex_);
+        idle = std::move(idle_);
+    }
+    if (idle) idle();
+}
+
+void Flow::publish(sdk::Message msg, sdk::PublishedDone done) {
+    if (stopping_.load()) {
+        done({make_error_code(sdk::Errc::shutting_down), "server is shutting down", {}, {}});
+        return;
+    }
+    in_flight_.fetch_add(1);
+    const auto now = std::chrono::system_clock::now().time_since_epoch();
+    msg.ts_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now).count();
+    msg.id = next_message_id(msg.ts_ms);
+    msg.position.clear();
+    auto pending = std::make_shared<Pending>();
+    pending->msg = std::move(msg);
+    pending->done = std::move(done);
+    run_processors(std::move(pending));
+}
+
+void Flow::run_processors(std::shared_ptr<Pending> pending) {
+    if (pending->stage == parts_.processors.size()) {
+        enqueue(std::move(pending));
+        return;
+    }
+    const std::size_t stage = pending->stage++;
+    sdk::Processor* processor = parts_.processors[stage];
+    try {
+        processor->process(pending->msg, [this, pending](sdk::Verdict verdict) mutable {
+            if (verdict.pass) {
+                run_processors(std::move(pending));
+                return;
+            }
+            rejected_.add();
+            finish(*pending, {make_error_code(sdk::Errc::rejected),
+                              std::move(verdict.reason),
+                              pending->msg.id,
+                              {}});
+        });
+    } catch (const std::exception& e) {
+        // Exceptions must not cross the plugin boundary; one that does costs only this
+        // message, which the sender learns from an error ack.
+        log_->error("processors[{}] threw: {}", stage, e.what());
+        finish(*pending, {make_error_code(sdk::Errc::rejected),
+                          "message could not be processed",
+                          pending->msg.id,
+                          {}});
+    }
+}
+
+void Flow::enqueue(std::shared_ptr<Pending> pending) {
+    sdk::Message msg = std::move(pending->msg);
+    pending->msg.id = msg.id;  // all the ack needs of it
+    parts_.queue->publish(std::move(msg), [this, pending = std::move(pending)](
+                                              std::error_code ec, std::string position) {
+        if (ec) {
+            publish_failed_.add();
+            finish(*pending, {ec, ec.message(), pending->msg.id, {}});
+            return;
+        }
+        accepted_.add();
+        finish(*pending, {{}, {}, pending->msg.id, std::move(position)});
+    });
+}
+
+void Flow::finish(Pending& pending, sdk::Published result) {
+    if (pending.finished.exchange(true)) {
+        log_->error("a plugin completed message {} twice; ignored the second", pending.msg.id);
+        return;
+    }
+    auto done = std::move(pending.done);
+    done(result);
+    in_flight_.fetch_sub(1);
+    maybe_idle();
+}
+
+void Flow::history(std::string_view room, sdk::HistoryQuery query, sdk::HistoryDone done) {
+    if (parts_.store == nullptr) {
+        done(make_error_code(sdk::Errc::not_supported), {});
+        return;
+    }
+    parts_.store->history(room, std::move(query), std::move(done));
+}
+
+void Flow::recover(std::string_view room, std::string_view after_id, sdk::HistoryDone done) {
+    sdk::HistoryQuery query;
+    query.limit = kRecoveryLimit;
+    query.after_id = std::string(after_id);
+    history(room, std::move(query), std::move(done));
+}
+
+void Flow::join(const sdk::Member& member, sdk::Done done) {
+    parts_.presence->join(member, std::move(done));
+}
+
+void Flow::leave(const sdk::Member& member, sdk::Done done) {
+    parts_.presence->leave(member, std::move(done));
+}
+
+void Flow::members(std::string_view room, sdk::MembersDone done) {
+    parts_.presence->members(room, std::move(done));
+}
+
+}  // namespace relay::host

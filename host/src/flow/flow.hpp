@@ -1,0 +1,77 @@
+#pragma once
+#include <relay/sdk/metrics.hpp>
+#include <relay/sdk/presence.hpp>
+#include <relay/sdk/processor.hpp>
+#include <relay/sdk/queue.hpp>
+#include <relay/sdk/store.hpp>
+#include <relay/sdk/transport.hpp>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include <spdlog/logger.h>
+
+namespace relay::host {
+
+/// The pipeline's data flow (DESIGN.md): transport → processors → queue.publish →
+/// the sender's ack; queue broadcast subscription → transport.broadcast; queue store
+/// subscription → store.append → commit. Implements the transport's Inbound.
+/// Lifecycle: connect() once before the queue and presence start; begin_shutdown()
+/// when the transport has stopped; the parts outlive the Flow.
+/// Thread safety: the Inbound functions may be called from any thread.
+class Flow final : public sdk::Inbound {
+public:
+    struct Parts {
+        sdk::Transport* transport = nullptr;
+        std::vector<sdk::Processor*> processors;
+        sdk::Queue* queue = nullptr;
+        sdk::Presence* presence = nullptr;
+        sdk::Store* store = nullptr;  ///< optional
+    };
+    /// How many messages a recovery read returns at most.
+    static constexpr std::size_t kRecoveryLimit = 10000;
+
+    Flow(Parts parts, sdk::Metrics& metrics, std::shared_ptr<spdlog::logger> log);
+
+    /// Subscribes to the queue and presence.
+    void connect();
+    /// From now on publish() answers Errc::shutting_down; `idle` runs once (on the
+    /// thread that finishes the last one, or inline) when no publish is in flight.
+    void begin_shutdown(std::function<void()> idle);
+
+    void publish(sdk::Message msg, sdk::PublishedDone done) override;
+    void history(std::string_view room, sdk::HistoryQuery query, sdk::HistoryDone done) override;
+    void recover(std::string_view room, std::string_view after_id, sdk::HistoryDone done) override;
+    void join(const sdk::Member& member, sdk::Done done) override;
+    void leave(const sdk::Member& member, sdk::Done done) override;
+    void members(std::string_view room, sdk::MembersDone done) override;
+
+private:
+    struct Pending;
+    void run_processors(std::shared_ptr<Pending> pending);
+    void enqueue(std::shared_ptr<Pending> pending);
+    void finish(Pending& pending, sdk::Published result);
+    void on_store_batch(std::vector<sdk::Message> batch, sdk::Done commit);
+
+    Parts parts_;
+    std::shared_ptr<spdlog::logger> log_;
+
+    std::atomic<bool> stopping_{false};
+    std::atomic<std::size_t> in_flight_{0};
+    std::atomic<bool> idle_fired_{false};
+    std::mutex idle_mutex_;
+    std::function<void()> idle_;
+    void maybe_idle();
+
+    sdk::Counter& accepted_;
+    sdk::Counter& rejected_;
+    sdk::Counter& publish_failed_;
+    sdk::Counter& broadcast_;
+    sdk::Counter& stored_;
+    sdk::Counter& store_failed_;
+};
+
+}  // namespace relay::host

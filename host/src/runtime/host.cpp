@@ -1,0 +1,216 @@
+#include "runtime/host.hpp"
+
+#include <csignal>
+#include <cstdlib>
+#include <future>
+#include <thread>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace relay::host {
+namespace {
+
+// How long a plugin may take to start before the host gives up on it.
+constexpr std::chrono::seconds kStartTimeout{60};
+
+}  // namespace
+
+Host::Host(const Pipeline& pipeline, PluginCatalog& catalog,
+           std::unique_ptr<sdk::Transport> transport_override)
+    : io_(std::make_unique<IoPool>(pipeline.threads)),
+      log_(spdlog::default_logger()),
+      node_id_(pipeline.node_id),
+      drain_timeout_(pipeline.drain_timeout),
+      admin_listen_(pipeline.admin_listen) {
+    const sdk::Executor home = io_->control();
+    if (pipeline.store) store_ = make<sdk::Store>(*pipeline.store, catalog, home);
+    presence_ = make<sdk::Presence>(pipeline.presence, catalog, home);
+    queue_ = make<sdk::Queue>(pipeline.queue, catalog, home);
+    for (const auto& section : pipeline.processors) {
+        processors_.push_back(make<sdk::Processor>(section, catalog, home));
+    }
+    if (transport_override) {
+        transport_.object = std::move(transport_override);
+        transport_.label = "transport (built in)";
+    } else {
+        transport_ = make<sdk::Transport>(pipeline.transport, catalog, home);
+    }
+    Flow::Parts parts;
+    parts.transport = transport_.object.get();
+    for (auto& processor : processors_) parts.processors.push_back(processor.object.get());
+    parts.queue = queue_.object.get();
+    parts.presence = presence_.object.get();
+    parts.store = store_ ? store_->object.get() : nullptr;
+    flow_ = std::make_unique<Flow>(std::move(parts), metrics_, log_);
+    if (admin_listen_) admin_ = std::make_unique<AdminServer>(io_->control(), metrics_);
+}
+
+Host::~Host() {
+    if (started_ && !stopped_) {
+        try {
+            stop();
+        } catch (const std::exception& e) {
+            log_->error("stopping: {}", e.what());
+        }
+    }
+    // No handler may run while plugin objects are destroyed (see the member order).
+    io_->stop();
+    io_->join();
+}
+
+template <class Interface>
+Loaded<Interface> Host::make(const PluginSection& section, PluginCatalog& catalog,
+                             sdk::Executor home) {
+    using Factory = std::function<std::unique_ptr<Interface>(sdk::PluginContext&)>;
+    Loaded<Interface> loaded;
+    loaded.label = fmt::format("{} '{}'", section.slot, section.use);
+    loaded.library = catalog.library(section.use).library;
+    libraries_.push_back(loaded.library);
+    const auto* factory = std::get_if<Factory>(&section.manifest->factory);
+    if (factory == nullptr || !*factory) {
+        throw StartError(fmt::format("{}: {}: plugin '{}' has no {} factory", section.where.file,
+                                     section.slot, section.use, section.slot),
+                         2);
+    }
+    loaded.context = std::make_unique<HostPluginContext>(
+        section.config, home, io_->executors(),
+        std::make_unique<PluginLogger>(log_, fmt::format("{}/{}", section.slot, section.use)),
+        metrics_, node_id_);
+    try {
+        loaded.object = (*factory)(*loaded.context);
+    } catch (const std::exception& e) {
+        throw StartError(fmt::format("{}:{}:{}: {}: plugin '{}' failed to initialise: {}",
+                                     section.where.file, section.where.line, section.where.column,
+                                     section.slot, section.use, e.what()),
+                         2);
+    }
+    if (!loaded.object) {
+        throw StartError(
+            fmt::format("{}:{}:{}: {}: plugin '{}' returned no object", section.where.file,
+                        section.where.line, section.where.column, section.slot, section.use),
+            2);
+    }
+    return loaded;
+}
+
+std::error_code Host::wait(const std::function<void(sdk::Done)>& operation,
+                           std::chrono::milliseconds limit, bool& timed_out) {
+    auto promise = std::make_shared<std::promise<std::error_code>>();
+    auto future = promise->get_future();
+    operation([promise](std::error_code ec) { promise->set_value(ec); });
+    timed_out = future.wait_for(limit) != std::future_status::ready;
+    return timed_out ? std::error_code{} : future.get();
+}
+
+void Host::start_step(const std::string& label, const std::function<void(sdk::Done)>& operation) {
+    bool timed_out = false;
+    const auto ec = wait(operation, kStartTimeout, timed_out);
+    if (timed_out) {
+        throw StartError(
+            fmt::format("{} failed to start: no answer after {} s", label, kStartTimeout.count()),
+            1);
+    }
+    if (ec) throw StartError(fmt::format("{} failed to start: {}", label, ec.message()), 1);
+}
+
+void Host::stop_step(const std::string& label, const std::function<void(sdk::Done)>& operation) {
+    bool timed_out = false;
+    const auto limit = drain_timeout_ + std::chrono::seconds(5);
+    const auto ec = wait(operation, limit, timed_out);
+    if (timed_out) {
+        log_->error("{}: no answer after {} ms; going on (raise node.drain_timeout?)", label,
+                    limit.count());
+    } else if (ec) {
+        log_->error("{}: {}", label, ec.message());
+    }
+}
+
+void Host::start() {
+    if (admin_) {
+        admin_->start(*admin_listen_);
+        log_->info("admin: http://{}/metrics /healthz /readyz", *admin_listen_);
+    }
+    flow_->connect();
+    // What started is stopped again, in reverse, when a later plugin fails to start.
+    std::vector<std::pair<std::string, std::function<void(sdk::Done)>>> undo;
+    auto step = [&](const std::string& label, const std::function<void(sdk::Done)>& start,
+                    std::function<void(sdk::Done)> stop) {
+        try {
+            start_step(label, start);
+        } catch (const StartError&) {
+            for (auto it = undo.rbegin(); it != undo.rend(); ++it) stop_step(it->first, it->second);
+            throw;
+        }
+        undo.emplace_back(label + " stop", std::move(stop));
+    };
+    if (store_) {
+        step(
+            store_->label, [&](sdk::Done d) { (*store_)->start(std::move(d)); },
+            [&](sdk::Done d) { (*store_)->stop(std::move(d)); });
+    }
+    step(
+        presence_.label, [&](sdk::Done d) { presence_->start(std::move(d)); },
+        [&](sdk::Done d) { presence_->stop(std::move(d)); });
+    step(
+        queue_.label, [&](sdk::Done d) { queue_->start(std::move(d)); },
+        [&](sdk::Done d) { queue_->stop(std::move(d)); });
+    step(
+        transport_.label, [&](sdk::Done d) { transport_->start(*flow_, std::move(d)); },
+        [&](sdk::Done d) { transport_->stop(std::move(d)); });
+    started_ = true;
+    if (admin_) admin_->set_ready();
+    log_->info("relay {} node '{}' running on {} I/O threads", RELAY_VERSION, node_id_,
+               io_->size());
+}
+
+void Host::stop() {
+    if (stopped_ || !started_) return;
+    stopped_ = true;
+    if (admin_) admin_->set_not_ready("stopping");
+    log_->info("stopping: closing the transport, then draining the queue into the store");
+    stop_step(transport_.label + " stop", [&](sdk::Done d) { transport_->stop(std::move(d)); });
+    // Publishes the transport had already handed over still complete (and are acked
+    // to whoever is still there); then the queue drains what it accepted.
+    stop_step("in-flight publishes",
+              [&](sdk::Done d) { flow_->begin_shutdown([d = std::move(d)] { d({}); }); });
+    stop_step(queue_.label + " stop", [&](sdk::Done d) { queue_->stop(std::move(d)); });
+    stop_step(presence_.label + " stop", [&](sdk::Done d) { presence_->stop(std::move(d)); });
+    if (store_)
+        stop_step(store_->label + " stop", [&](sdk::Done d) { (*store_)->stop(std::move(d)); });
+    if (admin_) admin_->stop();
+    log_->info("stopped");
+}
+
+int Host::run_until_signal() {
+    // Signals are handled on the control thread's own io_context (not an I/O thread),
+    // so the stop can block here while a second signal can still be seen.
+    boost::asio::io_context signals_io(1);
+    boost::asio::signal_set signals(signals_io, SIGINT, SIGTERM);
+    std::thread stopper;
+    std::function<void(const boost::system::error_code&, int)> on_signal =
+        [&](const boost::system::error_code& ec, int signo) {
+            if (ec) return;
+            if (stopper.joinable()) {
+                log_->warn("second signal ({}): exiting now", signo);
+                spdlog::default_logger()->flush();
+                std::_Exit(128 + signo);
+            }
+            log_->info("signal {}: stopping (send it again to exit at once)", signo);
+            signals.async_wait(on_signal);
+            stopper = std::thread([&] {
+                stop();
+                boost::asio::post(signals_io, [&] {
+                    signals.cancel();
+                    signals_io.stop();
+                });
+            });
+        };
+    signals.async_wait(on_signal);
+    start();
+    signals_io.run();
+    if (stopper.joinable()) stopper.join();
+    return 0;
+}
+
+}  // namespace relay::host

@@ -1,0 +1,92 @@
+#pragma once
+#include "admin/admin_server.hpp"
+#include "config/pipeline.hpp"
+#include "flow/flow.hpp"
+#include "plugins/plugin_catalog.hpp"
+#include "runtime/io_pool.hpp"
+#include "runtime/loaded.hpp"
+#include "runtime/metrics_registry.hpp"
+
+#include <memory>
+#include <stdexcept>
+#include <vector>
+
+#include <spdlog/logger.h>
+
+namespace relay::host {
+
+/// A plugin's factory threw or its start failed: one line for the user, exit 2 for
+/// configuration-like problems (factory), 1 for runtime ones (start).
+class StartError : public std::runtime_error {
+public:
+    StartError(const std::string& what, int exit_code)
+        : std::runtime_error(what), exit_code_(exit_code) {}
+    int exit_code() const { return exit_code_; }
+
+private:
+    int exit_code_;
+};
+
+/// One running pipeline: the I/O threads, the plugin objects and the flow between
+/// them. Construction creates every plugin object (factories run; nothing starts).
+/// start() starts them in dependency order (store, presence, queue, transport);
+/// stop() stops them in reverse so that everything accepted is broadcast and stored.
+/// Thread safety: construct, start and stop from one control thread (not an I/O thread).
+class Host {
+public:
+    /// `transport_override` replaces the pipeline's transport (tests).
+    Host(const Pipeline& pipeline, PluginCatalog& catalog,
+         std::unique_ptr<sdk::Transport> transport_override = nullptr);
+    ~Host();
+    Host(const Host&) = delete;
+    Host& operator=(const Host&) = delete;
+
+    /// Blocks until every plugin started; throws StartError naming the plugin.
+    void start();
+    /// Blocks until the pipeline drained and every plugin stopped. Idempotent.
+    void stop();
+    /// start(), then serve until SIGINT or SIGTERM, then stop(). A second signal
+    /// during the stop exits the process at once. Returns the exit code.
+    int run_until_signal();
+
+    MetricsRegistry& metrics() { return metrics_; }
+    /// The admin server's port (admin.listen with port 0 picks one), 0 without admin.
+    unsigned short admin_port() const { return admin_ ? admin_->port() : 0; }
+    const std::vector<sdk::Executor>& executors() const { return io_->executors(); }
+
+private:
+    template <class Interface>
+    Loaded<Interface> make(const PluginSection& section, PluginCatalog& catalog,
+                           sdk::Executor home);
+    static std::error_code wait(const std::function<void(sdk::Done)>& operation,
+                                std::chrono::milliseconds limit, bool& timed_out);
+    void start_step(const std::string& label, const std::function<void(sdk::Done)>& operation);
+    void stop_step(const std::string& label, const std::function<void(sdk::Done)>& operation);
+
+    // Declaration order is destruction order, reversed, and it matters:
+    // 1. the I/O threads are joined first (in ~Host), so no handler runs;
+    // 2. plugin objects go next, while the io_contexts their timers and sockets
+    //    belong to still exist;
+    // 3. then the io_contexts, which destroy handlers still queued (their code lives
+    //    in the plugin libraries, still loaded);
+    // 4. then the libraries (`libraries_` keeps each loaded until here);
+    // 5. metrics last: plugins hold references to them.
+    MetricsRegistry metrics_;
+    std::vector<std::shared_ptr<const boost::dll::shared_library>> libraries_;
+    std::unique_ptr<IoPool> io_;
+    std::shared_ptr<spdlog::logger> log_;
+    std::string node_id_;
+    std::chrono::milliseconds drain_timeout_;
+    std::optional<std::string> admin_listen_;
+    std::optional<Loaded<sdk::Store>> store_;
+    Loaded<sdk::Presence> presence_;
+    Loaded<sdk::Queue> queue_;
+    std::vector<Loaded<sdk::Processor>> processors_;
+    Loaded<sdk::Transport> transport_;
+    std::unique_ptr<Flow> flow_;
+    std::unique_ptr<AdminServer> admin_;
+    bool started_ = false;
+    bool stopped_ = false;
+};
+
+}  // namespace relay::host

@@ -1,0 +1,43 @@
+#pragma once
+#include <relay/sdk/asio.hpp>
+
+#include <memory>
+#include <thread>
+#include <vector>
+
+namespace relay::host {
+
+/// One io_context per thread, each run by exactly one thread for its whole life
+/// (DESIGN.md, "Performance design"): a connection or a plugin bound to one of them
+/// needs no locks for its own state.
+/// Lifecycle: threads start in the constructor and keep running (work guards) until
+/// stop(); join() waits for them. Destruction stops and joins.
+class IoPool {
+public:
+    explicit IoPool(unsigned threads);
+    ~IoPool();
+    IoPool(const IoPool&) = delete;
+    IoPool& operator=(const IoPool&) = delete;
+
+    const std::vector<sdk::Executor>& executors() const { return executors_; }
+    sdk::Executor control() const { return executors_.front(); }
+    std::size_t size() const { return contexts_.size(); }
+
+    /// Lets the threads return once their queued work is done; idempotent.
+    void release();
+    /// Stops every io_context at once (abandoning queued work); idempotent.
+    void stop();
+    void join();
+
+private:
+    using Guard = boost::asio::executor_work_guard<sdk::Executor>;
+    std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;
+    std::vector<sdk::Executor> executors_;
+    std::vector<Guard> guards_;
+    std::vector<std::thread> threads_;
+};
+
+/// `configured` threads, or one per core when it is 0.
+unsigned io_thread_count(unsigned configured);
+
+}  // namespace relay::host

@@ -1,0 +1,42 @@
+#pragma once
+#include "runtime/plugin_logger.hpp"
+
+#include <relay/sdk/context.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace relay::host {
+
+/// The context one plugin object gets: its config, its home executor, the I/O
+/// executors, a logger tagged with its slot, the host's metrics.
+class HostPluginContext final : public sdk::PluginContext {
+public:
+    HostPluginContext(std::shared_ptr<const sdk::ConfigView> config, sdk::Executor home,
+                      const std::vector<sdk::Executor>& io, std::unique_ptr<PluginLogger> log,
+                      sdk::Metrics& metrics, std::string node_id)
+        : config_(std::move(config)),
+          home_(home),
+          io_(io),
+          log_(std::move(log)),
+          metrics_(metrics),
+          node_id_(std::move(node_id)) {}
+
+    const sdk::ConfigView& config() const override { return *config_; }
+    sdk::Executor executor() const override { return home_; }
+    std::span<const sdk::Executor> io_executors() const override { return io_; }
+    sdk::Logger& log() const override { return *log_; }
+    sdk::Metrics& metrics() const override { return metrics_; }
+    std::string_view node_id() const override { return node_id_; }
+
+private:
+    std::shared_ptr<const sdk::ConfigView> config_;
+    sdk::Executor home_;
+    const std::vector<sdk::Executor>& io_;
+    std::unique_ptr<PluginLogger> log_;
+    sdk::Metrics& metrics_;
+    std::string node_id_;
+};
+
+}  // namespace relay::host
