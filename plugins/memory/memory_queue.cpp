@@ -1,0 +1,305 @@
+#include "memory_queue.hpp"
+
+#include <relay/sdk/asio.hpp>
+#include <relay/sdk/error.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace relay::plugins::memory {
+
+namespace {
+
+class MemoryCategory final : public std::error_category {
+public:
+    const char* name() const noexcept override { return "memory"; }
+    std::string message(int value) const override {
+        switch (static_cast<QueueErrc>(value)) {
+            case QueueErrc::position_expired:
+                return "messages after this position are no longer retained; increase "
+                       "queue.retain";
+            case QueueErrc::position_unknown: return "unknown queue position";
+        }
+        return "unknown memory queue error";
+    }
+};
+
+std::optional<std::uint64_t> parse_position(std::string_view text) {
+    std::uint64_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    return value;
+}
+
+}  // namespace
+
+const std::error_category& memory_category() noexcept {
+    static const MemoryCategory category;
+    return category;
+}
+
+std::error_code make_error_code(QueueErrc e) noexcept {
+    return {static_cast<int>(e), memory_category()};
+}
+
+/// All state, touched only on the executor. Handlers that may outlive the queue
+/// object (timers, commits) hold a weak_ptr and do nothing once it expired.
+class MemoryQueue::Core : public std::enable_shared_from_this<Core> {
+public:
+    Core(Settings settings, sdk::PluginContext& ctx)
+        : settings_(settings),
+          executor_(ctx.executor()),
+          log_(ctx.log()),
+          depth_(ctx.metrics().gauge("memory_queue_uncommitted",
+                                     "messages accepted but not yet committed by the store")),
+          published_(ctx.metrics().counter("memory_queue_published_total",
+                                           "messages accepted by the memory queue")),
+          rejected_(ctx.metrics().counter("memory_queue_full_total",
+                                          "publishes rejected because the queue was full")),
+          retries_(ctx.metrics().counter("memory_queue_store_retries_total",
+                                         "store batches redelivered after a failed commit")),
+          retry_timer_(executor_),
+          drain_timer_(executor_) {}
+
+    void subscribe_broadcast(sdk::BroadcastHandler handler) {
+        if (handler) broadcast_.push_back(std::move(handler));
+    }
+    void subscribe_store(sdk::StoreHandler handler) { store_ = std::move(handler); }
+
+    void start(const sdk::Done& done) {
+        if (state_ == State::created) state_ = State::running;
+        done(state_ == State::running ? std::error_code()
+                                      : make_error_code(sdk::Errc::shutting_down));
+    }
+
+    void publish(sdk::Message msg, const sdk::PublishDone& done) {
+        if (state_ == State::stopping || state_ == State::stopped) {
+            done(make_error_code(sdk::Errc::shutting_down), {});
+            return;
+        }
+        if (store_ && uncommitted_.size() >= settings_.capacity) {
+            rejected_.add();
+            done(make_error_code(sdk::Errc::queue_full), {});
+            return;
+        }
+        const std::uint64_t seq = next_seq_++;
+        msg.position = std::to_string(seq);
+        Entry entry{seq, std::make_shared<const sdk::Message>(std::move(msg))};
+        if (settings_.retain > 0) {
+            if (retained_.size() >= settings_.retain) retained_.pop_front();
+            retained_.push_back(entry);
+        }
+        if (store_) {
+            uncommitted_.push_back(entry);
+            depth_.add();
+        }
+        published_.add();
+        done({}, entry.msg->position);
+        for (const auto& handler : broadcast_) handler(*entry.msg);
+        deliver_store();
+    }
+
+    void read_after(const std::string& room, std::string_view position, std::size_t limit,
+                    const sdk::ReadDone& done) const {
+        const auto after = parse_position(position);
+        if (!after) {
+            done(make_error_code(sdk::Errc::invalid_argument), {});
+            return;
+        }
+        if (*after >= next_seq_) {
+            done(make_error_code(QueueErrc::position_unknown), {});
+            return;
+        }
+        // Everything after `after` must still be retained, or the answer has a gap.
+        const std::uint64_t oldest = retained_.empty() ? next_seq_ : retained_.front().seq;
+        if (*after + 1 < oldest) {
+            done(make_error_code(QueueErrc::position_expired), {});
+            return;
+        }
+        std::vector<sdk::Message> found;
+        auto it = std::upper_bound(retained_.begin(), retained_.end(), *after,
+                                   [](std::uint64_t seq, const Entry& e) { return seq < e.seq; });
+        for (; it != retained_.end() && found.size() < limit; ++it) {
+            if (it->msg->room == room) found.push_back(*it->msg);
+        }
+        done({}, std::move(found));
+    }
+
+    void stop(sdk::Done done) {
+        if (state_ == State::stopped) {
+            done({});
+            return;
+        }
+        stop_waiters_.push_back(std::move(done));
+        if (state_ == State::stopping) return;
+        state_ = State::stopping;
+        if (uncommitted_.empty()) {
+            finish({});
+            return;
+        }
+        drain_timer_.expires_after(settings_.drain_timeout);
+        drain_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+            auto self = weak.lock();
+            if (!self || ec == boost::asio::error::operation_aborted) return;
+            self->on_drain_timeout();
+        });
+    }
+
+    /// The queue object is going away: stop timers, drop the subscribers.
+    void close() {
+        retry_timer_.cancel();
+        drain_timer_.cancel();
+        broadcast_.clear();
+        store_ = nullptr;
+    }
+
+private:
+    struct Entry {
+        std::uint64_t seq;
+        std::shared_ptr<const sdk::Message> msg;  // shared by retained_ and uncommitted_
+    };
+    enum class State { created, running, stopping, stopped };
+
+    void deliver_store() {
+        if (!store_ || in_flight_ > 0 || retry_pending_ || state_ == State::stopped ||
+            uncommitted_.empty()) {
+            return;
+        }
+        const std::size_t n = std::min(settings_.store_batch_max, uncommitted_.size());
+        std::vector<sdk::Message> batch;
+        batch.reserve(n);
+        for (std::size_t i = 0; i < n; ++i) batch.push_back(*uncommitted_[i].msg);
+        in_flight_ = n;
+        const std::uint64_t serial = ++batch_serial_;
+        // The store may commit from any thread, inline or later, and more than once by
+        // mistake: hop to the executor and let on_commit() ignore stale calls.
+        store_(std::move(batch),
+               [weak = weak_from_this(), executor = executor_, serial](std::error_code ec) {
+                   boost::asio::post(executor, [weak, serial, ec] {
+                       if (auto self = weak.lock()) self->on_commit(serial, ec);
+                   });
+               });
+    }
+
+    void on_commit(std::uint64_t serial, std::error_code ec) {
+        if (serial != batch_serial_ || in_flight_ == 0 || state_ == State::stopped) return;
+        const std::size_t n = in_flight_;
+        in_flight_ = 0;
+        if (ec) {
+            retries_.add();
+            if (failures_in_a_row_++ % 50 == 0) {
+                log_.warn("store commit failed (" + ec.message() + "); redelivering " +
+                          std::to_string(n) + " message(s) in " +
+                          std::to_string(settings_.store_retry_delay.count()) + "ms");
+            }
+            retry_pending_ = true;
+            retry_timer_.expires_after(settings_.store_retry_delay);
+            retry_timer_.async_wait([weak = weak_from_this()](boost::system::error_code wait_ec) {
+                auto self = weak.lock();
+                if (!self || wait_ec == boost::asio::error::operation_aborted) return;
+                self->retry_pending_ = false;
+                self->deliver_store();
+            });
+            return;
+        }
+        failures_in_a_row_ = 0;
+        uncommitted_.erase(uncommitted_.begin(),
+                           uncommitted_.begin() + static_cast<std::ptrdiff_t>(n));
+        depth_.sub(static_cast<std::int64_t>(n));
+        if (state_ == State::stopping && uncommitted_.empty()) {
+            finish({});
+            return;
+        }
+        deliver_store();
+    }
+
+    void on_drain_timeout() {
+        if (state_ != State::stopping) return;
+        log_.warn("stopped with " + std::to_string(uncommitted_.size()) +
+                  " message(s) not committed by the store within drain_timeout (" +
+                  std::to_string(settings_.drain_timeout.count()) +
+                  "ms); increase queue.drain_timeout");
+        finish(make_error_code(sdk::Errc::timed_out));
+    }
+
+    void finish(std::error_code result) {
+        state_ = State::stopped;
+        close();
+        auto waiters = std::move(stop_waiters_);
+        stop_waiters_.clear();
+        for (auto& done : waiters) done(result);
+    }
+
+    Settings settings_;
+    sdk::Executor executor_;
+    sdk::Logger& log_;
+    sdk::Gauge& depth_;
+    sdk::Counter& published_;
+    sdk::Counter& rejected_;
+    sdk::Counter& retries_;
+    boost::asio::steady_timer retry_timer_;
+    boost::asio::steady_timer drain_timer_;
+
+    State state_ = State::created;
+    std::vector<sdk::BroadcastHandler> broadcast_;
+    sdk::StoreHandler store_;
+    std::vector<sdk::Done> stop_waiters_;
+    std::uint64_t next_seq_ = 1;
+    std::deque<Entry> retained_;     // the last `retain` messages, by seq
+    std::deque<Entry> uncommitted_;  // accepted, not yet committed, by seq
+    std::size_t in_flight_ = 0;      // the front of uncommitted_ handed to the store
+    std::uint64_t batch_serial_ = 0;
+    bool retry_pending_ = false;
+    std::uint64_t failures_in_a_row_ = 0;
+};
+
+MemoryQueue::MemoryQueue(Settings settings, sdk::PluginContext& ctx)
+    : executor_(ctx.executor()), core_(std::make_shared<Core>(settings, ctx)) {}
+
+MemoryQueue::~MemoryQueue() {
+    boost::asio::post(executor_, [core = std::move(core_)] { core->close(); });
+}
+
+void MemoryQueue::subscribe_broadcast(sdk::BroadcastHandler handler) {
+    boost::asio::post(executor_, [core = core_, handler = std::move(handler)]() mutable {
+        core->subscribe_broadcast(std::move(handler));
+    });
+}
+
+void MemoryQueue::subscribe_store(sdk::StoreHandler handler) {
+    boost::asio::post(executor_, [core = core_, handler = std::move(handler)]() mutable {
+        core->subscribe_store(std::move(handler));
+    });
+}
+
+void MemoryQueue::start(sdk::Done done) {
+    boost::asio::post(executor_, [core = core_, done = std::move(done)] { core->start(done); });
+}
+
+void MemoryQueue::publish(sdk::Message msg, sdk::PublishDone done) {
+    boost::asio::post(executor_,
+                      [core = core_, msg = std::move(msg), done = std::move(done)]() mutable {
+                          core->publish(std::move(msg), done);
+                      });
+}
+
+void MemoryQueue::read_after(std::string_view room, std::string_view position, std::size_t limit,
+                             sdk::ReadDone done) {
+    boost::asio::post(
+        executor_, [core = core_, room = std::string(room), position = std::string(position), limit,
+                    done = std::move(done)] { core->read_after(room, position, limit, done); });
+}
+
+void MemoryQueue::stop(sdk::Done done) {
+    boost::asio::post(executor_, [core = core_, done = std::move(done)]() mutable {
+        core->stop(std::move(done));
+    });
+}
+
+}  // namespace relay::plugins::memory

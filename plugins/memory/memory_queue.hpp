@@ -1,0 +1,55 @@
+#pragma once
+#include "settings.hpp"
+
+#include <relay/sdk/context.hpp>
+#include <relay/sdk/queue.hpp>
+
+#include <memory>
+#include <system_error>
+
+namespace relay::plugins::memory {
+
+/// The memory queue's own errors (category "memory"), for read_after().
+enum class QueueErrc {
+    position_expired = 1,  ///< messages after the position are no longer retained
+    position_unknown,      ///< the position was never handed out (e.g. before a restart)
+};
+const std::error_category& memory_category() noexcept;
+std::error_code make_error_code(QueueErrc e) noexcept;
+
+/// An in-process, ordered log: one node, nothing survives a restart.
+///
+/// Publishing assigns the next sequence number (decimal text) as the position, acks,
+/// then hands the message to every broadcast subscriber, in publish order. The store
+/// subscription gets batches of at most `store_batch_max`, one batch in flight; a
+/// failed commit redelivers the same batch after `store_retry_delay`. At most
+/// `capacity` messages wait for their commit; beyond that publish() fails with
+/// Errc::queue_full. Without a store subscriber a message counts as committed once
+/// broadcast. The last `retain` messages serve read_after().
+///
+/// Thread safety: every member may be called from any thread; the work runs on the
+/// context's executor, where every callback runs too. Nothing throws.
+/// Lifetime: the object may be destroyed once stop() completed (or was never started);
+/// callbacks that arrive later (a late commit) are ignored.
+class MemoryQueue final : public sdk::Queue {
+public:
+    MemoryQueue(Settings settings, sdk::PluginContext& ctx);
+    ~MemoryQueue() override;
+    MemoryQueue(const MemoryQueue&) = delete;
+    MemoryQueue& operator=(const MemoryQueue&) = delete;
+
+    void subscribe_broadcast(sdk::BroadcastHandler handler) override;
+    void subscribe_store(sdk::StoreHandler handler) override;
+    void start(sdk::Done done) override;
+    void publish(sdk::Message msg, sdk::PublishDone done) override;
+    void read_after(std::string_view room, std::string_view position, std::size_t limit,
+                    sdk::ReadDone done) override;
+    void stop(sdk::Done done) override;
+
+private:
+    class Core;
+    sdk::Executor executor_;
+    std::shared_ptr<Core> core_;
+};
+
+}  // namespace relay::plugins::memory

@@ -1,0 +1,85 @@
+#pragma once
+/// The memory queue's configuration: its keys as data, and their parsing into the
+/// plain Settings the implementation takes. Only plugin.cpp and tests include this.
+#include <relay/sdk/config.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace relay::plugins::memory {
+
+struct Settings {
+    /// Messages accepted but not yet committed by the store subscription; beyond it
+    /// publish() fails with Errc::queue_full.
+    std::size_t capacity = 100000;
+    std::size_t store_batch_max = 500;
+    std::chrono::milliseconds store_retry_delay{200};
+    /// Recent messages kept for read_after().
+    std::size_t retain = 10000;
+    std::chrono::milliseconds drain_timeout{10000};
+};
+
+/// Every key the plugin accepts, with its default and meaning.
+inline sdk::Schema schema() {
+    using sdk::ValueType;
+    auto key = [](std::string name, ValueType type, std::string default_value,
+                  std::string description) {
+        sdk::ConfigKey k;
+        k.name = std::move(name);
+        k.type = type;
+        k.default_value = std::move(default_value);
+        k.description = std::move(description);
+        return k;
+    };
+    sdk::Schema keys;
+    keys.push_back(key("capacity", ValueType::integer, "100000",
+                       "max messages accepted but not yet stored; beyond it publishes fail "
+                       "with queue_full"));
+    keys.back().min = 1;
+    keys.push_back(key("store_batch_max", ValueType::integer, "500",
+                       "max messages per batch handed to the store"));
+    keys.back().min = 1;
+    keys.push_back(key("store_retry_delay", ValueType::duration, "200ms",
+                       "wait before redelivering a batch the store failed to commit"));
+    keys.push_back(key("retain", ValueType::integer, "10000",
+                       "recent messages kept for reconnecting clients (read_after)"));
+    keys.back().min = 0;
+    keys.push_back(key("drain_timeout", ValueType::duration, "10s",
+                       "how long stop waits for the store to commit what was accepted"));
+    return keys;
+}
+
+/// Reads the validated configuration. Throws sdk::ConfigError for a value the
+/// schema's bounds should have caught (a defence for hosts that did not check).
+inline Settings parse_settings(const sdk::ConfigView& config) {
+    auto integer_at_least = [&](std::string_view key, std::int64_t min) {
+        const std::int64_t value = config.integer(key);
+        if (value < min) {
+            config.fail(key, std::string(min == 0 ? "expected a non-negative integer"
+                                                  : "expected a positive integer") +
+                                 ", got " + std::to_string(value));
+        }
+        return static_cast<std::size_t>(value);
+    };
+    auto non_negative_duration = [&](std::string_view key) {
+        const auto value = config.duration(key);
+        if (value.count() < 0) {
+            config.fail(key, "expected a non-negative duration, got " +
+                                 std::to_string(value.count()) + "ms");
+        }
+        return value;
+    };
+    Settings settings;
+    settings.capacity = integer_at_least("capacity", 1);
+    settings.store_batch_max = integer_at_least("store_batch_max", 1);
+    settings.store_retry_delay = non_negative_duration("store_retry_delay");
+    settings.retain = integer_at_least("retain", 0);
+    settings.drain_timeout = non_negative_duration("drain_timeout");
+    return settings;
+}
+
+}  // namespace relay::plugins::memory

@@ -1,0 +1,269 @@
+#pragma once
+/// PresenceContract<Traits>: the behaviour every sdk::Presence must show, as a typed
+/// gtest suite. Instantiate it with a traits struct that knows how to build yours:
+///
+///     struct MyPresenceTraits {
+///         static relay::sdk::Schema schema();
+///         static std::unique_ptr<relay::sdk::Presence> make(relay::sdk::PluginContext&);
+///         // Optional: per-test setup (a server URL) and cleanup.
+///         static void set_up(relay::sdk::testing::TestConfig&);
+///         static void tear_down(relay::sdk::testing::TestConfig&);
+///     };
+///     using Types = ::testing::Types<MyPresenceTraits>;
+///     INSTANTIATE_TYPED_TEST_SUITE_P(MyPresence, PresenceContract, Types);
+///
+/// Rooms carry a per-test unique prefix and the event handler ignores other rooms, so
+/// the suite also runs against a shared server. "No event" is checked by a marker:
+/// after the operation that must stay silent, a marker member joins, and the marker's
+/// event must be the next one.
+#include <relay/sdk/testing/test_context.hpp>
+
+#include <relay/sdk/presence.hpp>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace relay::sdk::testing {
+
+template <class Traits>
+class PresenceContract : public ::testing::Test {
+protected:
+    void SetUp() override {
+        ctx_ = std::make_unique<TestContext>(Traits::schema(), "presence");
+        token_ = unique_token();
+        if constexpr (requires(TestConfig & c) { Traits::set_up(c); }) {
+            Traits::set_up(ctx_->settings());
+        }
+    }
+
+    void TearDown() override {
+        if (presence_ && !stopped_) {
+            Probe<std::error_code> stopped(*ctx_);
+            presence_->stop(stopped.callback());
+            EXPECT_TRUE(stopped.wait()) << "stop() did not complete";
+        }
+        presence_.reset();
+        if constexpr (requires(TestConfig & c) { Traits::tear_down(c); }) {
+            Traits::tear_down(ctx_->settings());
+        }
+        ctx_.reset();
+    }
+
+    /// Makes the presence, subscribes the event collector, starts it.
+    ::testing::AssertionResult start() {
+        presence_ = Traits::make(*ctx_);
+        presence_->on_change([events = events_, ctx = ctx_.get(), prefix = token_,
+                              off = off_executor_](const PresenceEvent& event) {
+            if (!ctx->on_executor()) *off = true;
+            if (event.member.room.rfind(prefix, 0) == 0) events->add(event);
+        });
+        Probe<std::error_code> started(*ctx_);
+        presence_->start(started.callback());
+        if (!started.wait()) return ::testing::AssertionFailure() << "start() did not complete";
+        if (auto ec = started.template get<0>()) {
+            return ::testing::AssertionFailure() << "start() failed: " << ec.message();
+        }
+        return ::testing::AssertionSuccess();
+    }
+
+    std::string room(std::string_view name) const { return token_ + "-" + std::string(name); }
+
+    Member member(std::string_view room_name, std::string sid, std::string user = "alice") {
+        Member m;
+        m.room = room(room_name);
+        m.sid = token_ + "-" + sid;
+        m.user = std::move(user);
+        m.node = std::string(ctx_->node_id());
+        m.joined_ms = 1700000000000;
+        return m;
+    }
+
+    ::testing::AssertionResult call(void (Presence::*op)(const Member&, Done), const Member& m) {
+        Probe<std::error_code> done(*ctx_);
+        ((*presence_).*op)(m, done.callback());
+        if (!done.wait()) return ::testing::AssertionFailure() << "no completion";
+        if (auto ec = done.template get<0>()) {
+            return ::testing::AssertionFailure() << "failed: " << ec.message();
+        }
+        if (!done.on_executor()) {
+            return ::testing::AssertionFailure() << "callback ran off the executor";
+        }
+        return ::testing::AssertionSuccess();
+    }
+    ::testing::AssertionResult join(const Member& m) { return call(&Presence::join, m); }
+    ::testing::AssertionResult leave(const Member& m) { return call(&Presence::leave, m); }
+
+    /// Members of a room, sorted by sid.
+    std::vector<Member> members(std::string_view room_name) {
+        Probe<std::error_code, std::vector<Member>> done(*ctx_);
+        presence_->members(room(room_name), done.callback());
+        EXPECT_TRUE(done.wait()) << "members() did not complete";
+        if (!done.done()) return {};
+        EXPECT_FALSE(done.template get<0>()) << done.template get<0>().message();
+        EXPECT_TRUE(done.on_executor());
+        auto list = done.template get<1>();
+        std::sort(list.begin(), list.end(),
+                  [](const Member& a, const Member& b) { return a.sid < b.sid; });
+        return list;
+    }
+
+    /// Joins a marker member and waits for its event; returns the events before it
+    /// (from index `from`), which are all the events the earlier operations caused.
+    std::vector<PresenceEvent> events_until_marker(std::size_t from) {
+        const Member marker = member("marker", "marker-" + std::to_string(markers_++));
+        EXPECT_TRUE(join(marker));
+        EXPECT_TRUE(events_->wait_until([&](const std::vector<PresenceEvent>& events) {
+            return std::any_of(events.begin() + static_cast<std::ptrdiff_t>(from), events.end(),
+                               [&](const PresenceEvent& e) { return e.member.sid == marker.sid; });
+        })) << "the marker's join event never came";
+        auto all = events_->snapshot();
+        std::vector<PresenceEvent> before;
+        for (std::size_t i = from; i < all.size() && all[i].member.sid != marker.sid; ++i) {
+            before.push_back(all[i]);
+        }
+        return before;
+    }
+
+    std::unique_ptr<TestContext> ctx_;
+    std::unique_ptr<Presence> presence_;
+    std::shared_ptr<Collector<PresenceEvent>> events_ =
+        std::make_shared<Collector<PresenceEvent>>();
+    std::shared_ptr<std::atomic<bool>> off_executor_ = std::make_shared<std::atomic<bool>>(false);
+    std::string token_;
+    int markers_ = 0;
+    bool stopped_ = false;
+};
+
+TYPED_TEST_SUITE_P(PresenceContract);
+
+TYPED_TEST_P(PresenceContract, JoinShowsInMembersAndEmitsAnEvent) {
+    ASSERT_TRUE(this->start());
+    const Member alice = this->member("a", "1", "alice");
+    const Member bob = this->member("a", "2", "bob");
+    ASSERT_TRUE(this->join(alice));
+    ASSERT_TRUE(this->join(bob));
+    EXPECT_EQ(this->members("a"), (std::vector<Member>{alice, bob}));
+
+    auto events = this->events_until_marker(0);
+    ASSERT_EQ(events.size(), 2u);
+    EXPECT_EQ(events[0].type, PresenceEvent::Type::join);
+    EXPECT_EQ(events[0].member, alice);
+    EXPECT_EQ(events[1].type, PresenceEvent::Type::join);
+    EXPECT_EQ(events[1].member, bob);
+    EXPECT_FALSE(*this->off_executor_) << "an event handler ran off the executor";
+}
+
+TYPED_TEST_P(PresenceContract, JoiningTwiceIsIdempotent) {
+    ASSERT_TRUE(this->start());
+    const Member alice = this->member("a", "1");
+    ASSERT_TRUE(this->join(alice));
+    ASSERT_TRUE(this->join(alice));
+    EXPECT_EQ(this->members("a"), std::vector<Member>{alice});
+    auto events = this->events_until_marker(0);
+    ASSERT_EQ(events.size(), 1u) << "a second join of one sid emitted another event";
+    EXPECT_EQ(events[0].type, PresenceEvent::Type::join);
+}
+
+TYPED_TEST_P(PresenceContract, LeaveRemovesAndEmitsAnEvent) {
+    ASSERT_TRUE(this->start());
+    const Member alice = this->member("a", "1");
+    const Member bob = this->member("a", "2");
+    ASSERT_TRUE(this->join(alice));
+    ASSERT_TRUE(this->join(bob));
+    auto joined = this->events_until_marker(0);
+    ASSERT_EQ(joined.size(), 2u);
+    const std::size_t seen = this->events_->size();
+
+    ASSERT_TRUE(this->leave(alice));
+    EXPECT_EQ(this->members("a"), std::vector<Member>{bob});
+    ASSERT_TRUE(this->leave(bob));
+    EXPECT_EQ(this->members("a"), std::vector<Member>{});
+    auto events = this->events_until_marker(seen);
+    ASSERT_EQ(events.size(), 2u);
+    EXPECT_EQ(events[0].type, PresenceEvent::Type::leave);
+    EXPECT_EQ(events[0].member.sid, alice.sid);
+    EXPECT_EQ(events[0].member.room, alice.room);
+    EXPECT_EQ(events[1].type, PresenceEvent::Type::leave);
+    EXPECT_EQ(events[1].member.sid, bob.sid);
+}
+
+TYPED_TEST_P(PresenceContract, LeavingAnUnknownMemberEmitsNothing) {
+    ASSERT_TRUE(this->start());
+    ASSERT_TRUE(this->leave(this->member("a", "ghost")));
+    const Member alice = this->member("a", "1");
+    ASSERT_TRUE(this->join(alice));
+    ASSERT_TRUE(this->leave(alice));
+    ASSERT_TRUE(this->leave(alice));
+    auto events = this->events_until_marker(0);
+    ASSERT_EQ(events.size(), 2u) << "leaving an absent member emitted an event";
+    EXPECT_EQ(events[0].type, PresenceEvent::Type::join);
+    EXPECT_EQ(events[1].type, PresenceEvent::Type::leave);
+}
+
+TYPED_TEST_P(PresenceContract, RoomsAreIndependent) {
+    ASSERT_TRUE(this->start());
+    Member in_a = this->member("a", "1");
+    Member in_b = this->member("b", "1");
+    in_b.sid = in_a.sid;  // one connection in two rooms
+    ASSERT_TRUE(this->join(in_a));
+    ASSERT_TRUE(this->join(in_b));
+    EXPECT_EQ(this->members("a"), std::vector<Member>{in_a});
+    EXPECT_EQ(this->members("b"), std::vector<Member>{in_b});
+    ASSERT_TRUE(this->leave(in_a));
+    EXPECT_EQ(this->members("a"), std::vector<Member>{});
+    EXPECT_EQ(this->members("b"), std::vector<Member>{in_b});
+    EXPECT_EQ(this->members("empty"), std::vector<Member>{});
+}
+
+TYPED_TEST_P(PresenceContract, ConcurrentJoinsFromManyThreads) {
+    ASSERT_TRUE(this->start());
+    constexpr int kThreads = 4;
+    constexpr int kPerThread = 40;
+    std::vector<Member> expected;
+    for (int i = 0; i < kThreads * kPerThread; ++i) {
+        char sid[16];
+        std::snprintf(sid, sizeof sid, "%05d", i);
+        expected.push_back(this->member("crowd", sid));
+    }
+    Collector<std::error_code> results;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = t; i < kThreads * kPerThread; i += kThreads) {
+                this->presence_->join(expected[static_cast<std::size_t>(i)],
+                                      [&results](std::error_code ec) { results.add(ec); });
+            }
+        });
+    }
+    for (auto& thread : threads) thread.join();
+    ASSERT_TRUE(results.wait_for_size(kThreads * kPerThread));
+    for (const auto& ec : results.snapshot()) EXPECT_FALSE(ec) << ec.message();
+    EXPECT_EQ(this->members("crowd"), expected);
+    ASSERT_TRUE(this->events_->wait_for_size(kThreads * kPerThread));
+}
+
+TYPED_TEST_P(PresenceContract, StopCompletesOnTheExecutor) {
+    ASSERT_TRUE(this->start());
+    ASSERT_TRUE(this->join(this->member("a", "1")));
+    Probe<std::error_code> stopped(*this->ctx_);
+    this->presence_->stop(stopped.callback());
+    this->stopped_ = true;
+    ASSERT_TRUE(stopped.wait());
+    EXPECT_FALSE(stopped.template get<0>());
+    EXPECT_TRUE(stopped.on_executor());
+    EXPECT_EQ(stopped.calls(), 1);
+}
+
+REGISTER_TYPED_TEST_SUITE_P(PresenceContract, JoinShowsInMembersAndEmitsAnEvent,
+                            JoiningTwiceIsIdempotent, LeaveRemovesAndEmitsAnEvent,
+                            LeavingAnUnknownMemberEmitsNothing, RoomsAreIndependent,
+                            ConcurrentJoinsFromManyThreads, StopCompletesOnTheExecutor);
+
+}  // namespace relay::sdk::testing

@@ -1,0 +1,356 @@
+#include <relay/sdk/testing/queue_contract.hpp>
+
+#include "plugins/memory/memory_queue.hpp"
+#include "plugins/memory/settings.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace relay::plugins::memory {
+
+using namespace std::chrono_literals;
+using sdk::testing::Collector;
+using sdk::testing::Probe;
+using sdk::testing::TestConfig;
+using sdk::testing::TestContext;
+
+struct MemoryQueueTraits {
+    static sdk::Schema schema() { return memory::schema(); }
+    static std::unique_ptr<sdk::Queue> make(sdk::PluginContext& ctx) {
+        return std::make_unique<MemoryQueue>(parse_settings(ctx.config()), ctx);
+    }
+    static void set_up(TestConfig& config) { config.set_duration("store_retry_delay", 10ms); }
+    static std::size_t configure_small(TestConfig& config) {
+        config.set_integer("capacity", 8);
+        return 8;
+    }
+};
+
+}  // namespace relay::plugins::memory
+
+namespace relay::sdk::testing {
+INSTANTIATE_TYPED_TEST_SUITE_P(Memory, QueueContract,
+                               ::testing::Types<relay::plugins::memory::MemoryQueueTraits>);
+}  // namespace relay::sdk::testing
+
+namespace relay::plugins::memory {
+namespace {
+
+/// A store subscription the test commits by hand, batch by batch.
+class ManualStore {
+public:
+    struct Batch {
+        std::vector<sdk::Message> messages;
+        sdk::Done commit;
+    };
+    sdk::StoreHandler handler() {
+        return [this](std::vector<sdk::Message> messages, sdk::Done commit) {
+            batches_.add(Batch{std::move(messages), std::move(commit)});
+        };
+    }
+    /// Waits for the n-th batch (1-based).
+    Batch batch(std::size_t n) {
+        EXPECT_TRUE(batches_.wait_for_size(n)) << "batch " << n << " never came";
+        auto all = batches_.snapshot();
+        return n <= all.size() ? all[n - 1] : Batch{};
+    }
+    std::size_t count() const { return batches_.size(); }
+
+private:
+    Collector<Batch> batches_;
+};
+
+std::vector<std::string> ids(const std::vector<sdk::Message>& messages) {
+    std::vector<std::string> out;
+    for (const auto& m : messages) out.push_back(m.id);
+    return out;
+}
+
+class MemoryQueueTest : public ::testing::Test {
+protected:
+    void TearDown() override {
+        if (queue_) {
+            Probe<std::error_code> stopped(ctx_);
+            queue_->stop(stopped.callback());
+            EXPECT_TRUE(stopped.wait());
+        }
+        queue_.reset();
+    }
+
+    sdk::Queue& make() {
+        queue_ = std::make_unique<MemoryQueue>(parse_settings(ctx_.config()), ctx_);
+        return *queue_;
+    }
+    void start() {
+        Probe<std::error_code> started(ctx_);
+        queue_->start(started.callback());
+        ASSERT_TRUE(started.wait());
+        ASSERT_FALSE(started.get<0>());
+    }
+    sdk::Message message(std::string room = "r") {
+        sdk::Message msg;
+        msg.id = "id-" + std::to_string(1000 + next_++);
+        msg.room = std::move(room);
+        msg.payload_json = "{}";
+        return msg;
+    }
+    /// Publishes and waits; returns the error and position.
+    std::pair<std::error_code, std::string> publish(sdk::Message msg) {
+        Probe<std::error_code, std::string> acked(ctx_);
+        queue_->publish(std::move(msg), acked.callback());
+        EXPECT_TRUE(acked.wait());
+        if (!acked.done()) return {make_error_code(sdk::Errc::timed_out), {}};
+        return {acked.get<0>(), acked.get<1>()};
+    }
+    std::pair<std::error_code, std::vector<sdk::Message>> read_after(std::string room,
+                                                                     std::string position,
+                                                                     std::size_t limit = 100) {
+        Probe<std::error_code, std::vector<sdk::Message>> read(ctx_);
+        queue_->read_after(room, position, limit, read.callback());
+        EXPECT_TRUE(read.wait());
+        EXPECT_TRUE(read.on_executor());
+        if (!read.done()) return {make_error_code(sdk::Errc::timed_out), {}};
+        return {read.get<0>(), read.get<1>()};
+    }
+    /// Returns once everything posted to the executor before this call has run.
+    void settle() {
+        Probe<> ran(ctx_);
+        boost::asio::post(ctx_.executor(), ran.callback());
+        ASSERT_TRUE(ran.wait());
+    }
+
+    TestContext ctx_{schema(), "queue"};
+    std::unique_ptr<sdk::Queue> queue_;
+    int next_ = 0;
+};
+
+TEST(MemorySettings, DefaultsComeFromTheSchema) {
+    TestConfig config(schema(), "queue");
+    const Settings settings = parse_settings(config);
+    const Settings defaults;
+    EXPECT_EQ(settings.capacity, defaults.capacity);
+    EXPECT_EQ(settings.capacity, 100000u);
+    EXPECT_EQ(settings.store_batch_max, 500u);
+    EXPECT_EQ(settings.store_retry_delay, 200ms);
+    EXPECT_EQ(settings.retain, 10000u);
+    EXPECT_EQ(settings.drain_timeout, 10s);
+}
+
+TEST(MemorySettings, OutOfRangeValuesAreConfigErrors) {
+    TestConfig config(schema(), "queue");
+    config.set_integer("capacity", 0);
+    try {
+        parse_settings(config);
+        ADD_FAILURE() << "capacity 0 was accepted";
+    } catch (const sdk::ConfigError& e) {
+        EXPECT_STREQ(e.what(), "test.yaml:1:1: queue.capacity: expected a positive integer, got 0");
+    }
+    config.unset("capacity").set_integer("retain", -1);
+    try {
+        parse_settings(config);
+        ADD_FAILURE() << "retain -1 was accepted";
+    } catch (const sdk::ConfigError& e) {
+        EXPECT_STREQ(e.what(),
+                     "test.yaml:1:1: queue.retain: expected a non-negative integer, got -1");
+    }
+    config.unset("retain").set_integer("retain", 0);
+    EXPECT_EQ(parse_settings(config).retain, 0u);
+}
+
+TEST_F(MemoryQueueTest, PositionsAreIncreasingSequenceNumbers) {
+    make();
+    start();
+    EXPECT_EQ(publish(message()).second, "1");
+    EXPECT_EQ(publish(message("other")).second, "2");
+    EXPECT_EQ(publish(message()).second, "3");
+}
+
+TEST_F(MemoryQueueTest, CapacityCountsUncommittedMessagesExactly) {
+    ctx_.settings().set_integer("capacity", 3);
+    auto& queue = make();
+    ManualStore store;
+    queue.subscribe_store(store.handler());
+    start();
+
+    EXPECT_FALSE(publish(message()).first);  // handed to the store at once: [1]
+    EXPECT_FALSE(publish(message()).first);
+    EXPECT_FALSE(publish(message()).first);
+    auto [full, position] = publish(message());
+    EXPECT_EQ(full, sdk::Errc::queue_full);
+    EXPECT_EQ(full.message(), "queue is full");
+    EXPECT_TRUE(position.empty());
+
+    auto first = store.batch(1);
+    EXPECT_EQ(ids(first.messages), (std::vector<std::string>{"id-1000"}));
+    first.commit({});
+    auto second = store.batch(2);  // comes after the commit was processed
+    EXPECT_EQ(ids(second.messages), (std::vector<std::string>{"id-1001", "id-1002"}));
+    EXPECT_FALSE(publish(message()).first);
+    EXPECT_EQ(publish(message()).first, sdk::Errc::queue_full);
+    EXPECT_EQ(ctx_.test_metrics().counter_value("memory_queue_full_total"), 2u);
+    EXPECT_EQ(ctx_.test_metrics().gauge_value("memory_queue_uncommitted"), 3);
+    second.commit({});
+    auto third = store.batch(3);
+    EXPECT_EQ(ids(third.messages), (std::vector<std::string>{"id-1004"}));
+    third.commit({});
+}
+
+TEST_F(MemoryQueueTest, WithoutAStoreSubscriberMessagesCountAsCommittedOnceBroadcast) {
+    ctx_.settings().set_integer("capacity", 2);
+    auto& queue = make();
+    Collector<std::string> broadcast;
+    queue.subscribe_broadcast([&](const sdk::Message& msg) { broadcast.add(msg.id); });
+    start();
+    for (int i = 0; i < 10; ++i) EXPECT_FALSE(publish(message()).first);
+    EXPECT_EQ(broadcast.size(), 10u);
+}
+
+TEST_F(MemoryQueueTest, OneStoreBatchInFlightOfAtMostStoreBatchMax) {
+    ctx_.settings().set_integer("store_batch_max", 2);
+    auto& queue = make();
+    ManualStore store;
+    queue.subscribe_store(store.handler());
+    start();
+    for (int i = 0; i < 5; ++i) EXPECT_FALSE(publish(message()).first);
+    settle();
+    EXPECT_EQ(store.count(), 1u) << "a second batch while the first was not committed";
+    std::vector<std::string> seen;
+    for (std::size_t n = 1; seen.size() < 5; ++n) {
+        auto batch = store.batch(n);
+        ASSERT_FALSE(batch.messages.empty());
+        EXPECT_LE(batch.messages.size(), 2u);
+        for (const auto& id : ids(batch.messages)) seen.push_back(id);
+        settle();
+        EXPECT_EQ(store.count(), n);
+        batch.commit({});
+    }
+    EXPECT_EQ(seen,
+              (std::vector<std::string>{"id-1000", "id-1001", "id-1002", "id-1003", "id-1004"}));
+}
+
+TEST_F(MemoryQueueTest, AFailedCommitRedeliversTheSameMessagesAfterTheRetryDelay) {
+    ctx_.settings().set_duration("store_retry_delay", 50ms);
+    auto& queue = make();
+    ManualStore store;
+    queue.subscribe_store(store.handler());
+    start();
+    EXPECT_FALSE(publish(message()).first);
+    EXPECT_FALSE(publish(message()).first);
+
+    auto first = store.batch(1);
+    first.commit({});
+    auto second = store.batch(2);
+    const auto failed_at = std::chrono::steady_clock::now();
+    second.commit(make_error_code(sdk::Errc::unavailable));
+    second.commit({});  // a second call of one commit is ignored
+    auto again = store.batch(3);
+    EXPECT_GE(std::chrono::steady_clock::now() - failed_at, 50ms);
+    EXPECT_EQ(again.messages, second.messages);
+    EXPECT_EQ(ctx_.test_metrics().counter_value("memory_queue_store_retries_total"), 1u);
+    EXPECT_TRUE(ctx_.logger().contains(
+        "store commit failed (backend unavailable); redelivering 1 message(s) in 50ms"));
+    again.commit({});
+}
+
+TEST_F(MemoryQueueTest, StopWaitsForTheStoreToCommit) {
+    auto& queue = make();
+    ManualStore store;
+    Collector<std::string> broadcast;
+    queue.subscribe_broadcast([&](const sdk::Message& msg) { broadcast.add(msg.id); });
+    queue.subscribe_store(store.handler());
+    start();
+    for (int i = 0; i < 3; ++i) EXPECT_FALSE(publish(message()).first);
+
+    Probe<std::error_code> stopped(ctx_);
+    queue.stop(stopped.callback());
+    EXPECT_EQ(publish(message()).first, sdk::Errc::shutting_down);
+    settle();
+    EXPECT_FALSE(stopped.done()) << "stop completed with uncommitted messages";
+    store.batch(1).commit({});
+    store.batch(2).commit({});
+    ASSERT_TRUE(stopped.wait());
+    EXPECT_FALSE(stopped.get<0>());
+    EXPECT_EQ(broadcast.size(), 3u);
+    queue_.reset();
+}
+
+TEST_F(MemoryQueueTest, StopGivesUpAfterTheDrainTimeoutAndSaysHowManyWereLost) {
+    ctx_.settings().set_duration("drain_timeout", 50ms);
+    auto& queue = make();
+    ManualStore store;
+    queue.subscribe_store(store.handler());
+    start();
+    EXPECT_FALSE(publish(message()).first);
+    EXPECT_FALSE(publish(message()).first);
+
+    const auto begun = std::chrono::steady_clock::now();
+    Probe<std::error_code> stopped(ctx_);
+    queue.stop(stopped.callback());
+    ASSERT_TRUE(stopped.wait());
+    EXPECT_GE(std::chrono::steady_clock::now() - begun, 50ms);
+    EXPECT_EQ(stopped.get<0>(), sdk::Errc::timed_out);
+    EXPECT_TRUE(ctx_.logger().contains(
+        "stopped with 2 message(s) not committed by the store within drain_timeout (50ms); "
+        "increase queue.drain_timeout"));
+    // A late commit is ignored, and nothing more reaches the store.
+    store.batch(1).commit({});
+    settle();
+    settle();
+    EXPECT_EQ(store.count(), 1u);
+    queue_.reset();
+}
+
+TEST_F(MemoryQueueTest, ReadAfterServesTheRetainedWindow) {
+    ctx_.settings().set_integer("retain", 6);
+    make();
+    start();
+    std::vector<sdk::Message> room_a;
+    for (int i = 1; i <= 10; ++i) {
+        auto msg = message(i == 9 ? "b" : "a");
+        auto [ec, position] = publish(msg);
+        ASSERT_FALSE(ec);
+        ASSERT_EQ(position, std::to_string(i));
+        msg.position = position;
+        if (msg.room == "a") room_a.push_back(msg);
+    }
+    // Retained: positions 5..10.
+    auto [ec, got] = read_after("a", "6");
+    EXPECT_FALSE(ec);
+    EXPECT_EQ(got, (std::vector<sdk::Message>{room_a[6], room_a[7], room_a[8]}));
+    std::tie(ec, got) = read_after("a", "4", 2);
+    EXPECT_FALSE(ec);
+    EXPECT_EQ(got, (std::vector<sdk::Message>{room_a[4], room_a[5]}));
+    std::tie(ec, got) = read_after("a", "10");
+    EXPECT_FALSE(ec);
+    EXPECT_TRUE(got.empty());
+
+    std::tie(ec, got) = read_after("a", "3");
+    EXPECT_EQ(ec, make_error_code(QueueErrc::position_expired));
+    EXPECT_EQ(ec.message(),
+              "messages after this position are no longer retained; increase queue.retain");
+    std::tie(ec, got) = read_after("a", "11");
+    EXPECT_EQ(ec, make_error_code(QueueErrc::position_unknown));
+    std::tie(ec, got) = read_after("a", "x1");
+    EXPECT_EQ(ec, sdk::Errc::invalid_argument);
+    std::tie(ec, got) = read_after("a", "");
+    EXPECT_EQ(ec, sdk::Errc::invalid_argument);
+}
+
+TEST_F(MemoryQueueTest, DestroyingWithoutStopIsSafe) {
+    auto& queue = make();
+    ManualStore store;
+    queue.subscribe_store(store.handler());
+    start();
+    EXPECT_FALSE(publish(message()).first);
+    auto batch = store.batch(1);
+    queue_.reset();
+    batch.commit({});  // the queue is gone: ignored
+    settle();
+}
+
+}  // namespace
+}  // namespace relay::plugins::memory
