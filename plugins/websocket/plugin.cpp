@@ -1,0 +1,132 @@
+// The `websocket` transport plugin: manifest, schema, settings, factory.
+#include "server/websocket_transport.hpp"
+#include "settings.hpp"
+
+#include <relay/sdk/plugin.hpp>
+
+#include <algorithm>
+
+namespace relay::plugins::websocket {
+namespace {
+
+using sdk::config_key;
+using sdk::ValueType;
+
+sdk::Schema schema() {
+    return {
+        config_key("listen", ValueType::endpoint, "address and port to accept clients on")
+            .fallback("0.0.0.0:3000"),
+        config_key("path", ValueType::string, "Engine.IO endpoint path (socket.io-client's `path`)")
+            .fallback("/socket.io/"),
+        config_key("max_payload", ValueType::size,
+                   "largest message or polling body a client may send; larger closes it")
+            .fallback("1000000")
+            .at_least(1024),
+        config_key("max_connections", ValueType::integer,
+                   "connections beyond this are refused with 503")
+            .fallback("100000")
+            .at_least(1),
+        config_key("ping_interval", ValueType::duration, "how often the server pings a client")
+            .fallback("25s"),
+        config_key("ping_timeout", ValueType::duration,
+                   "how long a client may take to answer a ping before it is closed")
+            .fallback("20s"),
+        config_key("handshake_timeout", ValueType::duration,
+                   "time to send a complete HTTP request or WebSocket upgrade")
+            .fallback("10s"),
+        config_key("connect_timeout", ValueType::duration,
+                   "time between the Engine.IO handshake and the Socket.IO CONNECT")
+            .fallback("45s"),
+        config_key("transports", ValueType::string_list, "offered transports: polling, websocket")
+            .fallback("[polling, websocket]"),
+        config_key("cors_origins", ValueType::string_list,
+                   "origins allowed to use polling cross-origin; \"*\" for any; empty: same origin")
+            .fallback("[]"),
+        config_key("ws_origins", ValueType::string_list,
+                   "origins allowed to open a WebSocket; empty: any (non-browser clients send none)")
+            .fallback("[]"),
+        config_key("max_queued_bytes", ValueType::size,
+                   "outbound bytes a slow client may have queued before it is dropped")
+            .fallback("4MiB")
+            .at_least(1024),
+        config_key("recovery", ValueType::boolean,
+                   "connection state recovery: reconnecting clients get what they missed")
+            .fallback("true"),
+        config_key("recovery_window", ValueType::duration,
+                   "how long a disconnected session can be recovered")
+            .fallback("2m"),
+        config_key("presence_events", ValueType::boolean,
+                   "send `join` and `leave` events to a room when members come and go")
+            .fallback("true"),
+        config_key("history_max", ValueType::integer, "most messages one `history` call returns")
+            .fallback("500")
+            .at_least(1),
+        config_key("serve_page", ValueType::boolean, "serve the chat page at /").fallback("true"),
+    };
+}
+
+std::vector<sdk::KeyProblem> check(const sdk::ConfigView& config) {
+    std::vector<sdk::KeyProblem> problems;
+    const auto path = config.string("path");
+    if (path.empty() || path.front() != '/') {
+        problems.push_back({"path", "expected a path starting with '/', got \"" + path + "\""});
+    }
+    const auto transports = config.string_list("transports");
+    for (const auto& t : transports) {
+        if (t != "polling" && t != "websocket") {
+            problems.push_back({"transports", "expected polling or websocket, got \"" + t + "\""});
+        }
+    }
+    if (transports.empty()) problems.push_back({"transports", "expected at least one transport"});
+    return problems;
+}
+
+Settings parse(const sdk::ConfigView& config) {
+    Settings s;
+    const auto listen = config.endpoint("listen");
+    const auto colon = listen.rfind(':');
+    s.listen_host = listen.substr(0, colon);
+    if (s.listen_host.size() >= 2 && s.listen_host.front() == '[') {
+        s.listen_host = s.listen_host.substr(1, s.listen_host.size() - 2);
+    }
+    s.listen_port = static_cast<std::uint16_t>(std::stoul(listen.substr(colon + 1)));
+    s.path = config.string("path");
+    if (s.path.back() != '/') s.path += '/';
+    s.max_payload = config.size("max_payload");
+    s.max_connections = static_cast<std::uint64_t>(config.integer("max_connections"));
+    s.ping_interval = config.duration("ping_interval");
+    s.ping_timeout = config.duration("ping_timeout");
+    s.handshake_timeout = config.duration("handshake_timeout");
+    s.connect_timeout = config.duration("connect_timeout");
+    const auto transports = config.string_list("transports");
+    s.polling = std::find(transports.begin(), transports.end(), "polling") != transports.end();
+    s.websocket = std::find(transports.begin(), transports.end(), "websocket") != transports.end();
+    s.cors_origins = config.string_list("cors_origins");
+    s.ws_origins = config.string_list("ws_origins");
+    s.max_queued_bytes = config.size("max_queued_bytes");
+    s.recovery = config.boolean("recovery");
+    s.recovery_window = config.duration("recovery_window");
+    s.presence_events = config.boolean("presence_events");
+    s.history_max = static_cast<std::uint64_t>(config.integer("history_max"));
+    s.serve_page = config.boolean("serve_page");
+    return s;
+}
+
+const sdk::Manifest& manifest() {
+    static const sdk::Manifest m{
+        .name = "websocket",
+        .version = "0.1.0",
+        .description = "Socket.IO v4 server (Engine.IO v4 polling + WebSocket) on Boost.Beast",
+        .schema = schema(),
+        .factory = sdk::TransportFactory([](sdk::PluginContext& ctx) {
+            return std::make_unique<WebSocketTransport>(parse(ctx.config()), ctx);
+        }),
+        .check = check,
+    };
+    return m;
+}
+
+}  // namespace
+}  // namespace relay::plugins::websocket
+
+RELAY_PLUGIN(relay::plugins::websocket::manifest)

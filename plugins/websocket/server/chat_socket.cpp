@@ -1,0 +1,381 @@
+#include "server/chat_socket.hpp"
+
+#include "server/engine_session.hpp"
+#include "server/random_id.hpp"
+#include "server/server_context.hpp"
+#include "server/shard.hpp"
+#include "socketio/auth.hpp"
+#include "socketio/chat.hpp"
+#include "socketio/encode.hpp"
+#include "socketio/json.hpp"
+
+#include <relay/sdk/error.hpp>
+
+#include <array>
+#include <chrono>
+#include <charconv>
+
+namespace relay::plugins::websocket {
+
+namespace json = socketio::json;
+
+namespace {
+
+constexpr std::string_view kMainNamespace = "/";
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+/// `{"error":"<text>"}`
+std::string error_object(std::string_view error) {
+    std::string out = "{\"error\":";
+    json::append_string(out, error);
+    out += '}';
+    return out;
+}
+
+/// A member event: `{"sid":..,"user":..,"room":..}`.
+std::string member_object(const sdk::Member& m) {
+    std::string out = "{\"sid\":";
+    json::append_string(out, m.sid);
+    out += ",\"user\":";
+    if (m.user.empty()) {
+        out += "null";
+    } else {
+        json::append_string(out, m.user);
+    }
+    out += ",\"room\":";
+    json::append_string(out, m.room);
+    out += '}';
+    return out;
+}
+
+std::optional<std::uint64_t> integer_member(std::string_view object_json, std::string_view key) {
+    json::MemberList members;
+    if (json::parse_object(object_json, members)) return std::nullopt;
+    std::optional<std::uint64_t> found;
+    for (const auto& m : members) {
+        if (!json::string_equals(m.key, key)) continue;
+        std::uint64_t value = 0;
+        const auto* end = m.value.data() + m.value.size();
+        auto [ptr, ec] = std::from_chars(m.value.data(), end, value);
+        found = (ec == std::errc{} && ptr == end) ? std::optional(value) : std::nullopt;
+    }
+    return found;
+}
+
+}  // namespace
+
+ChatSocket::ChatSocket(ServerContext& server, EngineSession& session, std::string room_header)
+    : server_(server),
+      session_(session),
+      decoder_([&] {
+          socketio::Decoder::Limits limits;
+          limits.max_attachment_bytes = server.settings.max_payload;
+          return limits;
+      }()),
+      room_header_(std::move(room_header)) {}
+
+ChatSocket::~ChatSocket() = default;
+
+void ChatSocket::on_text(std::string_view packet) {
+    socketio::Packet decoded;
+    bool ready = false;
+    if (auto ec = decoder_.feed_text(packet, decoded, ready)) {
+        fail(ec, "bad Socket.IO packet");
+        return;
+    }
+    if (ready) on_packet(decoded, {});
+}
+
+void ChatSocket::on_binary(std::string_view bytes) {
+    socketio::Packet decoded;
+    bool ready = false;
+    if (auto ec = decoder_.feed_binary(bytes, decoded, ready)) {
+        fail(ec, "bad Socket.IO attachment");
+        return;
+    }
+    if (ready) on_packet(decoded, decoder_.take_attachments());
+}
+
+void ChatSocket::on_packet(socketio::Packet& packet, std::vector<std::string> attachments) {
+    using socketio::PacketType;
+    if (packet.type == PacketType::connect) {
+        on_connect(packet);
+        return;
+    }
+    if (packet.nsp != kMainNamespace || !connected_) {
+        // Packets for a namespace this socket is not connected to are ignored, as the
+        // reference server does (a CONNECT to it was already refused).
+        return;
+    }
+    switch (packet.type) {
+        case PacketType::event:
+        case PacketType::binary_event:
+            on_event(packet, std::move(attachments));
+            break;
+        case PacketType::disconnect:
+            session_.close("client namespace disconnect");
+            break;
+        case PacketType::ack:
+        case PacketType::binary_ack:
+            break;  // the server asks for no acks from clients
+        case PacketType::connect:
+        case PacketType::connect_error:
+            fail(make_error_code(sdk::Errc::invalid_argument), "unexpected Socket.IO packet");
+            break;
+    }
+}
+
+void ChatSocket::refuse_connect(std::string_view nsp, std::string_view message) {
+    session_.send(text_frame(socketio::encode_connect_error(nsp, message)));
+}
+
+void ChatSocket::on_connect(const socketio::Packet& packet) {
+    if (packet.nsp != kMainNamespace) {
+        refuse_connect(packet.nsp, "Invalid namespace");
+        return;
+    }
+    if (connected_) return;  // a repeated CONNECT changes nothing
+    if (server_.stopping) {
+        refuse_connect(packet.nsp, "Server is shutting down");
+        return;
+    }
+    const std::string_view auth = packet.data.empty() ? std::string_view("{}") : packet.data;
+    if (server_.settings.recovery) {
+        if (auto request = socketio::recovery_request(auth)) {
+            if (auto entry = server_.recovery.take(request->pid)) {
+                sid_ = entry->sid;
+                pid_ = request->pid;
+                accept_connect(entry->room, entry->user, true, request->offset);
+                return;
+            }
+        }
+    }
+    auto room = socketio::string_member(auth, "room");
+    if (!room || room->empty()) room = room_header_;
+    if (room->empty()) {
+        refuse_connect(packet.nsp, "Invalid room id");
+        return;
+    }
+    sid_ = random_id();
+    if (server_.settings.recovery) pid_ = random_id();
+    accept_connect(*room, socketio::string_member(auth, "user").value_or(""), false, {});
+}
+
+void ChatSocket::accept_connect(std::string room, std::string user, bool recovered,
+                                const std::string& offset) {
+    room_ = std::move(room);
+    user_ = std::move(user);
+    connected_ = true;
+    joined_ms_ = now_ms();
+    session_.shard().join(room_, this);
+    joined_room_ = true;
+    server_.inbound->join({room_, sid_, user_, server_.node_id, joined_ms_}, [](std::error_code) {});
+    session_.send(text_frame(socketio::encode_connect(
+        kMainNamespace, sid_, pid_.empty() ? std::nullopt : std::optional<std::string_view>(pid_))));
+    if (!recovered || offset.empty()) return;
+    // Live broadcasts wait while the missed messages are fetched, so the client gets
+    // every message once and in order.
+    recovering_ = true;
+    std::weak_ptr<EngineSession> weak = session_.weak_from_this();
+    auto executor = session_.executor();
+    server_.inbound->recover(room_, offset, [weak, executor](std::error_code ec, std::vector<sdk::Message> missed) {
+        boost::asio::post(executor, [weak, ec, missed = std::move(missed)]() mutable {
+            auto session = weak.lock();
+            if (!session || session->closed()) return;
+            if (ec) missed.clear();
+            session->chat().finish_recovery(std::move(missed));
+        });
+    });
+}
+
+void ChatSocket::finish_recovery(std::vector<sdk::Message> missed) {
+    std::unordered_set<std::string> sent;
+    std::string frame;
+    for (const auto& msg : missed) {
+        if (socketio::encode_message_broadcast(frame, kMainNamespace, msg.payload_json,
+                                               {msg.id, msg.room, msg.ts_ms, msg.sender, msg.user},
+                                               std::string_view(msg.id),
+                                               static_cast<std::uint32_t>(msg.attachments.size()))) {
+            continue;
+        }
+        session_.send(text_frame(frame));
+        for (const auto& attachment : msg.attachments) {
+            session_.send(OutFrame{std::make_shared<const std::string>(attachment), true});
+        }
+        sent.insert(msg.id);
+    }
+    recovering_ = false;
+    for (const auto& broadcast : held_) {
+        if (broadcast.id.empty() || !sent.count(broadcast.id)) session_.send(broadcast.frames);
+    }
+    held_.clear();
+}
+
+void ChatSocket::deliver(const Broadcast& broadcast) {
+    if (recovering_) {
+        held_.push_back(broadcast);
+        return;
+    }
+    session_.send(broadcast.frames);
+}
+
+void ChatSocket::on_event(const socketio::Packet& packet, std::vector<std::string> attachments) {
+    const auto name = packet.event_name();
+    if (json::string_equals(name, socketio::kMessageEvent)) {
+        on_message(packet, std::move(attachments));
+    } else if (json::string_equals(name, "history")) {
+        on_history(packet);
+    } else if (json::string_equals(name, "presence")) {
+        on_presence(packet);
+    } else {
+        ack_error(packet.id, "unknown event");
+    }
+}
+
+void ChatSocket::on_message(const socketio::Packet& packet, std::vector<std::string> attachments) {
+    const auto args = packet.args();
+    if (args.empty() || socketio::check_client_message(args.front())) {
+        ack_error(packet.id, "message must be a JSON object");
+        return;
+    }
+    if (server_.stopping) {
+        ack_error(packet.id, "server is shutting down");
+        return;
+    }
+    server_.received.add();
+    server_.in_flight.fetch_add(1);
+    sdk::Message msg;
+    msg.room = room_;
+    msg.sender = sid_;
+    msg.user = user_;
+    msg.payload_json = std::string(args.front());
+    msg.attachments = std::move(attachments);
+    std::weak_ptr<EngineSession> weak = session_.weak_from_this();
+    auto executor = session_.executor();
+    const auto ack_id = packet.id;
+    auto& in_flight = server_.in_flight;
+    server_.inbound->publish(std::move(msg), [weak, executor, ack_id, &in_flight](const sdk::Published& result) {
+        if (!ack_id) {
+            in_flight.fetch_sub(1);
+            return;
+        }
+        std::string arg;
+        if (result.error) {
+            arg = error_object(result.reason.empty() ? result.error.message() : result.reason);
+        } else {
+            arg = "{\"id\":";
+            json::append_string(arg, result.id);
+            arg += '}';
+        }
+        boost::asio::post(executor, [weak, id = *ack_id, arg = std::move(arg), &in_flight] {
+            auto session = weak.lock();
+            if (session && !session->closed()) session->chat().ack(id, arg);
+            in_flight.fetch_sub(1);
+        });
+    });
+}
+
+void ChatSocket::on_history(const socketio::Packet& packet) {
+    if (!packet.id) return;  // nobody to answer
+    sdk::HistoryQuery query;
+    query.limit = 50;
+    const auto args = packet.args();
+    if (!args.empty() && json::kind_of(args.front()) == json::Kind::object) {
+        if (auto limit = integer_member(args.front(), "limit")) query.limit = *limit;
+        query.before_id = socketio::string_member(args.front(), "before").value_or("");
+        query.after_id = socketio::string_member(args.front(), "after").value_or("");
+    }
+    query.limit = std::clamp<std::size_t>(query.limit, 1, server_.settings.history_max);
+    std::weak_ptr<EngineSession> weak = session_.weak_from_this();
+    auto executor = session_.executor();
+    server_.inbound->history(room_, std::move(query),
+                             [weak, executor, id = *packet.id](std::error_code ec, std::vector<sdk::Message> messages) {
+                                 std::string arg;
+                                 if (ec) {
+                                     arg = error_object(sdk::same_error(ec, sdk::Errc::not_supported)
+                                                            ? "history is not available (no store configured)"
+                                                            : "history failed: " + ec.message());
+                                 } else {
+                                     arg = "[";
+                                     for (const auto& m : messages) {
+                                         if (arg.size() > 1) arg += ',';
+                                         socketio::append_spliced_message(
+                                             arg, m.payload_json, {m.id, m.room, m.ts_ms, m.sender, m.user});
+                                     }
+                                     arg += ']';
+                                 }
+                                 boost::asio::post(executor, [weak, id, arg = std::move(arg)] {
+                                     auto session = weak.lock();
+                                     if (session && !session->closed()) session->chat().ack(id, arg);
+                                 });
+                             });
+}
+
+void ChatSocket::on_presence(const socketio::Packet& packet) {
+    if (!packet.id) return;
+    std::weak_ptr<EngineSession> weak = session_.weak_from_this();
+    auto executor = session_.executor();
+    server_.inbound->members(room_, [weak, executor, id = *packet.id](std::error_code ec,
+                                                                      std::vector<sdk::Member> members) {
+        std::string arg;
+        if (ec) {
+            arg = error_object("presence failed: " + ec.message());
+        } else {
+            arg = "[";
+            for (const auto& m : members) {
+                if (arg.size() > 1) arg += ',';
+                arg += member_object(m);
+            }
+            arg += ']';
+        }
+        boost::asio::post(executor, [weak, id, arg = std::move(arg)] {
+            auto session = weak.lock();
+            if (session && !session->closed()) session->chat().ack(id, arg);
+        });
+    });
+}
+
+void ChatSocket::ack(std::uint64_t id, std::string_view json_arg) {
+    const std::array<std::string_view, 1> args = {json_arg};
+    session_.send(text_frame(socketio::encode_ack(kMainNamespace, id, args)));
+}
+
+void ChatSocket::ack_error(std::optional<std::uint64_t> id, std::string_view error) {
+    if (id) ack(*id, error_object(error));
+}
+
+void ChatSocket::say_goodbye() {
+    if (connected_) session_.send(text_frame(socketio::encode_disconnect(kMainNamespace)));
+}
+
+void ChatSocket::fail(std::error_code ec, std::string_view what) {
+    server_.bad_packets.add();
+    if (server_.log.enabled(sdk::LogLevel::debug)) {
+        server_.log.debug("closing session " + session_.sid() + ": " + std::string(what) + ": " +
+                          ec.message());
+    }
+    session_.close("parse error", false);
+}
+
+void ChatSocket::on_close(std::string_view) {
+    decoder_.reset();
+    held_.clear();
+    if (!connected_) return;
+    connected_ = false;
+    if (joined_room_) {
+        session_.shard().leave(room_, this);
+        joined_room_ = false;
+    }
+    server_.inbound->leave({room_, sid_, user_, server_.node_id, joined_ms_}, [](std::error_code) {});
+    if (!pid_.empty() && !server_.stopping) {
+        server_.recovery.remember(pid_, {sid_, room_, user_,
+                                         std::chrono::steady_clock::now() + server_.settings.recovery_window});
+    }
+}
+
+}  // namespace relay::plugins::websocket

@@ -1,0 +1,82 @@
+#pragma once
+#include "server/out_frame.hpp"
+#include "socketio/decoder.hpp"
+
+#include <relay/sdk/message.hpp>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+namespace relay::plugins::websocket {
+
+class EngineSession;
+struct ServerContext;
+
+/// The Socket.IO socket of one Engine.IO session, on the main namespace `/`, and the
+/// chat on top of it (the wire contract is in README.md):
+///   CONNECT with auth {room, user}     → joins the room (else CONNECT_ERROR)
+///   EVENT "message" {..} [ack]         → published; ack {id} once durable, or {error}
+///   EVENT "history" {limit, before?}   → ack [messages], oldest first
+///   EVENT "presence"                   → ack [{sid, user}]
+///   broadcasts                         → EVENT "message" {.., id, room, ts, sender, user}, offset
+///   members coming and going           → EVENT "join" / "leave" {sid, user, room}
+/// Connection state recovery: a CONNECT with the `pid` of a session that closed less
+/// than `recovery_window` ago gets the same sid and room back and every message after
+/// its `offset`, before any live one.
+/// Thread safety: the session's executor only.
+class ChatSocket {
+public:
+    ChatSocket(ServerContext& server, EngineSession& session, std::string room_header);
+    ~ChatSocket();
+    ChatSocket(const ChatSocket&) = delete;
+    ChatSocket& operator=(const ChatSocket&) = delete;
+
+    const std::string& sid() const { return sid_; }
+    bool connected() const { return connected_; }
+
+    /// An Engine.IO text message (the Socket.IO packet) or binary message (attachment).
+    void on_text(std::string_view packet);
+    void on_binary(std::string_view bytes);
+    /// A broadcast for this socket's room.
+    void deliver(const Broadcast& broadcast);
+    /// Tells the client the server is going away (Socket.IO DISCONNECT), so it does not
+    /// reconnect to a stopping node at once.
+    void say_goodbye();
+    /// The session ended: leave the room, leave presence, remember for recovery.
+    void on_close(std::string_view reason);
+
+private:
+    void on_packet(socketio::Packet& packet, std::vector<std::string> attachments);
+    void on_connect(const socketio::Packet& packet);
+    void accept_connect(std::string room, std::string user, bool recovered,
+                        const std::string& offset);
+    void finish_recovery(std::vector<sdk::Message> missed);
+    void on_event(const socketio::Packet& packet, std::vector<std::string> attachments);
+    void on_message(const socketio::Packet& packet, std::vector<std::string> attachments);
+    void on_history(const socketio::Packet& packet);
+    void on_presence(const socketio::Packet& packet);
+    void ack(std::uint64_t id, std::string_view json_arg);
+    void ack_error(std::optional<std::uint64_t> id, std::string_view error);
+    void refuse_connect(std::string_view nsp, std::string_view message);
+    void fail(std::error_code ec, std::string_view what);
+
+    ServerContext& server_;
+    EngineSession& session_;
+    socketio::Decoder decoder_;
+    std::string room_header_;
+    std::string sid_;
+    std::string pid_;
+    std::string room_;
+    std::string user_;
+    std::int64_t joined_ms_ = 0;
+    bool connected_ = false;
+    bool joined_room_ = false;
+    // While recovering, live broadcasts wait here until the missed ones are sent.
+    bool recovering_ = false;
+    std::vector<Broadcast> held_;
+};
+
+}  // namespace relay::plugins::websocket

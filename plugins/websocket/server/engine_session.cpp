@@ -1,0 +1,320 @@
+#include "server/engine_session.hpp"
+
+#include "engineio/packet.hpp"
+#include "server/chat_socket.hpp"
+#include "server/server_context.hpp"
+#include "server/shard.hpp"
+#include "server/websocket_link.hpp"
+
+#include <relay/sdk/error.hpp>
+
+#include <array>
+#include <vector>
+
+namespace relay::plugins::websocket {
+
+namespace {
+
+const OutFrame& ping_frame() {
+    static const OutFrame frame = text_frame("2");
+    return frame;
+}
+const OutFrame& noop_frame() {
+    static const OutFrame frame = text_frame("6");
+    return frame;
+}
+
+std::size_t frame_cost(const OutFrame& frame) {
+    // What a queued frame holds on to: its bytes (shared, but kept alive by us) and
+    // the queue slot.
+    return frame.bytes->size() + sizeof(OutFrame);
+}
+
+}  // namespace
+
+EngineSession::EngineSession(ServerContext& server, Shard& shard, std::string sid,
+                             std::string room_header)
+    : server_(server),
+      shard_(shard),
+      sid_(std::move(sid)),
+      timer_(shard.executor()),
+      opened_at_(std::chrono::steady_clock::now()) {
+    chat_ = std::make_unique<ChatSocket>(server_, *this, std::move(room_header));
+    server_.sessions.add();
+}
+
+EngineSession::~EngineSession() { server_.sessions.sub(); }
+
+sdk::Executor EngineSession::executor() const { return shard_.executor(); }
+
+std::string EngineSession::open_polling() {
+    server_.registry.add(sid_, shared_from_this());
+    shard_.add(shared_from_this());
+    arm_ping();
+    const std::array<std::string_view, 1> upgrades = {"websocket"};
+    engineio::OpenParams params;
+    params.sid = sid_;
+    params.upgrades = server_.settings.websocket ? std::span<const std::string_view>(upgrades)
+                                                 : std::span<const std::string_view>();
+    params.ping_interval_ms = static_cast<std::uint64_t>(server_.settings.ping_interval.count());
+    params.ping_timeout_ms = static_cast<std::uint64_t>(server_.settings.ping_timeout.count());
+    params.max_payload = server_.settings.max_payload;
+    return engineio::encode_open(params);
+}
+
+void EngineSession::open_websocket(const std::shared_ptr<WebSocketLink>& link) {
+    server_.registry.add(sid_, shared_from_this());
+    shard_.add(shared_from_this());
+    ws_ = link;
+    engineio::OpenParams params;
+    params.sid = sid_;
+    params.ping_interval_ms = static_cast<std::uint64_t>(server_.settings.ping_interval.count());
+    params.ping_timeout_ms = static_cast<std::uint64_t>(server_.settings.ping_timeout.count());
+    params.max_payload = server_.settings.max_payload;
+    link->start(shared_from_this());
+    send(text_frame(engineio::encode_open(params)));
+    arm_ping();
+}
+
+bool EngineSession::poll(PollWaiter waiter) {
+    if (closed_) {
+        waiter(engineio::encode_packet(engineio::PacketType::close));
+        return true;
+    }
+    if (waiter_) return false;
+    waiter_ = std::move(waiter);
+    flush();
+    return true;
+}
+
+std::error_code EngineSession::receive_polling(std::string_view body) {
+    if (closed_) return make_error_code(sdk::Errc::shutting_down);
+    std::vector<engineio::Frame> frames;
+    std::string storage;
+    if (auto ec = engineio::decode_payload(body, frames, storage)) {
+        fail(ec, "bad polling payload");
+        return ec;
+    }
+    for (const auto& frame : frames) {
+        engineio::Packet packet;
+        if (auto ec = engineio::decode_frame(frame, packet, scratch_)) {
+            fail(ec, "bad Engine.IO packet");
+            return ec;
+        }
+        on_packet(packet, true);
+        if (closed_) break;
+    }
+    return {};
+}
+
+void EngineSession::begin_upgrade(const std::shared_ptr<WebSocketLink>& link) {
+    if (closed_ || ws_ || probing_) {
+        link->close();
+        return;
+    }
+    probing_ = link;
+    link->start(shared_from_this());
+}
+
+void EngineSession::on_ws_message(WebSocketLink* link, std::string_view data, bool binary) {
+    if (closed_) return;
+    engineio::Packet packet;
+    if (auto ec = engineio::decode_frame({data, binary}, packet, scratch_)) {
+        fail(ec, "bad Engine.IO packet");
+        return;
+    }
+    if (link == probing_.get()) {
+        // The upgrade handshake: 2probe → 3probe, then 5 switches the transport.
+        if (packet.type == engineio::PacketType::ping && packet.data == "probe") {
+            probing_->write(text_frame("3probe"), [](std::error_code) {});
+            // Answer a waiting GET so the client's polling pauses and it can send `5`.
+            if (waiter_) {
+                auto waiter = std::move(waiter_);
+                waiter_ = nullptr;
+                waiter(std::string(*noop_frame().bytes));
+            }
+        } else if (packet.type == engineio::PacketType::upgrade) {
+            ws_ = std::move(probing_);
+            probing_ = nullptr;
+            if (waiter_) {
+                auto waiter = std::move(waiter_);
+                waiter_ = nullptr;
+                waiter(std::string(*noop_frame().bytes));
+            }
+            flush();
+        } else {
+            fail(make_error_code(sdk::Errc::invalid_argument), "unexpected packet during upgrade");
+        }
+        return;
+    }
+    if (link != ws_.get()) return;
+    on_packet(packet, false);
+}
+
+void EngineSession::on_ws_closed(WebSocketLink* link, std::error_code) {
+    if (link == probing_.get()) {
+        probing_ = nullptr;  // a failed upgrade: polling goes on
+        return;
+    }
+    if (link == ws_.get()) close("transport close");
+}
+
+void EngineSession::on_packet(const engineio::Packet& packet, bool from_polling) {
+    using engineio::PacketType;
+    switch (packet.type) {
+        case PacketType::pong:
+            awaiting_pong_ = false;
+            arm_ping();
+            break;
+        case PacketType::ping:  // not sent by v4 clients outside a probe; answer anyway
+            send(text_frame(engineio::encode_packet(PacketType::pong, packet.data)));
+            break;
+        case PacketType::message:
+            if (packet.binary) {
+                chat_->on_binary(packet.data);
+            } else {
+                chat_->on_text(packet.data);
+            }
+            break;
+        case PacketType::close:
+            close("client close");
+            break;
+        case PacketType::noop:
+            break;
+        case PacketType::open:
+        case PacketType::upgrade:
+            (void)from_polling;
+            fail(make_error_code(sdk::Errc::invalid_argument), "unexpected Engine.IO packet");
+            break;
+    }
+}
+
+void EngineSession::send(const OutFrame& frame) {
+    if (closed_) return;
+    outbox_.push_back(frame);
+    outbox_bytes_ += frame_cost(frame);
+    if (outbox_bytes_ > server_.settings.max_queued_bytes) {
+        if (!drop_scheduled_) {
+            drop_scheduled_ = true;
+            server_.slow_consumers.add();
+            server_.log.warn("dropping slow client " + sid_ + ": " + std::to_string(outbox_bytes_) +
+                             " bytes queued (transport.max_queued_bytes = " +
+                             std::to_string(server_.settings.max_queued_bytes) + ")");
+            boost::asio::post(executor(), [self = shared_from_this()] { self->close("slow consumer", false); });
+        }
+        return;
+    }
+    flush();
+}
+
+void EngineSession::send(const std::vector<OutFrame>& frames) {
+    for (const auto& frame : frames) send(frame);
+}
+
+void EngineSession::flush() {
+    if (outbox_.empty() || closed_) return;
+    if (ws_) {
+        if (!writing_) write_next();
+        return;
+    }
+    if (!waiter_) return;
+    std::vector<engineio::Frame> frames;
+    frames.reserve(outbox_.size());
+    for (const auto& f : outbox_) frames.push_back({*f.bytes, f.binary});
+    std::string body = engineio::encode_payload(frames);
+    outbox_.clear();
+    outbox_bytes_ = 0;
+    auto waiter = std::move(waiter_);
+    waiter_ = nullptr;
+    waiter(std::move(body));
+}
+
+void EngineSession::write_next() {
+    if (outbox_.empty()) {
+        writing_ = false;
+        if (closed_) ws_->close();  // the last frames of a closing session are out
+        return;
+    }
+    writing_ = true;
+    ws_->write(outbox_.front(), [self = shared_from_this()](std::error_code ec) {
+        if (ec) {
+            self->writing_ = false;
+            self->close("transport error", false);
+            return;
+        }
+        self->outbox_bytes_ -= frame_cost(self->outbox_.front());
+        self->outbox_.pop_front();
+        self->write_next();
+    });
+}
+
+void EngineSession::arm_ping() {
+    const auto generation = ++timer_generation_;
+    timer_.expires_after(server_.settings.ping_interval);
+    timer_.async_wait([self = shared_from_this(), generation](const boost::system::error_code& ec) {
+        if (ec || self->closed_ || generation != self->timer_generation_) return;
+        if (!self->chat_->connected() &&
+            std::chrono::steady_clock::now() - self->opened_at_ > self->server_.settings.connect_timeout) {
+            self->close("connect timeout");
+            return;
+        }
+        self->awaiting_pong_ = true;
+        self->send(ping_frame());
+        const auto deadline_generation = ++self->timer_generation_;
+        self->timer_.expires_after(self->server_.settings.ping_timeout);
+        self->timer_.async_wait([self, deadline_generation](const boost::system::error_code& wait_ec) {
+            if (wait_ec || self->closed_ || deadline_generation != self->timer_generation_) return;
+            if (self->awaiting_pong_) self->close("ping timeout");
+        });
+    });
+}
+
+void EngineSession::fail(std::error_code ec, std::string_view what) {
+    server_.bad_packets.add();
+    if (server_.log.enabled(sdk::LogLevel::debug)) {
+        server_.log.debug("closing session " + sid_ + ": " + std::string(what) + ": " + ec.message());
+    }
+    close("parse error", false);
+}
+
+void EngineSession::close(std::string_view reason, bool flush_queued) {
+    if (closed_) return;
+    closed_ = true;
+    ++timer_generation_;
+    timer_.cancel();
+    chat_->on_close(reason);
+    server_.registry.remove(sid_);
+    if (waiter_) {
+        // A waiting poll takes what is queued (acks, a DISCONNECT) and the close packet.
+        std::vector<engineio::Frame> frames;
+        if (flush_queued) {
+            for (const auto& f : outbox_) frames.push_back({*f.bytes, f.binary});
+        }
+        const std::string close_packet = engineio::encode_packet(engineio::PacketType::close);
+        frames.push_back({close_packet, false});
+        auto waiter = std::move(waiter_);
+        waiter_ = nullptr;
+        waiter(engineio::encode_payload(frames));
+        outbox_.clear();
+        outbox_bytes_ = 0;
+    }
+    if (!flush_queued) {
+        // Keep only the frame being written (its buffer must live until it completes).
+        while (outbox_.size() > (writing_ ? 1U : 0U)) {
+            outbox_bytes_ -= frame_cost(outbox_.back());
+            outbox_.pop_back();
+        }
+    }
+    if (ws_) {
+        // Frames already queued (a DISCONNECT on stop, say) go out before the close
+        // frame: write_next() closes the link when the queue is empty.
+        if (!writing_) write_next();
+    } else {
+        outbox_.clear();
+        outbox_bytes_ = 0;
+    }
+    if (probing_) probing_->close();
+    shard_.remove(shared_from_this());
+}
+
+}  // namespace relay::plugins::websocket

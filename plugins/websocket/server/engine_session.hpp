@@ -1,0 +1,104 @@
+#pragma once
+#include "server/out_frame.hpp"
+
+#include <relay/sdk/asio.hpp>
+
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace relay::plugins::websocket {
+
+class ChatSocket;
+class Shard;
+class WebSocketLink;
+struct ServerContext;
+
+namespace engineio {
+struct Packet;
+}
+
+/// One Engine.IO v4 session: its transport (HTTP long-polling, WebSocket, or polling
+/// upgraded to WebSocket), its bounded outbound queue, its heartbeat, and the
+/// Socket.IO socket on top.
+/// Lifecycle: made by an HTTP handshake; registered with the transport until close().
+/// Thread safety: everything runs on its shard's executor; requests from other
+/// threads post here first.
+class EngineSession : public std::enable_shared_from_this<EngineSession> {
+public:
+    /// Answers a pending polling GET with a response body; runs on this session's
+    /// executor (the caller posts to its own connection).
+    using PollWaiter = std::function<void(std::string body)>;
+
+    EngineSession(ServerContext& server, Shard& shard, std::string sid, std::string room_header);
+    ~EngineSession();
+    EngineSession(const EngineSession&) = delete;
+    EngineSession& operator=(const EngineSession&) = delete;
+
+    const std::string& sid() const { return sid_; }
+    Shard& shard() { return shard_; }
+    ChatSocket& chat() { return *chat_; }
+    sdk::Executor executor() const;
+    bool closed() const { return closed_; }
+    bool over_websocket() const { return ws_ != nullptr; }
+
+    /// Opens the session over polling; returns the body of the handshake response.
+    std::string open_polling();
+    /// Opens the session over a WebSocket (no polling first); sends the open packet.
+    void open_websocket(const std::shared_ptr<WebSocketLink>& link);
+
+    /// A polling GET: answered now when frames are queued, else when one is.
+    /// Returns false when another GET is already waiting (the client misbehaves).
+    bool poll(PollWaiter waiter);
+    /// A polling POST body. An error closes the session; the caller answers 400.
+    std::error_code receive_polling(std::string_view body);
+    /// An upgrade's WebSocket, handshake done: probe it, then switch on `5`.
+    void begin_upgrade(const std::shared_ptr<WebSocketLink>& link);
+
+    // Called by links.
+    void on_ws_message(WebSocketLink* link, std::string_view data, bool binary);
+    void on_ws_closed(WebSocketLink* link, std::error_code ec);
+
+    /// Queues frames (shared, not copied). Past max_queued_bytes the session is
+    /// closed as a slow consumer, by a posted task (never inside this call).
+    void send(const OutFrame& frame);
+    void send(const std::vector<OutFrame>& frames);
+
+    /// Ends the session: the Socket.IO socket leaves its room, the transport closes
+    /// (after the queued frames, unless `flush_queued` is false).
+    void close(std::string_view reason, bool flush_queued = true);
+
+private:
+    void on_packet(const engineio::Packet& packet, bool from_polling);
+    void flush();
+    void write_next();
+    void arm_ping();
+    void fail(std::error_code ec, std::string_view what);
+
+    ServerContext& server_;
+    Shard& shard_;
+    std::string sid_;
+    std::unique_ptr<ChatSocket> chat_;
+
+    std::shared_ptr<WebSocketLink> ws_;       // the active WebSocket, if any
+    std::shared_ptr<WebSocketLink> probing_;  // an upgrade's WebSocket until `5`
+    PollWaiter waiter_;                       // a pending polling GET
+
+    std::deque<OutFrame> outbox_;
+    std::size_t outbox_bytes_ = 0;
+    bool writing_ = false;
+    bool drop_scheduled_ = false;
+
+    boost::asio::steady_timer timer_;  // next ping, then the pong deadline
+    std::uint64_t timer_generation_ = 0;
+    bool awaiting_pong_ = false;
+    std::chrono::steady_clock::time_point opened_at_;
+    bool closed_ = false;
+    std::string scratch_;
+};
+
+}  // namespace relay::plugins::websocket

@@ -1,0 +1,316 @@
+#include "server/http_connection.hpp"
+
+#include "server/engine_session.hpp"
+#include "server/random_id.hpp"
+#include "server/server_context.hpp"
+#include "server/shard.hpp"
+#include "server/static_assets.hpp"
+#include "server/websocket_link.hpp"
+
+#include <algorithm>
+
+#include <boost/beast/websocket.hpp>
+
+namespace relay::plugins::websocket {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ws = beast::websocket;
+using tcp = boost::asio::ip::tcp;
+
+namespace {
+
+constexpr std::size_t kHeaderLimit = 16 * 1024;
+constexpr const char* kServerName = "relay";
+
+/// Moves a connected socket to another thread's io_context (a WebSocket upgrade
+/// arriving on another connection than the session's thread).
+tcp::socket move_socket(tcp::socket socket, sdk::Executor to) {
+    const auto protocol = socket.local_endpoint().protocol();
+    const auto fd = socket.release();
+    return tcp::socket(to, protocol, fd);
+}
+
+ws::stream_base::timeout websocket_timeouts(const Settings& settings) {
+    ws::stream_base::timeout t{};
+    t.handshake_timeout = settings.handshake_timeout;
+    // Engine.IO's own ping/pong decides when a quiet client is gone.
+    t.idle_timeout = ws::stream_base::none();
+    t.keep_alive_pings = false;
+    return t;
+}
+
+std::shared_ptr<WebSocketLink> make_link(tcp::socket socket, ServerContext& server, ConnectionSlot slot) {
+    WebSocketLink::Stream stream(std::move(socket));
+    stream.set_option(websocket_timeouts(server.settings));
+    stream.set_option(ws::stream_base::decorator(
+        [](ws::response_type& res) { res.set(http::field::server, kServerName); }));
+    stream.read_message_max(server.settings.max_payload);
+    stream.auto_fragment(false);
+    return std::make_shared<WebSocketLink>(std::move(stream), server, std::move(slot));
+}
+
+}  // namespace
+
+HttpConnection::HttpConnection(tcp::socket socket, ServerContext& server, Shard& shard,
+                               ConnectionSlot slot)
+    : stream_(std::move(socket)), server_(server), shard_(shard), slot_(std::move(slot)) {}
+
+void HttpConnection::start() { read_request(); }
+
+void HttpConnection::read_request() {
+    parser_.emplace();
+    parser_->header_limit(kHeaderLimit);
+    parser_->body_limit(server_.settings.max_payload);
+    stream_.expires_after(server_.settings.handshake_timeout);
+    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+            ec == boost::asio::error::operation_aborted || ec == boost::asio::error::connection_reset) {
+            beast::error_code ignored;
+            self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+            return;
+        }
+        if (ec) {
+            // Malformed HTTP or a body over max_payload: answer once, then close.
+            self->server_.bad_packets.add();
+            Response res{ec == http::error::body_limit ? http::status::payload_too_large
+                                                       : http::status::bad_request,
+                         11};
+            res.set(http::field::server, kServerName);
+            res.set(http::field::content_type, "text/plain");
+            res.body() = ec == http::error::body_limit ? "payload over max_payload\n" : "bad request\n";
+            res.keep_alive(false);
+            self->send(std::move(res));
+            return;
+        }
+        self->on_request(self->parser_->release());
+    });
+}
+
+void HttpConnection::on_request(Request request) {
+    const std::string_view target = request.target();
+    const auto path = target.substr(0, target.find('?'));
+    if (path == server_.settings.path || path == std::string_view(server_.settings.path).substr(0, server_.settings.path.size() - 1)) {
+        on_engineio(std::move(request));
+        return;
+    }
+    serve_page(request);
+}
+
+void HttpConnection::add_cors(const Request& request, Response& response) const {
+    const auto origin = request[http::field::origin];
+    if (origin.empty()) return;
+    const auto& allowed = server_.settings.cors_origins;
+    const bool any = std::find(allowed.begin(), allowed.end(), "*") != allowed.end();
+    if (!any && std::find(allowed.begin(), allowed.end(), origin) == allowed.end()) return;
+    response.set(http::field::access_control_allow_origin, origin);
+    response.set(http::field::access_control_allow_credentials, "true");
+    response.set(http::field::vary, "Origin");
+}
+
+bool HttpConnection::origin_allowed_for_websocket(const Request& request) const {
+    const auto& allowed = server_.settings.ws_origins;
+    if (allowed.empty()) return true;
+    const auto origin = request[http::field::origin];
+    return std::find(allowed.begin(), allowed.end(), "*") != allowed.end() ||
+           std::find(allowed.begin(), allowed.end(), origin) != allowed.end();
+}
+
+void HttpConnection::send_engineio_error(const Request& request, engineio::HttpError error) {
+    Response res{static_cast<http::status>(engineio::http_error_status(error)), request.version()};
+    res.set(http::field::server, kServerName);
+    res.set(http::field::content_type, "application/json");
+    add_cors(request, res);
+    res.body() = engineio::http_error_body(error);
+    res.keep_alive(request.keep_alive());
+    send(std::move(res));
+}
+
+void HttpConnection::on_engineio(Request request) {
+    if (request.method() == http::verb::options) {
+        Response res{http::status::no_content, request.version()};
+        res.set(http::field::server, kServerName);
+        add_cors(request, res);
+        res.set(http::field::access_control_allow_methods, "GET, POST");
+        if (auto h = request[http::field::access_control_request_headers]; !h.empty()) {
+            res.set(http::field::access_control_allow_headers, h);
+        }
+        res.keep_alive(request.keep_alive());
+        send(std::move(res));
+        return;
+    }
+    const auto query = engineio::parse_query(request.target());
+    const bool upgrade = ws::is_upgrade(request);
+    engineio::RequestPolicy policy;
+    policy.polling = server_.settings.polling;
+    policy.websocket = server_.settings.websocket;
+    if (auto error = engineio::check_request(query, std::string_view(request.method_string()),
+                                             upgrade, policy)) {
+        send_engineio_error(request, *error);
+        return;
+    }
+    if (upgrade) {
+        if (!origin_allowed_for_websocket(request)) {
+            server_.refused.add();
+            send_engineio_error(request, engineio::HttpError::forbidden);
+            return;
+        }
+        if (query.transport != "websocket") {
+            send_engineio_error(request, engineio::HttpError::bad_request);
+            return;
+        }
+        on_upgrade(std::move(request), query.sid);
+        return;
+    }
+    if (query.transport != "polling") {
+        send_engineio_error(request, engineio::HttpError::bad_request);
+        return;
+    }
+    on_poll(std::move(request), query.sid);
+}
+
+void HttpConnection::on_upgrade(Request request, const std::string& sid) {
+    stream_.expires_never();
+    if (sid.empty()) {
+        // A WebSocket-only client: the session lives on this connection's thread.
+        auto session = std::make_shared<EngineSession>(server_, shard_, random_id(),
+                                                       std::string(request["room"]));
+        auto link = make_link(stream_.release_socket(), server_, std::move(slot_));
+        auto req = std::make_shared<Request>(std::move(request));
+        // The link's stream does the handshake; the session opens once it succeeded.
+        link->accept(req, [session, link](bool ok) {
+            if (ok) session->open_websocket(link);
+        });
+        return;
+    }
+    auto session = server_.registry.find(sid);
+    if (!session) {
+        send_engineio_error(request, engineio::HttpError::unknown_sid);
+        return;
+    }
+    // The socket moves to the session's thread; the handshake happens there.
+    auto socket = stream_.release_socket();
+    auto req = std::make_shared<Request>(std::move(request));
+    boost::asio::post(session->executor(), [session, socket = std::move(socket), req, &server = server_,
+                                            slot = std::move(slot_)]() mutable {
+        auto moved = move_socket(std::move(socket), session->executor());
+        auto link = make_link(std::move(moved), server, std::move(slot));
+        link->accept(req, [session, link](bool ok) {
+            if (ok) session->begin_upgrade(link);
+        });
+    });
+}
+
+void HttpConnection::on_poll(Request request, const std::string& sid) {
+    if (sid.empty()) {
+        // The handshake: a new session on this connection's thread.
+        if (request.method() != http::verb::get) {
+            send_engineio_error(request, engineio::HttpError::bad_handshake_method);
+            return;
+        }
+        auto session = std::make_shared<EngineSession>(server_, shard_, random_id(),
+                                                       std::string(request["room"]));
+        Response res{http::status::ok, request.version()};
+        res.set(http::field::server, kServerName);
+        res.set(http::field::content_type, "text/plain; charset=UTF-8");
+        add_cors(request, res);
+        res.body() = session->open_polling();
+        res.keep_alive(request.keep_alive());
+        send(std::move(res));
+        return;
+    }
+    auto session = server_.registry.find(sid);
+    if (!session) {
+        send_engineio_error(request, engineio::HttpError::unknown_sid);
+        return;
+    }
+    auto req = std::make_shared<Request>(std::move(request));
+    auto self = shared_from_this();
+    auto here = shard_.executor();
+    if (req->method() == http::verb::post) {
+        boost::asio::post(session->executor(), [self, here, session, req] {
+            const auto ec = session->receive_polling(req->body());
+            boost::asio::post(here, [self, req, ec] {
+                Response res{ec ? http::status::bad_request : http::status::ok, req->version()};
+                res.set(http::field::server, kServerName);
+                res.set(http::field::content_type, "text/html");
+                self->add_cors(*req, res);
+                res.body() = ec ? "bad request" : "ok";
+                res.keep_alive(req->keep_alive() && !ec);
+                self->send(std::move(res));
+            });
+        });
+        return;
+    }
+    if (req->method() != http::verb::get) {
+        send_engineio_error(*req, engineio::HttpError::bad_request);
+        return;
+    }
+    // A long poll: no deadline while the session has nothing to say (it pings within
+    // ping_interval, so the wait is bounded anyway).
+    stream_.expires_never();
+    boost::asio::post(session->executor(), [self, here, session, req] {
+        const bool accepted = session->poll([self, here, session, req](std::string body) {
+            boost::asio::post(here, [self, session, req, body = std::move(body)]() mutable {
+                Response res{http::status::ok, req->version()};
+                res.set(http::field::server, kServerName);
+                res.set(http::field::content_type, "text/plain; charset=UTF-8");
+                self->add_cors(*req, res);
+                res.body() = std::move(body);
+                res.keep_alive(req->keep_alive());
+                self->send(std::move(res), session);
+            });
+        });
+        if (!accepted) {
+            // Two GETs at once: the reference server closes the session.
+            session->close("overlapping polls", false);
+            boost::asio::post(here, [self, req] {
+                self->send_engineio_error(*req, engineio::HttpError::bad_request);
+            });
+        }
+    });
+}
+
+void HttpConnection::serve_page(const Request& request) {
+    Response res{http::status::ok, request.version()};
+    res.set(http::field::server, kServerName);
+    res.keep_alive(request.keep_alive());
+    const std::string_view target = request.target();
+    const auto path = target.substr(0, target.find('?'));
+    const StaticAsset* asset = server_.settings.serve_page ? find_static_asset(path) : nullptr;
+    if (asset == nullptr || (request.method() != http::verb::get && request.method() != http::verb::head)) {
+        res.result(http::status::not_found);
+        res.set(http::field::content_type, "text/plain");
+        res.body() = "not found\n";
+    } else {
+        res.set(http::field::content_type, asset->content_type);
+        res.set(http::field::cache_control, "no-cache");
+        res.body() = std::string(asset->content);
+    }
+    send(std::move(res));
+}
+
+void HttpConnection::send(Response response, std::shared_ptr<EngineSession> polled) {
+    response.prepare_payload();
+    auto res = std::make_shared<Response>(std::move(response));
+    stream_.expires_after(server_.settings.handshake_timeout);
+    http::async_write(stream_, *res, [self = shared_from_this(), res, polled = std::move(polled)](
+                                         beast::error_code ec, std::size_t) {
+        if (ec) {
+            // A poll response that did not reach its client took frames with it:
+            // close the session; the client reconnects and recovers what it missed.
+            if (polled) {
+                boost::asio::post(polled->executor(), [polled] { polled->close("transport error", false); });
+            }
+            return;
+        }
+        if (!res->keep_alive()) {
+            beast::error_code ignored;
+            self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+            return;
+        }
+        self->read_request();
+    });
+}
+
+}  // namespace relay::plugins::websocket

@@ -1,0 +1,55 @@
+#pragma once
+#include "engineio/handshake.hpp"
+#include "server/connection_slot.hpp"
+
+#include <relay/sdk/asio.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace relay::plugins::websocket {
+
+class EngineSession;
+class Shard;
+struct ServerContext;
+
+/// One accepted TCP connection speaking HTTP/1.1: Engine.IO polling requests, the
+/// WebSocket upgrade (after which the socket belongs to a WebSocketLink), the chat
+/// page, CORS preflights. Keep-alive; one request at a time.
+/// Thread safety: its shard's executor only.
+class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
+public:
+    using Request = boost::beast::http::request<boost::beast::http::string_body>;
+    using Response = boost::beast::http::response<boost::beast::http::string_body>;
+
+    HttpConnection(boost::asio::ip::tcp::socket socket, ServerContext& server, Shard& shard,
+                   ConnectionSlot slot);
+    void start();
+
+private:
+    void read_request();
+    void on_request(Request request);
+    void on_engineio(Request request);
+    void on_upgrade(Request request, const std::string& sid);
+    void on_poll(Request request, const std::string& sid);
+    void serve_page(const Request& request);
+    /// Writes `response`, then reads the next request (keep-alive) or closes. A failed
+    /// write of a poll response closes `polled`'s session.
+    void send(Response response, std::shared_ptr<EngineSession> polled = nullptr);
+    void send_engineio_error(const Request& request, engineio::HttpError error);
+    void add_cors(const Request& request, Response& response) const;
+    bool origin_allowed_for_websocket(const Request& request) const;
+
+    boost::beast::tcp_stream stream_;
+    ServerContext& server_;
+    Shard& shard_;
+    ConnectionSlot slot_;
+    boost::beast::flat_buffer buffer_;
+    std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+};
+
+}  // namespace relay::plugins::websocket

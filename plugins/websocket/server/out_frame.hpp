@@ -1,0 +1,33 @@
+#pragma once
+#include <memory>
+#include <string>
+
+namespace relay::plugins::websocket {
+
+/// One Engine.IO packet ready for the wire, shared by every recipient of a broadcast:
+/// the bytes are encoded once and never copied per connection. Text frames hold the
+/// whole Engine.IO packet (`42[...]`); binary frames hold attachment bytes.
+struct OutFrame {
+    std::shared_ptr<const std::string> bytes;
+    bool binary = false;
+};
+
+inline OutFrame text_frame(std::string bytes) {
+    return {std::make_shared<const std::string>(std::move(bytes)), false};
+}
+
+}  // namespace relay::plugins::websocket
+
+#include <vector>
+
+namespace relay::plugins::websocket {
+
+/// What one broadcast hands to every recipient: its frames (a text header and, for a
+/// message with attachments, one binary frame each) and the message id (empty for
+/// events that are not messages), which recovery uses to drop duplicates.
+struct Broadcast {
+    std::vector<OutFrame> frames;
+    std::string id;
+};
+
+}  // namespace relay::plugins::websocket

@@ -1,0 +1,54 @@
+#pragma once
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+namespace relay::plugins::websocket {
+
+/// Sessions that disconnected recently and may be recovered (Socket.IO connection
+/// state recovery): private session id → what the session was.
+/// Thread safety: any thread.
+class RecoveryRegistry {
+public:
+    struct Entry {
+        std::string sid;
+        std::string room;
+        std::string user;
+        std::chrono::steady_clock::time_point expires;
+    };
+
+    void remember(const std::string& pid, Entry entry) {
+        std::lock_guard lock(mutex_);
+        prune();
+        entries_[pid] = std::move(entry);
+    }
+    /// The entry for `pid` if it has not expired; it is consumed (a pid recovers once).
+    std::optional<Entry> take(const std::string& pid) {
+        std::lock_guard lock(mutex_);
+        auto it = entries_.find(pid);
+        if (it == entries_.end()) return std::nullopt;
+        Entry entry = std::move(it->second);
+        entries_.erase(it);
+        if (entry.expires < std::chrono::steady_clock::now()) return std::nullopt;
+        return entry;
+    }
+
+private:
+    // Drops expired entries now and then, so the map stays bounded by the number of
+    // sessions that closed within one recovery window.
+    void prune() {
+        if (++inserts_ % 1024 != 0) return;
+        const auto now = std::chrono::steady_clock::now();
+        for (auto it = entries_.begin(); it != entries_.end();) {
+            it = it->second.expires < now ? entries_.erase(it) : std::next(it);
+        }
+    }
+
+    std::mutex mutex_;
+    std::unordered_map<std::string, Entry> entries_;
+    std::uint64_t inserts_ = 0;
+};
+
+}  // namespace relay::plugins::websocket

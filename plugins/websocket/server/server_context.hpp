@@ -1,0 +1,58 @@
+#pragma once
+#include "server/recovery_registry.hpp"
+#include "server/session_registry.hpp"
+#include "server/shard.hpp"
+#include "settings.hpp"
+
+#include <relay/sdk/context.hpp>
+#include <relay/sdk/transport.hpp>
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+namespace relay::plugins::websocket {
+
+
+/// What every connection and session of one transport shares. Owned by the
+/// transport; outlives every connection (the transport's stop waits for them).
+struct ServerContext {
+    ServerContext(Settings s, sdk::PluginContext& ctx)
+        : settings(std::move(s)),
+          log(ctx.log()),
+          node_id(ctx.node_id()),
+          connections(ctx.metrics().gauge("websocket_connections", "Open client connections")),
+          sessions(ctx.metrics().gauge("websocket_sessions", "Engine.IO sessions")),
+          received(ctx.metrics().counter("websocket_messages_received_total",
+                                         "Chat messages received from clients")),
+          delivered(ctx.metrics().counter("websocket_deliveries_total",
+                                          "Frames queued to clients by broadcasts")),
+          slow_consumers(ctx.metrics().counter(
+              "websocket_slow_consumer_drops_total",
+              "Clients dropped because their outbound queue passed max_queued_bytes")),
+          bad_packets(ctx.metrics().counter("websocket_bad_packets_total",
+                                            "Connections closed for a malformed packet or frame")),
+          refused(ctx.metrics().counter("websocket_refused_total",
+                                        "Connections refused (max_connections, origin)")) {}
+
+    Settings settings;
+    sdk::Logger& log;
+    std::string node_id;
+    sdk::Inbound* inbound = nullptr;
+    std::vector<std::unique_ptr<Shard>> shards;  ///< one per I/O thread
+    SessionRegistry registry;
+    RecoveryRegistry recovery;
+    std::atomic<bool> stopping{false};
+    std::atomic<std::int64_t> open_connections{0};
+    std::atomic<std::int64_t> in_flight{0};  ///< publishes awaiting their ack
+
+    sdk::Gauge& connections;
+    sdk::Gauge& sessions;
+    sdk::Counter& received;
+    sdk::Counter& delivered;
+    sdk::Counter& slow_consumers;
+    sdk::Counter& bad_packets;
+    sdk::Counter& refused;
+};
+
+}  // namespace relay::plugins::websocket

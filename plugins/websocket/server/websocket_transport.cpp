@@ -1,0 +1,183 @@
+#include "server/websocket_transport.hpp"
+
+#include "server/chat_socket.hpp"
+#include "server/engine_session.hpp"
+#include "server/http_connection.hpp"
+#include "server/shard.hpp"
+#include "socketio/chat.hpp"
+#include "socketio/encode.hpp"
+#include "socketio/json.hpp"
+
+#include <relay/sdk/error.hpp>
+
+#include <array>
+
+namespace relay::plugins::websocket {
+
+using tcp = boost::asio::ip::tcp;
+
+WebSocketTransport::WebSocketTransport(Settings settings, sdk::PluginContext& ctx)
+    : server_(std::move(settings), ctx),
+      control_(ctx.executor()),
+      acceptor_(ctx.executor()),
+      stop_timer_(ctx.executor()) {
+    for (const auto& executor : ctx.io_executors()) {
+        server_.shards.push_back(std::make_unique<Shard>(executor));
+    }
+}
+
+WebSocketTransport::~WebSocketTransport() = default;
+
+void WebSocketTransport::start(sdk::Inbound& inbound, sdk::Done done) {
+    server_.inbound = &inbound;
+    boost::asio::post(control_, [this, done = std::move(done)] {
+        const auto& s = server_.settings;
+        boost::system::error_code ec;
+        const auto address = boost::asio::ip::make_address(s.listen_host, ec);
+        if (ec) {
+            server_.log.error("transport.listen: '" + s.listen_host + "' is not an IP address");
+            done(make_error_code(sdk::Errc::invalid_argument));
+            return;
+        }
+        const tcp::endpoint endpoint(address, s.listen_port);
+        acceptor_.open(endpoint.protocol(), ec);
+        if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+        if (!ec) acceptor_.bind(endpoint, ec);
+        if (!ec) acceptor_.listen(boost::asio::socket_base::max_listen_connections, ec);
+        if (ec) {
+            server_.log.error("transport.listen: cannot listen on " + s.listen_host + ":" +
+                              std::to_string(s.listen_port) + ": " + ec.message());
+            done(ec);
+            return;
+        }
+        port_ = acceptor_.local_endpoint().port();
+        server_.log.info("Socket.IO on " + s.listen_host + ":" + std::to_string(port_) + s.path +
+                         (s.serve_page ? " (chat page at /)" : ""));
+        accept();
+        done({});
+    });
+}
+
+void WebSocketTransport::accept() {
+    Shard& shard = *server_.shards[next_shard_];
+    next_shard_ = (next_shard_ + 1) % server_.shards.size();
+    acceptor_.async_accept(shard.executor(), [this, &shard](boost::system::error_code ec, tcp::socket socket) {
+        if (ec == boost::asio::error::operation_aborted || !acceptor_.is_open()) return;
+        if (!ec) {
+            socket.set_option(tcp::no_delay(true), ec);
+            if (static_cast<std::uint64_t>(server_.open_connections.load()) >=
+                server_.settings.max_connections) {
+                server_.refused.add();
+                server_.log.warn("refusing a connection: transport.max_connections (" +
+                                 std::to_string(server_.settings.max_connections) + ") reached");
+                boost::system::error_code ignored;
+                socket.close(ignored);
+            } else {
+                auto connection = std::make_shared<HttpConnection>(
+                    std::move(socket), server_, shard,
+                    ConnectionSlot(server_.open_connections, server_.connections));
+                boost::asio::post(shard.executor(), [connection] { connection->start(); });
+            }
+        } else {
+            // EMFILE and friends: log, and keep accepting (a burst should not end the server).
+            server_.log.warn("accept failed: " + ec.message());
+        }
+        accept();
+    });
+}
+
+void WebSocketTransport::broadcast(const sdk::Message& msg, std::string_view except_sender) {
+    // Encoded once, shared by every recipient on every thread.
+    Broadcast broadcast;
+    broadcast.id = msg.id;
+    // The offset for connection state recovery is the message id: ids are
+    // time-ordered and the store answers "after id".
+    std::string frame;
+    const auto offset = server_.settings.recovery ? std::optional<std::string_view>(msg.id) : std::nullopt;
+    if (auto ec = socketio::encode_message_broadcast(
+            frame, "/", msg.payload_json, {msg.id, msg.room, msg.ts_ms, msg.sender, msg.user}, offset,
+            static_cast<std::uint32_t>(msg.attachments.size()))) {
+        server_.log.error("cannot encode message " + msg.id + ": " + ec.message());
+        return;
+    }
+    broadcast.frames.push_back(text_frame(std::move(frame)));
+    for (const auto& attachment : msg.attachments) {
+        broadcast.frames.push_back({std::make_shared<const std::string>(attachment), true});
+    }
+    auto shared = std::make_shared<const Broadcast>(std::move(broadcast));
+    auto room = std::make_shared<const std::string>(msg.room);
+    auto except = std::make_shared<const std::string>(except_sender);
+    for (auto& shard : server_.shards) {
+        boost::asio::post(shard->executor(), [this, s = shard.get(), shared, room, except] {
+            server_.delivered.add(s->deliver(*room, *shared, *except));
+        });
+    }
+}
+
+void WebSocketTransport::presence_changed(const sdk::PresenceEvent& event) {
+    if (!server_.settings.presence_events) return;
+    const std::string_view name = event.type == sdk::PresenceEvent::Type::join ? "join" : "leave";
+    std::string member = "{\"sid\":";
+    socketio::json::append_string(member, event.member.sid);
+    member += ",\"user\":";
+    if (event.member.user.empty()) {
+        member += "null";
+    } else {
+        socketio::json::append_string(member, event.member.user);
+    }
+    member += ",\"room\":";
+    socketio::json::append_string(member, event.member.room);
+    member += '}';
+    const std::array<std::string_view, 1> args = {member};
+    socketio::EventFrame frame;
+    frame.name = name;
+    frame.args = args;
+    Broadcast broadcast;
+    broadcast.frames.push_back(text_frame(socketio::encode_event(frame)));
+    auto shared = std::make_shared<const Broadcast>(std::move(broadcast));
+    auto room = std::make_shared<const std::string>(event.member.room);
+    auto except = std::make_shared<const std::string>(event.member.sid);
+    for (auto& shard : server_.shards) {
+        boost::asio::post(shard->executor(),
+                          [s = shard.get(), shared, room, except] { s->deliver(*room, *shared, *except); });
+    }
+}
+
+void WebSocketTransport::stop(sdk::Done done) {
+    server_.stopping = true;
+    boost::asio::post(control_, [this, done = std::move(done)]() mutable {
+        boost::system::error_code ignored;
+        acceptor_.close(ignored);
+        wait_for_acks(std::move(done));
+    });
+}
+
+void WebSocketTransport::wait_for_acks(sdk::Done done) {
+    // Messages already handed to the pipeline get their acks before clients close.
+    // New ones are refused meanwhile (ChatSocket checks `stopping`). The host bounds
+    // the whole stop by node.drain_timeout.
+    if (server_.in_flight.load() != 0) {
+        stop_timer_.expires_after(std::chrono::milliseconds(5));
+        stop_timer_.async_wait([this, done = std::move(done)](const boost::system::error_code&) mutable {
+            wait_for_acks(std::move(done));
+        });
+        return;
+    }
+    // Each shard says goodbye to its sessions and closes them (queued frames first);
+    // the stop completes when every shard has done so.
+    auto remaining = std::make_shared<std::atomic<std::size_t>>(server_.shards.size());
+    auto shared_done = std::make_shared<sdk::Done>(std::move(done));
+    for (auto& shard : server_.shards) {
+        boost::asio::post(shard->executor(), [s = shard.get(), remaining, shared_done, control = control_] {
+            for (const auto& session : s->sessions()) {
+                session->chat().say_goodbye();
+                session->close("server shutting down");
+            }
+            if (remaining->fetch_sub(1) == 1) {
+                boost::asio::post(control, [shared_done] { (*shared_done)({}); });
+            }
+        });
+    }
+}
+
+}  // namespace relay::plugins::websocket

@@ -1,0 +1,41 @@
+#pragma once
+#include "server/server_context.hpp"
+#include "settings.hpp"
+
+#include <relay/sdk/context.hpp>
+#include <relay/sdk/transport.hpp>
+
+#include <memory>
+
+namespace relay::plugins::websocket {
+
+/// The `websocket` transport: a Socket.IO v4 server. One acceptor hands connections to
+/// the I/O threads in turn; each connection and its session live on one thread for
+/// life (see Shard). A broadcast encodes its frame once and posts it to every shard.
+/// Lifecycle and thread safety: as sdk::Transport.
+class WebSocketTransport final : public sdk::Transport {
+public:
+    WebSocketTransport(Settings settings, sdk::PluginContext& ctx);
+    ~WebSocketTransport() override;
+
+    void start(sdk::Inbound& inbound, sdk::Done done) override;
+    void broadcast(const sdk::Message& msg, std::string_view except_sender) override;
+    void presence_changed(const sdk::PresenceEvent& event) override;
+    void stop(sdk::Done done) override;
+
+    /// The bound port (listen port 0 picks a free one); valid after start().
+    std::uint16_t port() const { return port_; }
+
+private:
+    void accept();
+    void wait_for_acks(sdk::Done done);
+
+    ServerContext server_;
+    sdk::Executor control_;
+    boost::asio::ip::tcp::acceptor acceptor_;
+    std::size_t next_shard_ = 0;
+    boost::asio::steady_timer stop_timer_;
+    std::uint16_t port_ = 0;
+};
+
+}  // namespace relay::plugins::websocket

@@ -1,0 +1,32 @@
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace relay::plugins::websocket {
+
+/// The websocket transport's settings, parsed from its config section by plugin.cpp.
+struct Settings {
+    std::string listen_host = "0.0.0.0";
+    std::uint16_t listen_port = 3000;
+    std::string path = "/socket.io/";  ///< Engine.IO endpoint, with both slashes
+    std::uint64_t max_payload = 1'000'000;
+    std::uint64_t max_connections = 100'000;
+    std::chrono::milliseconds ping_interval{25'000};
+    std::chrono::milliseconds ping_timeout{20'000};
+    std::chrono::milliseconds handshake_timeout{10'000};  ///< HTTP request / WS upgrade
+    std::chrono::milliseconds connect_timeout{45'000};    ///< Engine.IO open → Socket.IO CONNECT
+    bool polling = true;
+    bool websocket = true;
+    std::vector<std::string> cors_origins;  ///< polling CORS; "*" allows any; empty: none
+    std::vector<std::string> ws_origins;    ///< WebSocket Origin allow-list; empty: any
+    std::uint64_t max_queued_bytes = 4 * 1024 * 1024;  ///< per connection, then dropped
+    bool recovery = true;
+    std::chrono::milliseconds recovery_window{120'000};
+    bool presence_events = true;
+    std::uint64_t history_max = 500;
+    bool serve_page = true;
+};
+
+}  // namespace relay::plugins::websocket
