@@ -1,87 +1,243 @@
 // The Relay chat page: pick a room and a name, see the room's history, send and
 // receive, see who is present. Speaks the chat events of the websocket transport
 // (README: "Chat events") through socket.io-client, bundled from npm.
+//
+// Everything a peer sends is put into the page with textContent, never as HTML.
 (function () {
   "use strict";
   const $ = (id) => document.getElementById(id);
   const messages = $("messages");
+  const ACK_TIMEOUT_MS = 10000;
+  const SERVER_FIELDS = ["id", "room", "ts", "sender", "user"];
+
   let socket = null;
   let me = "";
+  let shown = new Set();        // ids of the messages on screen
+  let members = new Map();      // sid -> {sid, user, room}
 
-  function time(ts) {
+  // --- rendering -------------------------------------------------------------
+
+  function timeOf(ts) {
     const t = document.createElement("time");
-    t.textContent = new Date(ts).toLocaleTimeString();
+    const d = new Date(ts);
+    t.dateTime = d.toISOString();
+    t.title = d.toLocaleString();
+    t.textContent = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
     return t;
   }
 
-  function addMessage(m, kind) {
+  /** The text to show for a message: its `text`, else its own fields as JSON. */
+  function bodyOf(m) {
+    if (typeof m.text === "string") return m.text;
+    const own = {};
+    for (const [k, v] of Object.entries(m)) if (!SERVER_FIELDS.includes(k)) own[k] = v;
+    return JSON.stringify(own);
+  }
+
+  function nearBottom() {
+    return messages.scrollHeight - messages.scrollTop - messages.clientHeight < 40;
+  }
+
+  function scrollDown(force) {
+    if (force || nearBottom()) messages.scrollTop = messages.scrollHeight;
+  }
+
+  function messageItem(m, kind) {
     const li = document.createElement("li");
-    if (kind) li.className = kind;
-    if (socket && m.sender === socket.id) li.classList.add("mine");
-    li.dataset.id = m.id || "";
+    li.className = "msg";
+    if (kind) li.classList.add(kind);
+    if (m.mine || (socket && m.sender && m.sender === socket.id)) li.classList.add("mine");
+    if (m.id) li.dataset.id = m.id;
     const who = document.createElement("span");
     who.className = "who";
-    who.textContent = m.user || "anonymous";
+    who.textContent = typeof m.user === "string" && m.user ? m.user : "anonymous";
     const text = document.createElement("span");
     text.className = "text";
-    text.textContent = m.text;
+    text.textContent = bodyOf(m);
     li.append(who, text);
-    if (m.ts) li.append(time(m.ts));
+    if (typeof m.ts === "number") li.append(timeOf(m.ts));
+    return li;
+  }
+
+  function addMessage(m, kind) {
+    if (m.id) {
+      if (shown.has(m.id)) return null;
+      shown.add(m.id);
+    }
+    const stick = nearBottom();
+    const li = messageItem(m, kind);
     messages.append(li);
-    messages.scrollTop = messages.scrollHeight;
+    scrollDown(stick);
+    return li;
+  }
+
+  /** History goes above whatever live messages arrived while it was fetched. */
+  function addHistory(list) {
+    const fragment = document.createDocumentFragment();
+    for (const m of list) {
+      if (!m || (m.id && shown.has(m.id))) continue;
+      if (m.id) shown.add(m.id);
+      fragment.append(messageItem(m, "history"));
+    }
+    messages.prepend(fragment);
+    scrollDown(true);
   }
 
   function addSystem(text) {
+    const stick = nearBottom();
     const li = document.createElement("li");
     li.className = "system";
     li.textContent = text;
     messages.append(li);
-    messages.scrollTop = messages.scrollHeight;
+    scrollDown(stick);
   }
 
-  function refreshPresence() {
-    socket.emit("presence", (members) => {
-      if (!Array.isArray(members)) return;
-      const list = $("members");
-      list.replaceChildren();
-      for (const m of members) {
-        const li = document.createElement("li");
-        li.textContent = (m.user || "anonymous") + (m.sid === socket.id ? " (you)" : "");
-        list.append(li);
-      }
-      $("count").textContent = String(members.length);
+  function renderMembers() {
+    const list = $("members");
+    const sorted = [...members.values()].sort((a, b) => {
+      const mine = (b.sid === socket?.id) - (a.sid === socket?.id);
+      return mine || String(a.user || "").localeCompare(String(b.user || ""));
     });
+    list.replaceChildren(
+      ...sorted.map((m) => {
+        const li = document.createElement("li");
+        li.dataset.sid = m.sid;
+        li.textContent = m.user || "anonymous";
+        if (socket && m.sid === socket.id) {
+          li.classList.add("you");
+          const you = document.createElement("span");
+          you.className = "tag";
+          you.textContent = " (you)";
+          li.append(you);
+        }
+        return li;
+      }),
+    );
+    $("count").textContent = String(members.size);
+  }
+
+  function setStatus(text, kind) {
+    $("status").textContent = text;
+    $("status").className = "status" + (kind ? " " + kind : "");
+  }
+
+  // --- the connection ----------------------------------------------------------
+
+  function refreshPresence() {
+    socket.timeout(ACK_TIMEOUT_MS).emit("presence", (err, list) => {
+      if (err || !Array.isArray(list)) return;
+      members = new Map(list.filter((m) => m && m.sid).map((m) => [m.sid, m]));
+      renderMembers();
+    });
+  }
+
+  function loadHistory() {
+    socket.timeout(ACK_TIMEOUT_MS).emit("history", { limit: 50 }, (err, history) => {
+      if (err) addSystem("history unavailable: timed out");
+      else if (Array.isArray(history)) addHistory(history);
+      else if (history && history.error) addSystem(String(history.error));
+    });
+  }
+
+  function showJoin(error) {
+    $("chat").hidden = true;
+    $("join").hidden = false;
+    $("join-error").textContent = error || "";
+    $("join-error").hidden = !error;
+    document.title = "Relay chat";
+  }
+
+  function leave() {
+    if (socket) {
+      socket.removeAllListeners();
+      socket.disconnect();
+      socket = null;
+    }
+    messages.replaceChildren();
+    shown = new Set();
+    members = new Map();
+    renderMembers();
+    showJoin();
   }
 
   function join(room, user) {
     me = user;
     $("room-name").textContent = room;
+    $("me").textContent = user;
+    $("join-error").hidden = true;
     $("join").hidden = true;
     $("chat").hidden = false;
+    document.title = "#" + room + " \u2013 Relay chat";
+    history.replaceState(null, "", "#" + encodeURIComponent(room));
+    setStatus("connecting\u2026");
+
     socket = io({ auth: { room, user } });
     socket.on("connect", () => {
-      $("status").textContent = socket.recovered ? "reconnected" : "connected";
-      $("status").className = "status ok";
+      setStatus(socket.recovered ? "reconnected" : "connected", "ok");
       if (!socket.recovered) {
+        // A new session: what is on screen may be stale, the history is not.
         messages.replaceChildren();
-        socket.emit("history", { limit: 50 }, (history) => {
-          if (Array.isArray(history)) history.forEach((m) => addMessage(m, "history"));
-          else if (history && history.error) addSystem(history.error);
-        });
+        shown = new Set();
+        loadHistory();
       }
       refreshPresence();
+      $("text").focus();
     });
     socket.on("connect_error", (err) => {
-      $("status").textContent = "error: " + err.message;
-      $("status").className = "status error";
+      if (!socket.active) {
+        // The server refused the connection (e.g. no room): it will not retry.
+        leave();
+        showJoin("cannot join: " + err.message);
+        return;
+      }
+      setStatus("reconnecting\u2026 (" + err.message + ")", "error");
     });
-    socket.on("disconnect", () => {
-      $("status").textContent = "disconnected";
-      $("status").className = "status";
+    socket.on("disconnect", (reason) => {
+      setStatus(socket.active ? "reconnecting\u2026" : "disconnected (" + reason + ")", "error");
     });
-    socket.on("message", (m) => addMessage(m));
-    socket.on("join", (m) => { addSystem((m.user || "someone") + " joined"); refreshPresence(); });
-    socket.on("leave", (m) => { addSystem((m.user || "someone") + " left"); refreshPresence(); });
+    socket.on("message", (m) => {
+      if (m && typeof m === "object") addMessage(m);
+    });
+    socket.on("join", (m) => {
+      if (!m || !m.sid) return;
+      const known = members.has(m.sid);
+      members.set(m.sid, m);
+      renderMembers();
+      if (!known) addSystem((m.user || "someone") + " joined");
+    });
+    socket.on("leave", (m) => {
+      if (!m || !m.sid) return;
+      members.delete(m.sid);
+      renderMembers();
+      addSystem((m.user || "someone") + " left");
+    });
+  }
+
+  function send(text) {
+    // The server does not echo a message to its sender: show ours at once, pending,
+    // and confirm it (or mark it failed) on its ack.
+    const li = addMessage({ text, user: me, mine: true, ts: Date.now() }, "pending");
+    scrollDown(true);
+    socket.timeout(ACK_TIMEOUT_MS).emit("message", { text }, (err, ack) => {
+      li.classList.remove("pending");
+      const error = err ? "timed out" : ack && ack.error ? String(ack.error) : "";
+      if (error || !ack || typeof ack.id !== "string") {
+        li.classList.add("failed");
+        li.title = "not sent: " + (error || "no id in the ack");
+        addSystem("not sent: " + (error || "no id in the ack"));
+        return;
+      }
+      li.dataset.id = ack.id;
+      shown.add(ack.id);
+    });
+  }
+
+  // --- the forms -----------------------------------------------------------------
+
+  if (location.hash.length > 1) {
+    try {
+      $("room").value = decodeURIComponent(location.hash.slice(1));
+    } catch (_) { /* a malformed hash keeps the default room */ }
   }
 
   $("join").addEventListener("submit", (e) => {
@@ -89,12 +245,13 @@
     const room = $("room").value.trim();
     const user = $("user").value.trim();
     if (typeof io !== "function") {
-      $("join-error").textContent = "socket.io client bundle missing: run `npm ci` and rebuild";
-      $("join-error").hidden = false;
+      showJoin("socket.io client bundle missing: run `npm ci` and rebuild");
       return;
     }
     if (room && user) join(room, user);
   });
+
+  $("leave").addEventListener("click", leave);
 
   $("send").addEventListener("submit", (e) => {
     e.preventDefault();
@@ -102,10 +259,6 @@
     const text = input.value.trim();
     if (!text || !socket) return;
     input.value = "";
-    socket.emit("message", { text }, (ack) => {
-      if (ack && ack.error) { addSystem("not sent: " + ack.error); return; }
-      // The server does not echo a message to its sender: show our own on its ack.
-      addMessage({ id: ack.id, text, user: me, sender: socket.id, ts: Date.now() });
-    });
+    send(text);
   });
 })();
