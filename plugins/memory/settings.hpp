@@ -25,32 +25,29 @@ struct Settings {
 
 /// Every key the plugin accepts, with its default and meaning.
 inline sdk::Schema schema() {
+    using sdk::config_key;
     using sdk::ValueType;
-    auto key = [](std::string name, ValueType type, std::string default_value,
-                  std::string description) {
-        sdk::ConfigKey k;
-        k.name = std::move(name);
-        k.type = type;
-        k.default_value = std::move(default_value);
-        k.description = std::move(description);
-        return k;
+    return {
+        config_key("capacity", ValueType::integer,
+                   "max messages accepted but not yet stored; beyond it publishes fail with "
+                   "queue_full")
+            .fallback("100000")
+            .at_least(1),
+        config_key("store_batch_max", ValueType::integer,
+                   "max messages per batch handed to the store")
+            .fallback("500")
+            .at_least(1),
+        config_key("store_retry_delay", ValueType::duration,
+                   "wait before redelivering a batch the store failed to commit")
+            .fallback("200ms"),
+        config_key("retain", ValueType::integer,
+                   "recent messages kept for reconnecting clients (read_after)")
+            .fallback("10000")
+            .at_least(0),
+        config_key("drain_timeout", ValueType::duration,
+                   "how long stop waits for the store to commit what was accepted")
+            .fallback("10s"),
     };
-    sdk::Schema keys;
-    keys.push_back(key("capacity", ValueType::integer, "100000",
-                       "max messages accepted but not yet stored; beyond it publishes fail "
-                       "with queue_full"));
-    keys.back().min = 1;
-    keys.push_back(key("store_batch_max", ValueType::integer, "500",
-                       "max messages per batch handed to the store"));
-    keys.back().min = 1;
-    keys.push_back(key("store_retry_delay", ValueType::duration, "200ms",
-                       "wait before redelivering a batch the store failed to commit"));
-    keys.push_back(key("retain", ValueType::integer, "10000",
-                       "recent messages kept for reconnecting clients (read_after)"));
-    keys.back().min = 0;
-    keys.push_back(key("drain_timeout", ValueType::duration, "10s",
-                       "how long stop waits for the store to commit what was accepted"));
-    return keys;
 }
 
 /// Reads the validated configuration. Throws sdk::ConfigError for a value the

@@ -23,30 +23,24 @@ struct Settings {
 
 /// Every key the plugin accepts, with its default and meaning.
 inline sdk::Schema schema() {
+    using sdk::config_key;
     using sdk::ValueType;
-    auto key = [](std::string name, ValueType type, std::string default_value,
-                  std::string description) {
-        sdk::ConfigKey k;
-        k.name = std::move(name);
-        k.type = type;
-        k.default_value = std::move(default_value);
-        k.description = std::move(description);
-        return k;
+    return {
+        config_key("path", ValueType::string,
+                   "database file, relative to the working directory; parent directories are "
+                   "created")
+            .fallback("relay.db"),
+        config_key("batch_max", ValueType::integer, "max messages per write transaction")
+            .fallback("1000")
+            .at_least(1),
+        config_key("busy_timeout", ValueType::duration,
+                   "how long to wait for a lock held by another connection")
+            .fallback("5s"),
+        config_key("synchronous", ValueType::string,
+                   "sqlite's synchronous pragma: off, normal or full (the journal is always WAL)")
+            .fallback("normal")
+            .one_of({"off", "normal", "full"}),
     };
-    sdk::Schema keys;
-    keys.push_back(key("path", ValueType::string, "relay.db",
-                       "database file, relative to the working directory; parent directories "
-                       "are created"));
-    keys.push_back(
-        key("batch_max", ValueType::integer, "1000", "max messages per write transaction"));
-    keys.back().min = 1;
-    keys.push_back(key("busy_timeout", ValueType::duration, "5s",
-                       "how long to wait for a lock held by another connection"));
-    keys.push_back(key("synchronous", ValueType::string, "normal",
-                       "sqlite's synchronous pragma: off, normal or full (the journal is "
-                       "always WAL)"));
-    keys.back().choices = {"off", "normal", "full"};
-    return keys;
 }
 
 /// Reads the validated configuration. Throws sdk::ConfigError for a value the

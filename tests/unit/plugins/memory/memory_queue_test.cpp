@@ -124,6 +124,9 @@ protected:
     }
 
     TestContext ctx_{schema(), "queue"};
+    // Declared before the queue: they outlive its stop() in TearDown.
+    ManualStore store_;
+    Collector<std::string> broadcast_;
     std::unique_ptr<sdk::Queue> queue_;
     int next_ = 0;
 };
@@ -172,7 +175,7 @@ TEST_F(MemoryQueueTest, PositionsAreIncreasingSequenceNumbers) {
 TEST_F(MemoryQueueTest, CapacityCountsUncommittedMessagesExactly) {
     ctx_.settings().set_integer("capacity", 3);
     auto& queue = make();
-    ManualStore store;
+    auto& store = store_;
     queue.subscribe_store(store.handler());
     start();
 
@@ -202,17 +205,16 @@ TEST_F(MemoryQueueTest, CapacityCountsUncommittedMessagesExactly) {
 TEST_F(MemoryQueueTest, WithoutAStoreSubscriberMessagesCountAsCommittedOnceBroadcast) {
     ctx_.settings().set_integer("capacity", 2);
     auto& queue = make();
-    Collector<std::string> broadcast;
-    queue.subscribe_broadcast([&](const sdk::Message& msg) { broadcast.add(msg.id); });
+    queue.subscribe_broadcast([this](const sdk::Message& msg) { broadcast_.add(msg.id); });
     start();
     for (int i = 0; i < 10; ++i) EXPECT_FALSE(publish(message()).first);
-    EXPECT_EQ(broadcast.size(), 10u);
+    EXPECT_TRUE(broadcast_.wait_for_size(10));  // broadcast follows the ack
 }
 
 TEST_F(MemoryQueueTest, OneStoreBatchInFlightOfAtMostStoreBatchMax) {
     ctx_.settings().set_integer("store_batch_max", 2);
     auto& queue = make();
-    ManualStore store;
+    auto& store = store_;
     queue.subscribe_store(store.handler());
     start();
     for (int i = 0; i < 5; ++i) EXPECT_FALSE(publish(message()).first);
@@ -235,7 +237,7 @@ TEST_F(MemoryQueueTest, OneStoreBatchInFlightOfAtMostStoreBatchMax) {
 TEST_F(MemoryQueueTest, AFailedCommitRedeliversTheSameMessagesAfterTheRetryDelay) {
     ctx_.settings().set_duration("store_retry_delay", 50ms);
     auto& queue = make();
-    ManualStore store;
+    auto& store = store_;
     queue.subscribe_store(store.handler());
     start();
     EXPECT_FALSE(publish(message()).first);
@@ -258,9 +260,9 @@ TEST_F(MemoryQueueTest, AFailedCommitRedeliversTheSameMessagesAfterTheRetryDelay
 
 TEST_F(MemoryQueueTest, StopWaitsForTheStoreToCommit) {
     auto& queue = make();
-    ManualStore store;
-    Collector<std::string> broadcast;
-    queue.subscribe_broadcast([&](const sdk::Message& msg) { broadcast.add(msg.id); });
+    auto& store = store_;
+    auto& broadcast = broadcast_;
+    queue.subscribe_broadcast([this](const sdk::Message& msg) { broadcast_.add(msg.id); });
     queue.subscribe_store(store.handler());
     start();
     for (int i = 0; i < 3; ++i) EXPECT_FALSE(publish(message()).first);
@@ -274,14 +276,14 @@ TEST_F(MemoryQueueTest, StopWaitsForTheStoreToCommit) {
     store.batch(2).commit({});
     ASSERT_TRUE(stopped.wait());
     EXPECT_FALSE(stopped.get<0>());
-    EXPECT_EQ(broadcast.size(), 3u);
+    EXPECT_EQ(broadcast.size(), 3u);  // all broadcast before stop completed
     queue_.reset();
 }
 
 TEST_F(MemoryQueueTest, StopGivesUpAfterTheDrainTimeoutAndSaysHowManyWereLost) {
     ctx_.settings().set_duration("drain_timeout", 50ms);
     auto& queue = make();
-    ManualStore store;
+    auto& store = store_;
     queue.subscribe_store(store.handler());
     start();
     EXPECT_FALSE(publish(message()).first);
@@ -342,7 +344,7 @@ TEST_F(MemoryQueueTest, ReadAfterServesTheRetainedWindow) {
 
 TEST_F(MemoryQueueTest, DestroyingWithoutStopIsSafe) {
     auto& queue = make();
-    ManualStore store;
+    auto& store = store_;
     queue.subscribe_store(store.handler());
     start();
     EXPECT_FALSE(publish(message()).first);
