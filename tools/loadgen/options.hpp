@@ -1,0 +1,29 @@
+#pragma once
+#include <cstdint>
+#include <string>
+
+namespace relay::loadgen {
+
+/// What one load run does. Every limit is bounded so a run always stops by itself.
+struct Options {
+    std::string host = "127.0.0.1";  ///< loopback only (checked)
+    std::uint16_t port = 3000;
+    std::string path = "/socket.io/";
+    unsigned rooms = 10;
+    unsigned clients = 10;  ///< per room, senders included
+    unsigned senders = 1;   ///< per room
+    double rate = 10;       ///< messages per second per sender (open loop)
+    std::size_t payload = 100;
+    double warmup_s = 2;
+    double duration_s = 10;
+    double drain_s = 3;
+    unsigned threads = 1;
+    unsigned connect_parallel = 256;  ///< handshakes in flight at once
+    std::string label;
+    bool progress = true;
+};
+
+/// Parses the command line; prints help and exits on --help; throws on bad input.
+Options parse_options(int argc, char** argv);
+
+}  // namespace relay::loadgen
