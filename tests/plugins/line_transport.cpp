@@ -24,6 +24,7 @@ namespace sdk = relay::sdk;
 struct Settings {
     std::string listen;
     std::string port_file;
+    std::string node_id;  // prefixes sids, so they are unique across nodes
 };
 
 class LineTransport;
@@ -157,8 +158,8 @@ private:
     void accept() {
         acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
             if (ec) return;
-            auto c = std::make_shared<Connection>(std::move(socket), *this,
-                                                  "c" + std::to_string(++next_sid_));
+            auto c = std::make_shared<Connection>(
+                std::move(socket), *this, settings_.node_id + "-c" + std::to_string(++next_sid_));
             live_[c.get()] = c;
             c->start();
             accept();
@@ -262,7 +263,8 @@ const sdk::Manifest& manifest() {
                                    "write the bound port to this file")
                        .fallback("")},
         .factory = sdk::TransportFactory([](sdk::PluginContext& ctx) {
-            Settings s{ctx.config().endpoint("listen"), ctx.config().string("port_file")};
+            Settings s{ctx.config().endpoint("listen"), ctx.config().string("port_file"),
+                       std::string(ctx.node_id())};
             return std::make_unique<LineTransport>(std::move(s), ctx.io_executors().front());
         }),
         .check = {},

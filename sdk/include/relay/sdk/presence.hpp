@@ -1,6 +1,8 @@
 #pragma once
 #include <relay/sdk/callbacks.hpp>
+#include <relay/sdk/error.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -28,6 +30,10 @@ struct PresenceEvent {
 
 using MembersDone = std::function<void(std::error_code, std::vector<Member>)>;
 using PresenceHandler = std::function<void(const PresenceEvent&)>;
+/// The number of members in a room.
+using CountDone = std::function<void(std::error_code, std::size_t)>;
+/// The rooms a user has at least one member in, sorted, without duplicates.
+using RoomsDone = std::function<void(std::error_code, std::vector<std::string>)>;
 
 /// Who is online in which room, across nodes.
 /// Lifecycle: on_change() before start(); nothing fires after stop() completed.
@@ -42,6 +48,16 @@ public:
     virtual void join(const Member& member, Done done) = 0;
     virtual void leave(const Member& member, Done done) = 0;
     virtual void members(std::string_view room, MembersDone done) = 0;
+    /// How many members `room` has. Optional: the default answers Errc::not_supported,
+    /// inline.
+    virtual void count(std::string_view /*room*/, CountDone done) {
+        done(make_error_code(Errc::not_supported), 0);
+    }
+    /// The rooms `user` is in (on any node). Optional: the default answers
+    /// Errc::not_supported, inline.
+    virtual void rooms_of(std::string_view /*user*/, RoomsDone done) {
+        done(make_error_code(Errc::not_supported), {});
+    }
     virtual void stop(Done done) = 0;
 };
 
