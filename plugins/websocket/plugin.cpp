@@ -42,8 +42,9 @@ sdk::Schema schema() {
         config_key("cors_origins", ValueType::string_list,
                    "origins allowed to use polling cross-origin; \"*\" for any; empty: same origin")
             .fallback("[]"),
-        config_key("ws_origins", ValueType::string_list,
-                   "origins allowed to open a WebSocket; empty: any (non-browser clients send none)")
+        config_key(
+            "ws_origins", ValueType::string_list,
+            "origins allowed to open a WebSocket; empty: any (non-browser clients send none)")
             .fallback("[]"),
         config_key("max_queued_bytes", ValueType::size,
                    "outbound bytes a slow client may have queued before it is dropped")
@@ -55,6 +56,11 @@ sdk::Schema schema() {
         config_key("recovery_window", ValueType::duration,
                    "how long a disconnected session can be recovered")
             .fallback("2m"),
+        config_key("recovery_buffer", ValueType::size,
+                   "recent messages kept in memory for recovering clients; older ones come "
+                   "from the store")
+            .fallback("64MiB")
+            .at_least(1024),
         config_key("presence_events", ValueType::boolean,
                    "send `join` and `leave` events to a room when members come and go")
             .fallback("true"),
@@ -106,6 +112,7 @@ Settings parse(const sdk::ConfigView& config) {
     s.max_queued_bytes = config.size("max_queued_bytes");
     s.recovery = config.boolean("recovery");
     s.recovery_window = config.duration("recovery_window");
+    s.recovery_buffer = config.size("recovery_buffer");
     s.presence_events = config.boolean("presence_events");
     s.history_max = static_cast<std::uint64_t>(config.integer("history_max"));
     s.serve_page = config.boolean("serve_page");

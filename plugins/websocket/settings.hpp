@@ -21,9 +21,12 @@ struct Settings {
     bool websocket = true;
     std::vector<std::string> cors_origins;  ///< polling CORS; "*" allows any; empty: none
     std::vector<std::string> ws_origins;    ///< WebSocket Origin allow-list; empty: any
-    std::uint64_t max_queued_bytes = 4 * 1024 * 1024;  ///< per connection, then dropped
+    std::uint64_t max_queued_bytes =
+        std::uint64_t{4} * 1024 * 1024;  ///< per connection, then dropped
     bool recovery = true;
     std::chrono::milliseconds recovery_window{120'000};
+    /// Bytes of recent messages kept for recovery (shared by the I/O threads).
+    std::uint64_t recovery_buffer = std::uint64_t{64} * 1024 * 1024;
     bool presence_events = true;
     std::uint64_t history_max = 500;
     bool serve_page = true;

@@ -11,9 +11,10 @@
 
 #include <relay/sdk/error.hpp>
 
+#include <algorithm>
 #include <array>
-#include <chrono>
 #include <charconv>
+#include <chrono>
 
 namespace relay::plugins::websocket {
 
@@ -22,6 +23,18 @@ namespace json = socketio::json;
 namespace {
 
 constexpr std::string_view kMainNamespace = "/";
+
+// How long a recovery waits for the store to catch up with the queue, and how often
+// it asks meanwhile.
+constexpr std::chrono::milliseconds kStoreCatchUp{2000};
+constexpr std::chrono::milliseconds kStoreRetryDelay{10};
+
+/// The close reasons after which socket.io keeps a session for recovery: the client
+/// did not ask to leave (a DISCONNECT packet) and nothing it sent was malformed.
+bool recoverable(std::string_view reason) {
+    return reason == "transport close" || reason == "transport error" || reason == "ping timeout" ||
+           reason == "client close" || reason == "slow consumer";
+}
 
 std::int64_t now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -114,15 +127,10 @@ void ChatSocket::on_packet(socketio::Packet& packet, std::vector<std::string> at
     }
     switch (packet.type) {
         case PacketType::event:
-        case PacketType::binary_event:
-            on_event(packet, std::move(attachments));
-            break;
-        case PacketType::disconnect:
-            session_.close("client namespace disconnect");
-            break;
+        case PacketType::binary_event: on_event(packet, std::move(attachments)); break;
+        case PacketType::disconnect: session_.close("client namespace disconnect"); break;
         case PacketType::ack:
-        case PacketType::binary_ack:
-            break;  // the server asks for no acks from clients
+        case PacketType::binary_ack: break;  // the server asks for no acks from clients
         case PacketType::connect:
         case PacketType::connect_error:
             fail(make_error_code(sdk::Errc::invalid_argument), "unexpected Socket.IO packet");
@@ -139,68 +147,141 @@ void ChatSocket::on_connect(const socketio::Packet& packet) {
         refuse_connect(packet.nsp, "Invalid namespace");
         return;
     }
-    if (connected_) return;  // a repeated CONNECT changes nothing
+    if (connected_ || connecting_) return;  // a repeated CONNECT changes nothing
+    connect(packet.data.empty() ? std::string_view("{}") : packet.data, true);
+}
+
+void ChatSocket::connect(std::string_view auth, bool may_take_over) {
     if (server_.stopping) {
-        refuse_connect(packet.nsp, "Server is shutting down");
+        refuse_connect(kMainNamespace, "Server is shutting down");
         return;
     }
-    const std::string_view auth = packet.data.empty() ? std::string_view("{}") : packet.data;
     if (server_.settings.recovery) {
-        if (auto request = socketio::recovery_request(auth)) {
+        // As socket.io: a session is recovered from the offset of the last message the
+        // client got; without one (it got none) it starts afresh (`recovered` false).
+        if (auto request = socketio::recovery_request(auth); request && !request->offset.empty()) {
             if (auto entry = server_.recovery.take(request->pid)) {
                 sid_ = entry->sid;
                 pid_ = request->pid;
-                accept_connect(entry->room, entry->user, true, request->offset);
+                accept_connect(entry->room, entry->user);
+                recover(request->offset);
                 return;
+            }
+            if (may_take_over) {
+                if (auto old = server_.recovery.find_live(request->pid)) {
+                    take_over(old, std::string(auth));
+                    return;
+                }
             }
         }
     }
     auto room = socketio::string_member(auth, "room");
     if (!room || room->empty()) room = room_header_;
     if (room->empty()) {
-        refuse_connect(packet.nsp, "Invalid room id");
+        refuse_connect(kMainNamespace, "Invalid room id");
         return;
     }
     sid_ = random_id();
     if (server_.settings.recovery) pid_ = random_id();
-    accept_connect(*room, socketio::string_member(auth, "user").value_or(""), false, {});
+    accept_connect(*room, socketio::string_member(auth, "user").value_or(""));
 }
 
-void ChatSocket::accept_connect(std::string room, std::string user, bool recovered,
-                                const std::string& offset) {
+void ChatSocket::take_over(const std::shared_ptr<EngineSession>& old, std::string auth) {
+    // The client is back before its old connection's close was noticed (another
+    // thread, or a connection that died silently): only it knows the pid, so that
+    // connection is gone. Close it as a lost transport, then recover from it.
+    connecting_ = true;
+    std::weak_ptr<EngineSession> weak = session_.weak_from_this();
+    auto here = session_.executor();
+    boost::asio::post(old->executor(), [old, weak, here, auth = std::move(auth)]() mutable {
+        old->close("transport close");
+        boost::asio::post(here, [weak, auth = std::move(auth)] {
+            auto session = weak.lock();
+            if (!session || session->closed()) return;
+            session->chat().connecting_ = false;
+            session->chat().connect(auth, false);
+        });
+    });
+}
+
+void ChatSocket::accept_connect(std::string room, std::string user) {
     room_ = std::move(room);
     user_ = std::move(user);
     connected_ = true;
     joined_ms_ = now_ms();
     session_.shard().join(room_, this);
     joined_room_ = true;
-    server_.inbound->join({room_, sid_, user_, server_.node_id, joined_ms_}, [](std::error_code) {});
+    server_.inbound->join({room_, sid_, user_, server_.node_id, joined_ms_},
+                          [](std::error_code) {});
+    if (!pid_.empty()) server_.recovery.add_live(pid_, session_.shared_from_this());
     session_.send(text_frame(socketio::encode_connect(
-        kMainNamespace, sid_, pid_.empty() ? std::nullopt : std::optional<std::string_view>(pid_))));
-    if (!recovered || offset.empty()) return;
-    // Live broadcasts wait while the missed messages are fetched, so the client gets
-    // every message once and in order.
-    recovering_ = true;
-    std::weak_ptr<EngineSession> weak = session_.weak_from_this();
-    auto executor = session_.executor();
-    server_.inbound->recover(room_, offset, [weak, executor](std::error_code ec, std::vector<sdk::Message> missed) {
-        boost::asio::post(executor, [weak, ec, missed = std::move(missed)]() mutable {
-            auto session = weak.lock();
-            if (!session || session->closed()) return;
-            if (ec) missed.clear();
-            session->chat().finish_recovery(std::move(missed));
-        });
-    });
+        kMainNamespace, sid_,
+        pid_.empty() ? std::nullopt : std::optional<std::string_view>(pid_))));
 }
 
-void ChatSocket::finish_recovery(std::vector<sdk::Message> missed) {
-    std::unordered_set<std::string> sent;
+void ChatSocket::recover(const std::string& offset) {
+    // Usually the offset is among this thread's recent messages: what came after it is
+    // sent now, in the task that put the socket back in its room, so every message is
+    // either replayed here or delivered live after, once and in order.
+    if (auto missed = session_.shard().recent_after(room_, offset)) {
+        for (const auto& broadcast : *missed) {
+            // A socket never gets its own messages back, recovered or not.
+            if (broadcast->sender != sid_) session_.send(broadcast->frames);
+        }
+        return;
+    }
+    // An offset older than the recent messages: the store has it. Live broadcasts wait
+    // in held_ meanwhile, and the store is read until it has caught up with the newest
+    // message delivered here (it is written after the queue acks and broadcasts).
+    recovering_ = true;
+    const std::string until = session_.shard().newest_id(room_);
+    if (server_.log.enabled(sdk::LogLevel::debug)) {
+        server_.log.debug("recovering " + sid_ + " from the store: after " + offset +
+                          (until.empty() ? std::string() : ", up to " + until));
+    }
+    read_missed(offset, until, std::chrono::steady_clock::now() + kStoreCatchUp);
+}
+
+void ChatSocket::read_missed(std::string offset, std::string until,
+                             std::chrono::steady_clock::time_point deadline) {
+    std::weak_ptr<EngineSession> weak = session_.weak_from_this();
+    auto here = session_.executor();
+    auto done = [weak, here, offset, until, deadline](std::error_code ec,
+                                                      std::vector<sdk::Message> stored) mutable {
+        boost::asio::post(here, [weak, here, offset = std::move(offset), until = std::move(until),
+                                 deadline, ec, stored = std::move(stored)]() mutable {
+            auto session = weak.lock();
+            if (!session || session->closed()) return;
+            const bool caught_up =
+                until.empty() || std::any_of(stored.begin(), stored.end(),
+                                             [&](const sdk::Message& m) { return m.id == until; });
+            if (ec || caught_up || std::chrono::steady_clock::now() >= deadline) {
+                if (ec) stored.clear();
+                session->chat().finish_recovery(stored);
+                return;
+            }
+            auto timer = std::make_shared<boost::asio::steady_timer>(here, kStoreRetryDelay);
+            timer->async_wait([weak, timer, offset = std::move(offset), until = std::move(until),
+                               deadline](const boost::system::error_code&) mutable {
+                auto again = weak.lock();
+                if (!again || again->closed()) return;
+                again->chat().read_missed(std::move(offset), std::move(until), deadline);
+            });
+        });
+    };
+    server_.inbound->recover(room_, offset, std::move(done));
+}
+
+void ChatSocket::finish_recovery(const std::vector<sdk::Message>& stored) {
+    std::unordered_set<std::string_view> sent;
     std::string frame;
-    for (const auto& msg : missed) {
-        if (socketio::encode_message_broadcast(frame, kMainNamespace, msg.payload_json,
-                                               {msg.id, msg.room, msg.ts_ms, msg.sender, msg.user},
-                                               std::string_view(msg.id),
-                                               static_cast<std::uint32_t>(msg.attachments.size()))) {
+    for (const auto& msg : stored) {
+        // A socket never gets its own messages back, recovered or not.
+        if (msg.sender == sid_) continue;
+        if (socketio::encode_message_broadcast(
+                frame, kMainNamespace, msg.payload_json,
+                {msg.id, msg.room, msg.ts_ms, msg.sender, msg.user}, std::string_view(msg.id),
+                static_cast<std::uint32_t>(msg.attachments.size()))) {
             continue;
         }
         session_.send(text_frame(frame));
@@ -210,18 +291,26 @@ void ChatSocket::finish_recovery(std::vector<sdk::Message> missed) {
         sent.insert(msg.id);
     }
     recovering_ = false;
-    for (const auto& broadcast : held_) {
-        if (broadcast.id.empty() || !sent.count(broadcast.id)) session_.send(broadcast.frames);
-    }
+    held_bytes_ = 0;
+    const auto held = std::move(held_);
     held_.clear();
+    for (const auto& broadcast : held) {
+        if (broadcast->id.empty() || !sent.contains(broadcast->id))
+            session_.send(broadcast->frames);
+    }
 }
 
-void ChatSocket::deliver(const Broadcast& broadcast) {
+void ChatSocket::deliver(const std::shared_ptr<const Broadcast>& broadcast) {
     if (recovering_) {
         held_.push_back(broadcast);
+        for (const auto& frame : broadcast->frames) held_bytes_ += frame.bytes->size();
+        // The outbound bound holds while recovering too.
+        if (held_bytes_ > server_.settings.max_queued_bytes) {
+            session_.drop_slow_consumer(held_bytes_);
+        }
         return;
     }
-    session_.send(broadcast.frames);
+    session_.send(broadcast->frames);
 }
 
 void ChatSocket::on_event(const socketio::Packet& packet, std::vector<std::string> attachments) {
@@ -259,25 +348,26 @@ void ChatSocket::on_message(const socketio::Packet& packet, std::vector<std::str
     auto executor = session_.executor();
     const auto ack_id = packet.id;
     auto& in_flight = server_.in_flight;
-    server_.inbound->publish(std::move(msg), [weak, executor, ack_id, &in_flight](const sdk::Published& result) {
-        if (!ack_id) {
-            in_flight.fetch_sub(1);
-            return;
-        }
-        std::string arg;
-        if (result.error) {
-            arg = error_object(result.reason.empty() ? result.error.message() : result.reason);
-        } else {
-            arg = "{\"id\":";
-            json::append_string(arg, result.id);
-            arg += '}';
-        }
-        boost::asio::post(executor, [weak, id = *ack_id, arg = std::move(arg), &in_flight] {
-            auto session = weak.lock();
-            if (session && !session->closed()) session->chat().ack(id, arg);
-            in_flight.fetch_sub(1);
+    server_.inbound->publish(
+        std::move(msg), [weak, executor, ack_id, &in_flight](const sdk::Published& result) {
+            if (!ack_id) {
+                in_flight.fetch_sub(1);
+                return;
+            }
+            std::string arg;
+            if (result.error) {
+                arg = error_object(result.reason.empty() ? result.error.message() : result.reason);
+            } else {
+                arg = "{\"id\":";
+                json::append_string(arg, result.id);
+                arg += '}';
+            }
+            boost::asio::post(executor, [weak, id = *ack_id, arg = std::move(arg), &in_flight] {
+                auto session = weak.lock();
+                if (session && !session->closed()) session->chat().ack(id, arg);
+                in_flight.fetch_sub(1);
+            });
         });
-    });
 }
 
 void ChatSocket::on_history(const socketio::Packet& packet) {
@@ -293,51 +383,54 @@ void ChatSocket::on_history(const socketio::Packet& packet) {
     query.limit = std::clamp<std::size_t>(query.limit, 1, server_.settings.history_max);
     std::weak_ptr<EngineSession> weak = session_.weak_from_this();
     auto executor = session_.executor();
-    server_.inbound->history(room_, std::move(query),
-                             [weak, executor, id = *packet.id](std::error_code ec, std::vector<sdk::Message> messages) {
-                                 std::string arg;
-                                 if (ec) {
-                                     arg = error_object(sdk::same_error(ec, sdk::Errc::not_supported)
-                                                            ? "history is not available (no store configured)"
-                                                            : "history failed: " + ec.message());
-                                 } else {
-                                     arg = "[";
-                                     for (const auto& m : messages) {
-                                         if (arg.size() > 1) arg += ',';
-                                         socketio::append_spliced_message(
-                                             arg, m.payload_json, {m.id, m.room, m.ts_ms, m.sender, m.user});
-                                     }
-                                     arg += ']';
-                                 }
-                                 boost::asio::post(executor, [weak, id, arg = std::move(arg)] {
-                                     auto session = weak.lock();
-                                     if (session && !session->closed()) session->chat().ack(id, arg);
-                                 });
-                             });
+    server_.inbound->history(
+        room_, std::move(query),
+        [weak, executor, id = *packet.id](std::error_code ec,
+                                          const std::vector<sdk::Message>& messages) {
+            std::string arg;
+            if (ec) {
+                arg = error_object(sdk::same_error(ec, sdk::Errc::not_supported)
+                                       ? "history is not available (no store configured)"
+                                       : "history failed: " + ec.message());
+            } else {
+                arg = "[";
+                for (const auto& m : messages) {
+                    if (arg.size() > 1) arg += ',';
+                    socketio::append_spliced_message(arg, m.payload_json,
+                                                     {m.id, m.room, m.ts_ms, m.sender, m.user});
+                }
+                arg += ']';
+            }
+            boost::asio::post(executor, [weak, id, arg = std::move(arg)] {
+                auto session = weak.lock();
+                if (session && !session->closed()) session->chat().ack(id, arg);
+            });
+        });
 }
 
 void ChatSocket::on_presence(const socketio::Packet& packet) {
     if (!packet.id) return;
     std::weak_ptr<EngineSession> weak = session_.weak_from_this();
     auto executor = session_.executor();
-    server_.inbound->members(room_, [weak, executor, id = *packet.id](std::error_code ec,
-                                                                      std::vector<sdk::Member> members) {
-        std::string arg;
-        if (ec) {
-            arg = error_object("presence failed: " + ec.message());
-        } else {
-            arg = "[";
-            for (const auto& m : members) {
-                if (arg.size() > 1) arg += ',';
-                arg += member_object(m);
+    server_.inbound->members(
+        room_, [weak, executor, id = *packet.id](std::error_code ec,
+                                                 const std::vector<sdk::Member>& members) {
+            std::string arg;
+            if (ec) {
+                arg = error_object("presence failed: " + ec.message());
+            } else {
+                arg = "[";
+                for (const auto& m : members) {
+                    if (arg.size() > 1) arg += ',';
+                    arg += member_object(m);
+                }
+                arg += ']';
             }
-            arg += ']';
-        }
-        boost::asio::post(executor, [weak, id, arg = std::move(arg)] {
-            auto session = weak.lock();
-            if (session && !session->closed()) session->chat().ack(id, arg);
+            boost::asio::post(executor, [weak, id, arg = std::move(arg)] {
+                auto session = weak.lock();
+                if (session && !session->closed()) session->chat().ack(id, arg);
+            });
         });
-    });
 }
 
 void ChatSocket::ack(std::uint64_t id, std::string_view json_arg) {
@@ -362,19 +455,23 @@ void ChatSocket::fail(std::error_code ec, std::string_view what) {
     session_.close("parse error", false);
 }
 
-void ChatSocket::on_close(std::string_view) {
+void ChatSocket::on_close(std::string_view reason) {
     decoder_.reset();
     held_.clear();
+    held_bytes_ = 0;
     if (!connected_) return;
     connected_ = false;
     if (joined_room_) {
         session_.shard().leave(room_, this);
         joined_room_ = false;
     }
-    server_.inbound->leave({room_, sid_, user_, server_.node_id, joined_ms_}, [](std::error_code) {});
-    if (!pid_.empty() && !server_.stopping) {
-        server_.recovery.remember(pid_, {sid_, room_, user_,
-                                         std::chrono::steady_clock::now() + server_.settings.recovery_window});
+    server_.inbound->leave({room_, sid_, user_, server_.node_id, joined_ms_},
+                           [](std::error_code) {});
+    if (!pid_.empty()) server_.recovery.remove_live(pid_, &session_);
+    if (!pid_.empty() && !server_.stopping && recoverable(reason)) {
+        server_.recovery.remember(
+            pid_, {sid_, room_, user_,
+                   std::chrono::steady_clock::now() + server_.settings.recovery_window});
     }
 }
 

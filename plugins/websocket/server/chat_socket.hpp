@@ -4,7 +4,9 @@
 
 #include <relay/sdk/message.hpp>
 
+#include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -25,7 +27,9 @@ struct ServerContext;
 ///   members coming and going           → EVENT "join" / "leave" {sid, user, room}
 /// Connection state recovery: a CONNECT with the `pid` of a session that closed less
 /// than `recovery_window` ago gets the same sid and room back and every message after
-/// its `offset`, before any live one.
+/// its `offset`, before any live one: from its thread's recent messages (see Shard), or
+/// from the store for an older offset. Only closes the client did not ask for are
+/// recoverable (as in socket.io: transport close or error, ping timeout).
 /// Thread safety: the session's executor only.
 class ChatSocket {
 public:
@@ -41,7 +45,7 @@ public:
     void on_text(std::string_view packet);
     void on_binary(std::string_view bytes);
     /// A broadcast for this socket's room.
-    void deliver(const Broadcast& broadcast);
+    void deliver(const std::shared_ptr<const Broadcast>& broadcast);
     /// Tells the client the server is going away (Socket.IO DISCONNECT), so it does not
     /// reconnect to a stopping node at once.
     void say_goodbye();
@@ -51,9 +55,15 @@ public:
 private:
     void on_packet(socketio::Packet& packet, std::vector<std::string> attachments);
     void on_connect(const socketio::Packet& packet);
-    void accept_connect(std::string room, std::string user, bool recovered,
-                        const std::string& offset);
-    void finish_recovery(std::vector<sdk::Message> missed);
+    /// CONNECT to the main namespace with `auth` (a JSON object).
+    void connect(std::string_view auth, bool may_take_over);
+    void take_over(const std::shared_ptr<EngineSession>& old, std::string auth);
+    void accept_connect(std::string room, std::string user);
+    void recover(const std::string& offset);
+    /// Reads the store after `offset` until it has `until` (it may lag the queue).
+    void read_missed(std::string offset, std::string until,
+                     std::chrono::steady_clock::time_point deadline);
+    void finish_recovery(const std::vector<sdk::Message>& stored);
     void on_event(const socketio::Packet& packet, std::vector<std::string> attachments);
     void on_message(const socketio::Packet& packet, std::vector<std::string> attachments);
     void on_history(const socketio::Packet& packet);
@@ -73,10 +83,12 @@ private:
     std::string user_;
     std::int64_t joined_ms_ = 0;
     bool connected_ = false;
+    bool connecting_ = false;  // a CONNECT waits for a take-over
     bool joined_room_ = false;
     // While recovering, live broadcasts wait here until the missed ones are sent.
     bool recovering_ = false;
-    std::vector<Broadcast> held_;
+    std::vector<std::shared_ptr<const Broadcast>> held_;
+    std::size_t held_bytes_ = 0;
 };
 
 }  // namespace relay::plugins::websocket

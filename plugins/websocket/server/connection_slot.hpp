@@ -11,7 +11,8 @@ namespace relay::plugins::websocket {
 class ConnectionSlot {
 public:
     ConnectionSlot() = default;
-    ConnectionSlot(std::atomic<std::int64_t>& open, sdk::Gauge& gauge) : open_(&open), gauge_(&gauge) {
+    ConnectionSlot(std::atomic<std::int64_t>& open, sdk::Gauge& gauge)
+        : open_(&open), gauge_(&gauge) {
         open_->fetch_add(1);
         gauge_->add();
     }

@@ -37,15 +37,22 @@ EngineSession::EngineSession(ServerContext& server, Shard& shard, std::string si
     : server_(server),
       shard_(shard),
       sid_(std::move(sid)),
+      upgrade_timer_(shard.executor()),
       timer_(shard.executor()),
       opened_at_(std::chrono::steady_clock::now()) {
     chat_ = std::make_unique<ChatSocket>(server_, *this, std::move(room_header));
     server_.sessions.add();
+    server_.live_sessions.fetch_add(1);
 }
 
-EngineSession::~EngineSession() { server_.sessions.sub(); }
+EngineSession::~EngineSession() {
+    server_.sessions.sub();
+    server_.live_sessions.fetch_sub(1);
+}
 
-sdk::Executor EngineSession::executor() const { return shard_.executor(); }
+sdk::Executor EngineSession::executor() const {
+    return shard_.executor();
+}
 
 std::string EngineSession::open_polling() {
     server_.registry.add(sid_, shared_from_this());
@@ -78,17 +85,50 @@ void EngineSession::open_websocket(const std::shared_ptr<WebSocketLink>& link) {
 
 bool EngineSession::poll(PollWaiter waiter) {
     if (closed_) {
+        // A closed session draining (see close()): its queued frames, then, in a GET
+        // of its own, the close packet.
+        if (draining_ && !outbox_.empty()) {
+            waiter(take_payload());
+            return true;
+        }
         waiter(engineio::encode_packet(engineio::PacketType::close));
+        end_drain();
         return true;
     }
     if (waiter_) return false;
     waiter_ = std::move(waiter);
+    if (probed_ && outbox_.empty()) {
+        // An upgrade is under way: the client pauses polling once its GETs are answered,
+        // and only then sends `5` (engine.io's "fast upgrade" noop).
+        release_poll();
+        return true;
+    }
     flush();
     return true;
 }
 
+void EngineSession::release_poll() {
+    if (!waiter_) return;
+    auto waiter = std::move(waiter_);
+    waiter_ = nullptr;
+    waiter(std::string(*noop_frame().bytes));
+}
+
+void EngineSession::end_probe() {
+    probing_ = nullptr;
+    probed_ = false;
+    upgrade_timer_.cancel();
+}
+
 std::error_code EngineSession::receive_polling(std::string_view body) {
-    if (closed_) return make_error_code(sdk::Errc::shutting_down);
+    // A closed session ignores what still arrives, as engine.io does; the client learns
+    // of the close from its next GET.
+    if (closed_) {
+        // The client may be closing too (its `1`): nothing is left for it but the close
+        // packet, so the session need not wait for another GET.
+        if (draining_ && outbox_.empty()) end_drain();
+        return {};
+    }
     std::vector<engineio::Frame> frames;
     std::string storage;
     if (auto ec = engineio::decode_payload(body, frames, storage)) {
@@ -114,6 +154,15 @@ void EngineSession::begin_upgrade(const std::shared_ptr<WebSocketLink>& link) {
     }
     probing_ = link;
     link->start(shared_from_this());
+    // A client that opens the upgrade's WebSocket but never completes the upgrade
+    // loses it after handshake_timeout; polling goes on.
+    upgrade_timer_.expires_after(server_.settings.handshake_timeout);
+    upgrade_timer_.async_wait([weak = weak_from_this(), link](const boost::system::error_code& ec) {
+        auto self = weak.lock();
+        if (ec || !self || self->probing_ != link) return;
+        self->end_probe();
+        link->close();
+    });
 }
 
 void EngineSession::on_ws_message(WebSocketLink* link, std::string_view data, bool binary) {
@@ -127,20 +176,14 @@ void EngineSession::on_ws_message(WebSocketLink* link, std::string_view data, bo
         // The upgrade handshake: 2probe → 3probe, then 5 switches the transport.
         if (packet.type == engineio::PacketType::ping && packet.data == "probe") {
             probing_->write(text_frame("3probe"), [](std::error_code) {});
-            // Answer a waiting GET so the client's polling pauses and it can send `5`.
-            if (waiter_) {
-                auto waiter = std::move(waiter_);
-                waiter_ = nullptr;
-                waiter(std::string(*noop_frame().bytes));
-            }
+            // Answer a waiting GET (and any later one, see poll()) so the client's
+            // polling pauses and it can send `5`.
+            probed_ = true;
+            if (outbox_.empty()) release_poll();
         } else if (packet.type == engineio::PacketType::upgrade) {
             ws_ = std::move(probing_);
-            probing_ = nullptr;
-            if (waiter_) {
-                auto waiter = std::move(waiter_);
-                waiter_ = nullptr;
-                waiter(std::string(*noop_frame().bytes));
-            }
+            end_probe();
+            release_poll();
             flush();
         } else {
             fail(make_error_code(sdk::Errc::invalid_argument), "unexpected packet during upgrade");
@@ -153,7 +196,7 @@ void EngineSession::on_ws_message(WebSocketLink* link, std::string_view data, bo
 
 void EngineSession::on_ws_closed(WebSocketLink* link, std::error_code) {
     if (link == probing_.get()) {
-        probing_ = nullptr;  // a failed upgrade: polling goes on
+        end_probe();  // a failed upgrade: polling goes on
         return;
     }
     if (link == ws_.get()) close("transport close");
@@ -176,11 +219,8 @@ void EngineSession::on_packet(const engineio::Packet& packet, bool from_polling)
                 chat_->on_text(packet.data);
             }
             break;
-        case PacketType::close:
-            close("client close");
-            break;
-        case PacketType::noop:
-            break;
+        case PacketType::close: close("client close"); break;
+        case PacketType::noop: break;
         case PacketType::open:
         case PacketType::upgrade:
             (void)from_polling;
@@ -194,17 +234,21 @@ void EngineSession::send(const OutFrame& frame) {
     outbox_.push_back(frame);
     outbox_bytes_ += frame_cost(frame);
     if (outbox_bytes_ > server_.settings.max_queued_bytes) {
-        if (!drop_scheduled_) {
-            drop_scheduled_ = true;
-            server_.slow_consumers.add();
-            server_.log.warn("dropping slow client " + sid_ + ": " + std::to_string(outbox_bytes_) +
-                             " bytes queued (transport.max_queued_bytes = " +
-                             std::to_string(server_.settings.max_queued_bytes) + ")");
-            boost::asio::post(executor(), [self = shared_from_this()] { self->close("slow consumer", false); });
-        }
+        drop_slow_consumer(outbox_bytes_);
         return;
     }
     flush();
+}
+
+void EngineSession::drop_slow_consumer(std::size_t queued) {
+    if (drop_scheduled_ || closed_) return;
+    drop_scheduled_ = true;
+    server_.slow_consumers.add();
+    server_.log.warn("dropping slow client " + sid_ + ": " + std::to_string(queued) +
+                     " bytes queued (transport.max_queued_bytes = " +
+                     std::to_string(server_.settings.max_queued_bytes) + ")");
+    boost::asio::post(executor(),
+                      [self = shared_from_this()] { self->close("slow consumer", false); });
 }
 
 void EngineSession::send(const std::vector<OutFrame>& frames) {
@@ -253,8 +297,8 @@ void EngineSession::arm_ping() {
     timer_.expires_after(server_.settings.ping_interval);
     timer_.async_wait([self = shared_from_this(), generation](const boost::system::error_code& ec) {
         if (ec || self->closed_ || generation != self->timer_generation_) return;
-        if (!self->chat_->connected() &&
-            std::chrono::steady_clock::now() - self->opened_at_ > self->server_.settings.connect_timeout) {
+        if (!self->chat_->connected() && std::chrono::steady_clock::now() - self->opened_at_ >
+                                             self->server_.settings.connect_timeout) {
             self->close("connect timeout");
             return;
         }
@@ -262,19 +306,41 @@ void EngineSession::arm_ping() {
         self->send(ping_frame());
         const auto deadline_generation = ++self->timer_generation_;
         self->timer_.expires_after(self->server_.settings.ping_timeout);
-        self->timer_.async_wait([self, deadline_generation](const boost::system::error_code& wait_ec) {
-            if (wait_ec || self->closed_ || deadline_generation != self->timer_generation_) return;
-            if (self->awaiting_pong_) self->close("ping timeout");
-        });
+        self->timer_.async_wait(
+            [self, deadline_generation](const boost::system::error_code& wait_ec) {
+                if (wait_ec || self->closed_ || deadline_generation != self->timer_generation_)
+                    return;
+                if (self->awaiting_pong_) self->close("ping timeout");
+            });
     });
 }
 
 void EngineSession::fail(std::error_code ec, std::string_view what) {
     server_.bad_packets.add();
     if (server_.log.enabled(sdk::LogLevel::debug)) {
-        server_.log.debug("closing session " + sid_ + ": " + std::string(what) + ": " + ec.message());
+        server_.log.debug("closing session " + sid_ + ": " + std::string(what) + ": " +
+                          ec.message());
     }
     close("parse error", false);
+}
+
+std::string EngineSession::take_payload() {
+    std::vector<engineio::Frame> frames;
+    frames.reserve(outbox_.size());
+    for (const auto& f : outbox_) frames.push_back({*f.bytes, f.binary});
+    std::string payload = engineio::encode_payload(frames);
+    outbox_.clear();
+    outbox_bytes_ = 0;
+    return payload;
+}
+
+void EngineSession::end_drain() {
+    if (!draining_) return;
+    draining_ = false;
+    timer_.cancel();
+    outbox_.clear();
+    outbox_bytes_ = 0;
+    server_.registry.remove(sid_);
 }
 
 void EngineSession::close(std::string_view reason, bool flush_queued) {
@@ -282,22 +348,8 @@ void EngineSession::close(std::string_view reason, bool flush_queued) {
     closed_ = true;
     ++timer_generation_;
     timer_.cancel();
+    upgrade_timer_.cancel();
     chat_->on_close(reason);
-    server_.registry.remove(sid_);
-    if (waiter_) {
-        // A waiting poll takes what is queued (acks, a DISCONNECT) and the close packet.
-        std::vector<engineio::Frame> frames;
-        if (flush_queued) {
-            for (const auto& f : outbox_) frames.push_back({*f.bytes, f.binary});
-        }
-        const std::string close_packet = engineio::encode_packet(engineio::PacketType::close);
-        frames.push_back({close_packet, false});
-        auto waiter = std::move(waiter_);
-        waiter_ = nullptr;
-        waiter(engineio::encode_payload(frames));
-        outbox_.clear();
-        outbox_bytes_ = 0;
-    }
     if (!flush_queued) {
         // Keep only the frame being written (its buffer must live until it completes).
         while (outbox_.size() > (writing_ ? 1U : 0U)) {
@@ -306,12 +358,32 @@ void EngineSession::close(std::string_view reason, bool flush_queued) {
         }
     }
     if (ws_) {
+        server_.registry.remove(sid_);
         // Frames already queued (a DISCONNECT on stop, say) go out before the close
         // frame: write_next() closes the link when the queue is empty.
         if (!writing_) write_next();
+    } else if (!outbox_.empty()) {
+        // Polling: the queued frames (acks, a DISCONNECT) go in one response and the
+        // close packet in the next, as engine.io does: socket.io-client handles a
+        // DISCONNECT a tick after its transport closes, so sent together the client
+        // would see "transport close" instead. The session stays findable for those
+        // GETs until handshake_timeout; this timer keeps it alive.
+        if (waiter_) {
+            auto waiter = std::move(waiter_);
+            waiter_ = nullptr;
+            waiter(take_payload());
+        }
+        draining_ = true;
+        timer_.expires_after(server_.settings.handshake_timeout);
+        timer_.async_wait(
+            [self = shared_from_this()](const boost::system::error_code&) { self->end_drain(); });
     } else {
-        outbox_.clear();
-        outbox_bytes_ = 0;
+        server_.registry.remove(sid_);
+        if (waiter_) {
+            auto waiter = std::move(waiter_);
+            waiter_ = nullptr;
+            waiter(engineio::encode_packet(engineio::PacketType::close));
+        }
     }
     if (probing_) probing_->close();
     shard_.remove(shared_from_this());

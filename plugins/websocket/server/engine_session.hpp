@@ -67,6 +67,9 @@ public:
     /// closed as a slow consumer, by a posted task (never inside this call).
     void send(const OutFrame& frame);
     void send(const std::vector<OutFrame>& frames);
+    /// Closes the session as a slow consumer (`queued` bytes waiting), by a posted task;
+    /// once, however often it is called.
+    void drop_slow_consumer(std::size_t queued);
 
     /// Ends the session: the Socket.IO socket leaves its room, the transport closes
     /// (after the queued frames, unless `flush_queued` is false).
@@ -74,6 +77,13 @@ public:
 
 private:
     void on_packet(const engineio::Packet& packet, bool from_polling);
+    /// Answers the waiting GET, if any, with a noop so the client's polling pauses.
+    void release_poll();
+    /// The queued frames as one polling payload; empties the queue.
+    std::string take_payload();
+    /// A closed polling session's last frames went out, or nobody came for them.
+    void end_drain();
+    void end_probe();
     void flush();
     void write_next();
     void arm_ping();
@@ -84,9 +94,11 @@ private:
     std::string sid_;
     std::unique_ptr<ChatSocket> chat_;
 
-    std::shared_ptr<WebSocketLink> ws_;       // the active WebSocket, if any
-    std::shared_ptr<WebSocketLink> probing_;  // an upgrade's WebSocket until `5`
-    PollWaiter waiter_;                       // a pending polling GET
+    std::shared_ptr<WebSocketLink> ws_;        // the active WebSocket, if any
+    std::shared_ptr<WebSocketLink> probing_;   // an upgrade's WebSocket until `5`
+    bool probed_ = false;                      // `2probe` answered: the client pauses polling
+    boost::asio::steady_timer upgrade_timer_;  // bounds the time from `2probe` to `5`
+    PollWaiter waiter_;                        // a pending polling GET
 
     std::deque<OutFrame> outbox_;
     std::size_t outbox_bytes_ = 0;
@@ -98,6 +110,7 @@ private:
     bool awaiting_pong_ = false;
     std::chrono::steady_clock::time_point opened_at_;
     bool closed_ = false;
+    bool draining_ = false;  // closed, polling, frames queued for the next GET
     std::string scratch_;
 };
 

@@ -40,7 +40,8 @@ ws::stream_base::timeout websocket_timeouts(const Settings& settings) {
     return t;
 }
 
-std::shared_ptr<WebSocketLink> make_link(tcp::socket socket, ServerContext& server, ConnectionSlot slot) {
+std::shared_ptr<WebSocketLink> make_link(tcp::socket socket, ServerContext& server,
+                                         ConnectionSlot slot) {
     WebSocketLink::Stream stream(std::move(socket));
     stream.set_option(websocket_timeouts(server.settings));
     stream.set_option(ws::stream_base::decorator(
@@ -56,41 +57,61 @@ HttpConnection::HttpConnection(tcp::socket socket, ServerContext& server, Shard&
                                ConnectionSlot slot)
     : stream_(std::move(socket)), server_(server), shard_(shard), slot_(std::move(slot)) {}
 
-void HttpConnection::start() { read_request(); }
+void HttpConnection::start() {
+    read_request();
+}
 
 void HttpConnection::read_request() {
     parser_.emplace();
     parser_->header_limit(kHeaderLimit);
     parser_->body_limit(server_.settings.max_payload);
     stream_.expires_after(server_.settings.handshake_timeout);
-    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-        if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
-            ec == boost::asio::error::operation_aborted || ec == boost::asio::error::connection_reset) {
-            beast::error_code ignored;
-            self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-            return;
-        }
-        if (ec) {
-            // Malformed HTTP or a body over max_payload: answer once, then close.
-            self->server_.bad_packets.add();
-            Response res{ec == http::error::body_limit ? http::status::payload_too_large
-                                                       : http::status::bad_request,
-                         11};
-            res.set(http::field::server, kServerName);
-            res.set(http::field::content_type, "text/plain");
-            res.body() = ec == http::error::body_limit ? "payload over max_payload\n" : "bad request\n";
-            res.keep_alive(false);
-            self->send(std::move(res));
-            return;
-        }
-        self->on_request(self->parser_->release());
-    });
+    http::async_read(
+        stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+            if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+                ec == boost::asio::error::operation_aborted ||
+                ec == boost::asio::error::connection_reset) {
+                beast::error_code ignored;
+                self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+                return;
+            }
+            if (ec) {
+                // Malformed HTTP or a body over max_payload: answer once, then close.
+                self->server_.bad_packets.add();
+                if (ec == http::error::body_limit) self->close_posting_session();
+                Response res{ec == http::error::body_limit ? http::status::payload_too_large
+                                                           : http::status::bad_request,
+                             11};
+                res.set(http::field::server, kServerName);
+                res.set(http::field::content_type, "text/plain");
+                res.body() =
+                    ec == http::error::body_limit ? "payload over max_payload\n" : "bad request\n";
+                res.keep_alive(false);
+                self->send(std::move(res));
+                return;
+            }
+            self->on_request(self->parser_->release());
+        });
+}
+
+void HttpConnection::close_posting_session() {
+    // The client's POST failed, so the client closes (transport error); the session
+    // goes too, as it does for a WebSocket message over max_payload, rather than
+    // lingering until its ping times out.
+    const auto query = engineio::parse_query(parser_->get().target());
+    if (query.sid.empty()) return;
+    if (auto session = server_.registry.find(query.sid)) {
+        boost::asio::post(session->executor(),
+                          [session] { session->close("transport error", false); });
+    }
 }
 
 void HttpConnection::on_request(Request request) {
     const std::string_view target = request.target();
     const auto path = target.substr(0, target.find('?'));
-    if (path == server_.settings.path || path == std::string_view(server_.settings.path).substr(0, server_.settings.path.size() - 1)) {
+    if (path == server_.settings.path ||
+        path ==
+            std::string_view(server_.settings.path).substr(0, server_.settings.path.size() - 1)) {
         on_engineio(std::move(request));
         return;
     }
@@ -149,6 +170,18 @@ void HttpConnection::on_engineio(Request request) {
         send_engineio_error(request, *error);
         return;
     }
+    if (query.sid.empty() && server_.stopping) {
+        // No new sessions on a stopping node; the client retries (elsewhere, or here
+        // after the restart). Existing sessions still fetch their last frames.
+        Response res{http::status::service_unavailable, request.version()};
+        res.set(http::field::server, kServerName);
+        res.set(http::field::content_type, "text/plain");
+        add_cors(request, res);
+        res.body() = "server shutting down\n";
+        res.keep_alive(false);
+        send(std::move(res));
+        return;
+    }
     if (upgrade) {
         if (!origin_allowed_for_websocket(request)) {
             server_.refused.add();
@@ -191,8 +224,8 @@ void HttpConnection::on_upgrade(Request request, const std::string& sid) {
     // The socket moves to the session's thread; the handshake happens there.
     auto socket = stream_.release_socket();
     auto req = std::make_shared<Request>(std::move(request));
-    boost::asio::post(session->executor(), [session, socket = std::move(socket), req, &server = server_,
-                                            slot = std::move(slot_)]() mutable {
+    boost::asio::post(session->executor(), [session, socket = std::move(socket), req,
+                                            &server = server_, slot = std::move(slot_)]() mutable {
         auto moved = move_socket(std::move(socket), session->executor());
         auto link = make_link(std::move(moved), server, std::move(slot));
         link->accept(req, [session, link](bool ok) {
@@ -278,7 +311,8 @@ void HttpConnection::serve_page(const Request& request) {
     const std::string_view target = request.target();
     const auto path = target.substr(0, target.find('?'));
     const StaticAsset* asset = server_.settings.serve_page ? find_static_asset(path) : nullptr;
-    if (asset == nullptr || (request.method() != http::verb::get && request.method() != http::verb::head)) {
+    if (asset == nullptr ||
+        (request.method() != http::verb::get && request.method() != http::verb::head)) {
         res.result(http::status::not_found);
         res.set(http::field::content_type, "text/plain");
         res.body() = "not found\n";
@@ -294,23 +328,27 @@ void HttpConnection::send(Response response, std::shared_ptr<EngineSession> poll
     response.prepare_payload();
     auto res = std::make_shared<Response>(std::move(response));
     stream_.expires_after(server_.settings.handshake_timeout);
-    http::async_write(stream_, *res, [self = shared_from_this(), res, polled = std::move(polled)](
-                                         beast::error_code ec, std::size_t) {
-        if (ec) {
-            // A poll response that did not reach its client took frames with it:
-            // close the session; the client reconnects and recovers what it missed.
-            if (polled) {
-                boost::asio::post(polled->executor(), [polled] { polled->close("transport error", false); });
-            }
-            return;
-        }
-        if (!res->keep_alive()) {
-            beast::error_code ignored;
-            self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-            return;
-        }
-        self->read_request();
-    });
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res, polled = std::move(polled)](
+                          beast::error_code ec, std::size_t) {
+                          if (ec) {
+                              // A poll response that did not reach its client took frames with it:
+                              // close the session; the client reconnects and recovers what it
+                              // missed.
+                              if (polled) {
+                                  boost::asio::post(polled->executor(), [polled] {
+                                      polled->close("transport error", false);
+                                  });
+                              }
+                              return;
+                          }
+                          if (!res->keep_alive()) {
+                              beast::error_code ignored;
+                              self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+                              return;
+                          }
+                          self->read_request();
+                      });
 }
 
 }  // namespace relay::plugins::websocket

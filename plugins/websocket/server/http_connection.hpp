@@ -33,6 +33,8 @@ public:
 private:
     void read_request();
     void on_request(Request request);
+    /// A request body went over max_payload: closes the session it was posting to.
+    void close_posting_session();
     void on_engineio(Request request);
     void on_upgrade(Request request, const std::string& sid);
     void on_poll(Request request, const std::string& sid);

@@ -23,11 +23,13 @@ inline OutFrame text_frame(std::string bytes) {
 namespace relay::plugins::websocket {
 
 /// What one broadcast hands to every recipient: its frames (a text header and, for a
-/// message with attachments, one binary frame each) and the message id (empty for
-/// events that are not messages), which recovery uses to drop duplicates.
+/// message with attachments, one binary frame each) and, for a message, its id, room
+/// and sender, which recovery uses (empty for events that are not messages).
 struct Broadcast {
     std::vector<OutFrame> frames;
     std::string id;
+    std::string room;
+    std::string sender;
 };
 
 }  // namespace relay::plugins::websocket

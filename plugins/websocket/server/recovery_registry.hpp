@@ -1,5 +1,6 @@
 #pragma once
 #include <chrono>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -7,8 +8,12 @@
 
 namespace relay::plugins::websocket {
 
+class EngineSession;
+
 /// Sessions that disconnected recently and may be recovered (Socket.IO connection
-/// state recovery): private session id → what the session was.
+/// state recovery): private session id → what the session was. Also the connected
+/// sessions by private id, for a client that comes back before its old connection's
+/// close was noticed.
 /// Thread safety: any thread.
 class RecoveryRegistry {
 public:
@@ -35,6 +40,25 @@ public:
         return entry;
     }
 
+    void add_live(const std::string& pid, const std::shared_ptr<EngineSession>& session) {
+        std::lock_guard lock(mutex_);
+        live_[pid] = session;
+    }
+    /// Forgets `pid`'s connected session if it is `session`.
+    void remove_live(const std::string& pid, const EngineSession* session) {
+        std::lock_guard lock(mutex_);
+        auto it = live_.find(pid);
+        if (it == live_.end()) return;
+        const auto held = it->second.lock();
+        if (!held || held.get() == session) live_.erase(it);
+    }
+    /// The connected session holding `pid`, if any.
+    std::shared_ptr<EngineSession> find_live(const std::string& pid) const {
+        std::lock_guard lock(mutex_);
+        auto it = live_.find(pid);
+        return it == live_.end() ? nullptr : it->second.lock();
+    }
+
 private:
     // Drops expired entries now and then, so the map stays bounded by the number of
     // sessions that closed within one recovery window.
@@ -46,8 +70,9 @@ private:
         }
     }
 
-    std::mutex mutex_;
+    mutable std::mutex mutex_;
     std::unordered_map<std::string, Entry> entries_;
+    std::unordered_map<std::string, std::weak_ptr<EngineSession>> live_;
     std::uint64_t inserts_ = 0;
 };
 

@@ -13,7 +13,6 @@
 
 namespace relay::plugins::websocket {
 
-
 /// What every connection and session of one transport shares. Owned by the
 /// transport; outlives every connection (the transport's stop waits for them).
 struct ServerContext {
@@ -45,6 +44,8 @@ struct ServerContext {
     std::atomic<bool> stopping{false};
     std::atomic<std::int64_t> open_connections{0};
     std::atomic<std::int64_t> in_flight{0};  ///< publishes awaiting their ack
+    /// EngineSession objects alive: a closed one lives until its last frames are out.
+    std::atomic<std::int64_t> live_sessions{0};
 
     sdk::Gauge& connections;
     sdk::Gauge& sessions;

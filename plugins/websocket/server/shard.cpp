@@ -6,7 +6,9 @@
 
 namespace relay::plugins::websocket {
 
-void Shard::join(const std::string& room, ChatSocket* socket) { rooms_[room].push_back(socket); }
+void Shard::join(const std::string& room, ChatSocket* socket) {
+    rooms_[room].push_back(socket);
+}
 
 void Shard::leave(const std::string& room, ChatSocket* socket) {
     auto it = rooms_.find(room);
@@ -20,8 +22,10 @@ void Shard::leave(const std::string& room, ChatSocket* socket) {
     if (members.empty()) rooms_.erase(it);
 }
 
-std::size_t Shard::deliver(const std::string& room, const Broadcast& broadcast,
+std::size_t Shard::deliver(const std::string& room,
+                           const std::shared_ptr<const Broadcast>& broadcast,
                            std::string_view except_sid) {
+    if (limits_.max_bytes != 0 && !broadcast->id.empty()) remember(broadcast);
     auto it = rooms_.find(room);
     if (it == rooms_.end()) return 0;
     std::size_t n = 0;
@@ -33,6 +37,44 @@ std::size_t Shard::deliver(const std::string& room, const Broadcast& broadcast,
         ++n;
     }
     return n;
+}
+
+void Shard::remember(const std::shared_ptr<const Broadcast>& broadcast) {
+    const auto now = std::chrono::steady_clock::now();
+    std::size_t bytes = sizeof(Recent) + broadcast->id.size();
+    for (const auto& frame : broadcast->frames) bytes += frame.bytes->size();
+    recent_.push_back({now, broadcast, bytes});
+    recent_by_room_[broadcast->room].push_back(broadcast);
+    recent_bytes_ += bytes;
+    // Both queues are in delivery order, so the oldest entry overall is also the
+    // oldest of its room.
+    while (!recent_.empty() &&
+           (recent_bytes_ > limits_.max_bytes || now - recent_.front().at > limits_.max_age)) {
+        const Recent& oldest = recent_.front();
+        auto room = recent_by_room_.find(oldest.broadcast->room);
+        room->second.pop_front();
+        if (room->second.empty()) recent_by_room_.erase(room);
+        recent_bytes_ -= oldest.bytes;
+        recent_.pop_front();
+    }
+}
+
+std::optional<std::vector<std::shared_ptr<const Broadcast>>> Shard::recent_after(
+    const std::string& room, std::string_view offset) const {
+    auto it = recent_by_room_.find(room);
+    if (it == recent_by_room_.end()) return std::nullopt;
+    const auto& log = it->second;
+    // From the newest back: a recovering client usually missed only a few.
+    for (auto m = log.rbegin(); m != log.rend(); ++m) {
+        if ((*m)->id == offset)
+            return std::vector<std::shared_ptr<const Broadcast>>(m.base(), log.end());
+    }
+    return std::nullopt;
+}
+
+std::string Shard::newest_id(const std::string& room) const {
+    auto it = recent_by_room_.find(room);
+    return it == recent_by_room_.end() ? std::string() : it->second.back()->id;
 }
 
 }  // namespace relay::plugins::websocket

@@ -14,7 +14,8 @@ WebSocketLink::WebSocketLink(Stream stream, ServerContext& server, ConnectionSlo
 void WebSocketLink::accept(
     std::shared_ptr<const boost::beast::http::request<boost::beast::http::string_body>> request,
     std::function<void(bool)> done) {
-    ws_.async_accept(*request, [self = shared_from_this(), request, done = std::move(done)](beast::error_code ec) {
+    ws_.async_accept(*request, [self = shared_from_this(), request,
+                                done = std::move(done)](beast::error_code ec) {
         if (ec) {
             self->server_.log.debug("websocket handshake failed: " + ec.message());
             done(false);
@@ -73,8 +74,8 @@ void WebSocketLink::close() {
     closing_ = true;
     ws_.async_close(ws::close_code::normal, [self = shared_from_this()](beast::error_code) {
         beast::error_code ignored;
-        beast::get_lowest_layer(self->ws_).socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both,
-                                                             ignored);
+        beast::get_lowest_layer(self->ws_).socket().shutdown(
+            boost::asio::ip::tcp::socket::shutdown_both, ignored);
         beast::get_lowest_layer(self->ws_).close();
     });
 }

@@ -31,8 +31,9 @@ public:
     WebSocketLink(Stream stream, ServerContext& server, ConnectionSlot slot);
 
     /// The WebSocket handshake answering `request`; `done(true)` once it succeeded.
-    void accept(std::shared_ptr<const boost::beast::http::request<boost::beast::http::string_body>> request,
-                std::function<void(bool)> done);
+    void accept(
+        std::shared_ptr<const boost::beast::http::request<boost::beast::http::string_body>> request,
+        std::function<void(bool)> done);
     /// Starts the read loop, delivering to `session`.
     void start(const std::shared_ptr<EngineSession>& session);
     /// Writes one frame; `done` runs after it is written (or failed). One at a time.

@@ -16,13 +16,25 @@ namespace relay::plugins::websocket {
 
 using tcp = boost::asio::ip::tcp;
 
+namespace {
+// How long a stop waits for closed sessions to get their last frames out.
+constexpr std::chrono::milliseconds kStopFlushLimit{2000};
+}  // namespace
+
 WebSocketTransport::WebSocketTransport(Settings settings, sdk::PluginContext& ctx)
     : server_(std::move(settings), ctx),
       control_(ctx.executor()),
       acceptor_(ctx.executor()),
       stop_timer_(ctx.executor()) {
+    // Recent messages for recovering clients: each thread keeps its own list of the
+    // same shared broadcasts, so the bytes count once.
+    Shard::RecentLimits recent;
+    if (server_.settings.recovery) {
+        recent.max_bytes = server_.settings.recovery_buffer;
+        recent.max_age = server_.settings.recovery_window;
+    }
     for (const auto& executor : ctx.io_executors()) {
-        server_.shards.push_back(std::make_unique<Shard>(executor));
+        server_.shards.push_back(std::make_unique<Shard>(executor, recent));
     }
 }
 
@@ -61,7 +73,8 @@ void WebSocketTransport::start(sdk::Inbound& inbound, sdk::Done done) {
 void WebSocketTransport::accept() {
     Shard& shard = *server_.shards[next_shard_];
     next_shard_ = (next_shard_ + 1) % server_.shards.size();
-    acceptor_.async_accept(shard.executor(), [this, &shard](boost::system::error_code ec, tcp::socket socket) {
+    acceptor_.async_accept(shard.executor(), [this, &shard](boost::system::error_code ec,
+                                                            tcp::socket socket) {
         if (ec == boost::asio::error::operation_aborted || !acceptor_.is_open()) return;
         if (!ec) {
             socket.set_option(tcp::no_delay(true), ec);
@@ -90,13 +103,16 @@ void WebSocketTransport::broadcast(const sdk::Message& msg, std::string_view exc
     // Encoded once, shared by every recipient on every thread.
     Broadcast broadcast;
     broadcast.id = msg.id;
+    broadcast.room = msg.room;
+    broadcast.sender = msg.sender;
     // The offset for connection state recovery is the message id: ids are
     // time-ordered and the store answers "after id".
     std::string frame;
-    const auto offset = server_.settings.recovery ? std::optional<std::string_view>(msg.id) : std::nullopt;
+    const auto offset =
+        server_.settings.recovery ? std::optional<std::string_view>(msg.id) : std::nullopt;
     if (auto ec = socketio::encode_message_broadcast(
-            frame, "/", msg.payload_json, {msg.id, msg.room, msg.ts_ms, msg.sender, msg.user}, offset,
-            static_cast<std::uint32_t>(msg.attachments.size()))) {
+            frame, "/", msg.payload_json, {msg.id, msg.room, msg.ts_ms, msg.sender, msg.user},
+            offset, static_cast<std::uint32_t>(msg.attachments.size()))) {
         server_.log.error("cannot encode message " + msg.id + ": " + ec.message());
         return;
     }
@@ -109,7 +125,7 @@ void WebSocketTransport::broadcast(const sdk::Message& msg, std::string_view exc
     auto except = std::make_shared<const std::string>(except_sender);
     for (auto& shard : server_.shards) {
         boost::asio::post(shard->executor(), [this, s = shard.get(), shared, room, except] {
-            server_.delivered.add(s->deliver(*room, *shared, *except));
+            server_.delivered.add(s->deliver(*room, shared, *except));
         });
     }
 }
@@ -138,17 +154,23 @@ void WebSocketTransport::presence_changed(const sdk::PresenceEvent& event) {
     auto room = std::make_shared<const std::string>(event.member.room);
     auto except = std::make_shared<const std::string>(event.member.sid);
     for (auto& shard : server_.shards) {
-        boost::asio::post(shard->executor(),
-                          [s = shard.get(), shared, room, except] { s->deliver(*room, *shared, *except); });
+        boost::asio::post(shard->executor(), [s = shard.get(), shared, room, except] {
+            s->deliver(*room, shared, *except);
+        });
     }
 }
 
 void WebSocketTransport::stop(sdk::Done done) {
+    // From here new messages, CONNECTs and Engine.IO handshakes are refused; the
+    // acceptor stays open until the sessions are flushed, because a polling client
+    // needs new connections to fetch its DISCONNECT.
     server_.stopping = true;
     boost::asio::post(control_, [this, done = std::move(done)]() mutable {
-        boost::system::error_code ignored;
-        acceptor_.close(ignored);
-        wait_for_acks(std::move(done));
+        wait_for_acks([this, done = std::move(done)](std::error_code ec) {
+            boost::system::error_code ignored;
+            acceptor_.close(ignored);
+            done(ec);
+        });
     });
 }
 
@@ -158,26 +180,52 @@ void WebSocketTransport::wait_for_acks(sdk::Done done) {
     // the whole stop by node.drain_timeout.
     if (server_.in_flight.load() != 0) {
         stop_timer_.expires_after(std::chrono::milliseconds(5));
-        stop_timer_.async_wait([this, done = std::move(done)](const boost::system::error_code&) mutable {
-            wait_for_acks(std::move(done));
-        });
+        stop_timer_.async_wait(
+            [this, done = std::move(done)](const boost::system::error_code&) mutable {
+                wait_for_acks(std::move(done));
+            });
         return;
     }
     // Each shard says goodbye to its sessions and closes them (queued frames first);
     // the stop completes when every shard has done so.
     auto remaining = std::make_shared<std::atomic<std::size_t>>(server_.shards.size());
-    auto shared_done = std::make_shared<sdk::Done>(std::move(done));
-    for (auto& shard : server_.shards) {
-        boost::asio::post(shard->executor(), [s = shard.get(), remaining, shared_done, control = control_] {
-            for (const auto& session : s->sessions()) {
-                session->chat().say_goodbye();
-                session->close("server shutting down");
-            }
-            if (remaining->fetch_sub(1) == 1) {
-                boost::asio::post(control, [shared_done] { (*shared_done)({}); });
-            }
+    auto shared_done =
+        std::make_shared<sdk::Done>([this, done = std::move(done)](std::error_code) mutable {
+            wait_for_flush(std::move(done), std::chrono::steady_clock::now() + kStopFlushLimit);
         });
+    for (auto& shard : server_.shards) {
+        boost::asio::post(shard->executor(),
+                          [s = shard.get(), remaining, shared_done, control = control_] {
+                              for (const auto& session : s->sessions()) {
+                                  session->chat().say_goodbye();
+                                  session->close("server shutting down");
+                              }
+                              if (remaining->fetch_sub(1) == 1) {
+                                  boost::asio::post(control, [shared_done] { (*shared_done)({}); });
+                              }
+                          });
     }
+}
+
+void WebSocketTransport::wait_for_flush(sdk::Done done,
+                                        std::chrono::steady_clock::time_point deadline) {
+    // A closed session lives until its last frames (the DISCONNECT) are written, or
+    // for polling until the client's next GET took them: the stop waits for that, so
+    // clients learn the server went away ("io server disconnect") and do not retry
+    // at once. Bounded: a client that never polls again does not hold the stop.
+    if (server_.live_sessions.load() != 0 && std::chrono::steady_clock::now() < deadline) {
+        stop_timer_.expires_after(std::chrono::milliseconds(5));
+        stop_timer_.async_wait(
+            [this, done = std::move(done), deadline](const boost::system::error_code&) mutable {
+                wait_for_flush(std::move(done), deadline);
+            });
+        return;
+    }
+    if (server_.live_sessions.load() != 0) {
+        server_.log.warn("stopping with " + std::to_string(server_.live_sessions.load()) +
+                         " session(s) whose last frames are not out");
+    }
+    done({});
 }
 
 }  // namespace relay::plugins::websocket

@@ -5,6 +5,7 @@
 #include <relay/sdk/context.hpp>
 #include <relay/sdk/transport.hpp>
 
+#include <chrono>
 #include <memory>
 
 namespace relay::plugins::websocket {
@@ -29,6 +30,7 @@ public:
 private:
     void accept();
     void wait_for_acks(sdk::Done done);
+    void wait_for_flush(sdk::Done done, std::chrono::steady_clock::time_point deadline);
 
     ServerContext server_;
     sdk::Executor control_;

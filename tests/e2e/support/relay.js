@@ -39,13 +39,21 @@ async function startRelay(options = {}) {
   proc.stdout.on("data", (d) => (output += d));
   proc.stderr.on("data", (d) => (output += d));
   const port = await new Promise((resolve, reject) => {
+    let settled = false;
+    const fail = (err) => {
+      if (settled) return;
+      settled = true;
+      if (ownDir) fs.rmSync(dir, { recursive: true, force: true });
+      reject(err);
+    };
     const timer = setTimeout(() => {
       proc.kill("SIGKILL");
-      reject(new Error("relay did not start in 10 s:\n" + output));
+      fail(new Error("relay did not start in 10 s:\n" + output));
     }, 10000);
     const check = () => {
       const m = /Socket\.IO on [^:\s]+:(\d+)\//.exec(output);
-      if (m) {
+      if (m && !settled) {
+        settled = true;
         clearTimeout(timer);
         resolve(Number(m[1]));
       }
@@ -54,7 +62,7 @@ async function startRelay(options = {}) {
     proc.stderr.on("data", check);
     proc.on("exit", (code) => {
       clearTimeout(timer);
-      reject(new Error(`relay exited with ${code} before serving:\n${output}`));
+      fail(new Error(`relay exited with ${code} before serving:\n${output}`));
     });
   });
   const exited = new Promise((resolve) => {
@@ -104,6 +112,19 @@ function once(emitter, event, ms = 5000) {
   });
 }
 
+/** Resolves as `promise` does; rejects if it has not settled after `ms`. */
+async function within(promise, ms, what = "operation") {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Polls `condition` until it holds; rejects after `ms`. */
 async function eventually(condition, ms = 10000, what = "condition") {
   const deadline = Date.now() + ms;
@@ -113,4 +134,4 @@ async function eventually(condition, ms = 10000, what = "condition") {
   }
 }
 
-module.exports = { startRelay, relayFor, once, eventually, RELAY_BINARY };
+module.exports = { startRelay, relayFor, once, eventually, within, RELAY_BINARY };

@@ -1,0 +1,74 @@
+// transport.max_payload: a message over it closes only the client that sent it; the
+// others in its room keep chatting and the host keeps accepting.
+"use strict";
+const test = require("node:test");
+const assert = require("node:assert/strict");
+const crypto = require("node:crypto");
+const { relayFor, eventually } = require("./support/relay");
+const { uniqueRoom, connect, collect, emitAck, nextEvent, closeAll, assertServing } = require("./support/clients");
+
+const transport = "max_payload: 4096";
+
+async function assertRoomAlive(a, b) {
+  const got = nextEvent(b, "message");
+  const ack = await emitAck(a, "message", { text: "alive" });
+  const [msg] = await got;
+  assert.equal(msg.id, ack.id);
+}
+
+for (const transports of [["websocket"], ["polling"]]) {
+  test(`over max_payload closes only the sender (${transports})`, async (t) => {
+    const relay = await relayFor(t, { transport });
+    const room = uniqueRoom("limit");
+    const big = await connect(relay.url, { auth: { room, user: "big" }, transports });
+    const a = await connect(relay.url, { auth: { room, user: "ann" }, transports: ["websocket"] });
+    const b = await connect(relay.url, { auth: { room, user: "bob" }, transports: ["polling"] });
+    t.after(() => closeAll(big, a, b));
+    const atA = collect(a, "message");
+    const atB = collect(b, "message");
+    const leaves = collect(a, "leave");
+
+    // Just under the limit passes (the whole Engine.IO packet counts).
+    const fits = "x".repeat(3900);
+    await emitAck(big, "message", { text: fits });
+    await eventually(() => atA.length === 1 && atB.length === 1, 5000, "a and b got the message that fits");
+    assert.equal(atA[0][0].text, fits);
+
+    const disconnected = nextEvent(big, "disconnect", 5000);
+    big.emit("message", { text: "y".repeat(8000) }, () => assert.fail("no ack for an oversized message"));
+    const [reason] = await disconnected;
+    assert.match(reason, /^transport (close|error)$/);
+    await eventually(() => leaves.some(([m]) => m.user === "big"), 5000, "the others saw big leave");
+
+    await assertRoomAlive(a, b);
+    await assertRoomAlive(b, a);
+    assert.ok(atA.every(([m]) => m.text !== "y".repeat(8000)), "the oversized message went nowhere");
+    await assertServing(relay.url);
+  });
+}
+
+test("binary attachments over max_payload close only the sender", async (t) => {
+  const relay = await relayFor(t, { transport });
+  const room = uniqueRoom("limitbin");
+  const big = await connect(relay.url, { auth: { room, user: "big" }, transports: ["websocket"] });
+  const a = await connect(relay.url, { auth: { room, user: "ann" }, transports: ["websocket"] });
+  t.after(() => closeAll(big, a));
+  const atA = collect(a, "message");
+
+  // One attachment over the limit: the frame itself is too big.
+  const disconnected = nextEvent(big, "disconnect", 5000);
+  big.emit("message", { file: crypto.randomBytes(10000) });
+  await disconnected;
+  // Several attachments, each under the limit, together over it.
+  const many = await connect(relay.url, { auth: { room, user: "many" }, transports: ["websocket"] });
+  t.after(() => many.close());
+  const disconnected2 = nextEvent(many, "disconnect", 5000);
+  many.emit("message", { parts: [crypto.randomBytes(3000), crypto.randomBytes(3000)] });
+  await disconnected2;
+
+  const b = await connect(relay.url, { auth: { room, user: "bob" }, transports: ["websocket"] });
+  t.after(() => b.close());
+  await assertRoomAlive(b, a);
+  assert.equal(atA.filter(([m]) => m.file || m.parts).length, 0);
+  await assertServing(relay.url);
+});
