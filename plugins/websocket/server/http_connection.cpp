@@ -282,26 +282,69 @@ void HttpConnection::on_poll(Request request, const std::string& sid) {
     // A long poll: no deadline while the session has nothing to say (it pings within
     // ping_interval, so the wait is bounded anyway).
     stream_.expires_never();
+    watch_for_hangup(session);
     boost::asio::post(session->executor(), [self, here, session, req] {
         const bool accepted = session->poll([self, here, session, req](std::string body) {
             boost::asio::post(here, [self, session, req, body = std::move(body)]() mutable {
-                Response res{http::status::ok, req->version()};
-                res.set(http::field::server, kServerName);
-                res.set(http::field::content_type, "text/plain; charset=UTF-8");
-                self->add_cors(*req, res);
-                res.body() = std::move(body);
-                res.keep_alive(req->keep_alive());
-                self->send(std::move(res), session);
+                self->after_watch([self, session, req, body = std::move(body)]() mutable {
+                    Response res{http::status::ok, req->version()};
+                    res.set(http::field::server, kServerName);
+                    res.set(http::field::content_type, "text/plain; charset=UTF-8");
+                    self->add_cors(*req, res);
+                    res.body() = std::move(body);
+                    res.keep_alive(req->keep_alive());
+                    self->send(std::move(res), session);
+                });
             });
         });
         if (!accepted) {
             // Two GETs at once: the reference server closes the session.
             session->close("overlapping polls", false);
             boost::asio::post(here, [self, req] {
-                self->send_engineio_error(*req, engineio::HttpError::bad_request);
+                self->after_watch([self, req] {
+                    self->send_engineio_error(*req, engineio::HttpError::bad_request);
+                });
             });
         }
     });
+}
+
+void HttpConnection::watch_for_hangup(const std::shared_ptr<EngineSession>& session) {
+    // While a long poll waits, nothing reads the socket, so a client that goes away
+    // would be noticed only at the ping timeout. A pending read sees the hangup at
+    // once and closes the session, as engine.io does ("poll connection closed
+    // prematurely"). Bytes that arrive instead (a pipelined request) are kept for the
+    // HTTP parser.
+    watching_ = true;
+    std::weak_ptr<EngineSession> weak = session;
+    stream_.socket().async_read_some(
+        buffer_.prepare(4096),
+        [self = shared_from_this(), weak](beast::error_code ec, std::size_t n) {
+            self->watching_ = false;
+            self->buffer_.commit(n);
+            if (ec && ec != boost::asio::error::operation_aborted) {
+                if (auto session = weak.lock()) {
+                    boost::asio::post(session->executor(),
+                                      [session] { session->close("transport close", false); });
+                }
+            }
+            if (self->after_watch_) {
+                auto next = std::move(self->after_watch_);
+                self->after_watch_ = nullptr;
+                next();
+            }
+        });
+}
+
+void HttpConnection::after_watch(std::function<void()> next) {
+    if (!watching_) {
+        next();
+        return;
+    }
+    // One read at a time: stop the watch, answer when its handler has run.
+    after_watch_ = std::move(next);
+    beast::error_code ignored;
+    stream_.socket().cancel(ignored);
 }
 
 void HttpConnection::serve_page(const Request& request) {

@@ -4,6 +4,7 @@
 
 #include <relay/sdk/asio.hpp>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,6 +40,8 @@ private:
     void on_upgrade(Request request, const std::string& sid);
     void on_poll(Request request, const std::string& sid);
     void serve_page(const Request& request);
+    void watch_for_hangup(const std::shared_ptr<EngineSession>& session);
+    void after_watch(std::function<void()> next);
     /// Writes `response`, then reads the next request (keep-alive) or closes. A failed
     /// write of a poll response closes `polled`'s session.
     void send(Response response, std::shared_ptr<EngineSession> polled = nullptr);
@@ -52,6 +55,8 @@ private:
     ConnectionSlot slot_;
     boost::beast::flat_buffer buffer_;
     std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+    bool watching_ = false;              // a long poll's hangup watch is pending
+    std::function<void()> after_watch_;  // what runs once the watch was cancelled
 };
 
 }  // namespace relay::plugins::websocket
