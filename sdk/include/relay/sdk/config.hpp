@@ -34,11 +34,13 @@ struct ConfigKey {
     bool required = false;                     ///< a key without a default that must be set
     std::optional<std::int64_t> min;           ///< integer and size keys
     std::optional<std::int64_t> max;
-    std::vector<std::string> choices;          ///< string keys: the allowed values
-    bool secret = false;                       ///< never logged or printed
+    std::vector<std::string> choices;  ///< string keys: the allowed values
+    bool secret = false;               ///< never logged or printed
 
     // Fluent setters, so a schema reads as data without listing every field:
-    //   config_key("capacity", ValueType::integer, "max messages in flight").fallback("1000").at_least(1)
+    //   config_key("capacity", ValueType::integer, "max in flight")
+    //       .fallback("1000")
+    //       .at_least(1)
     ConfigKey fallback(std::string value) && {
         default_value = std::move(value);
         return std::move(*this);
