@@ -1,0 +1,128 @@
+#include "kafka_client.hpp"
+
+#include <charconv>
+
+namespace relay::plugins::kafka {
+
+namespace {
+
+std::string millis(std::chrono::milliseconds value) {
+    return std::to_string(value.count());
+}
+
+}  // namespace
+
+void set_property(rd_kafka_conf_t* conf, const std::string& name, const std::string& value) {
+    char errstr[512];
+    if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), errstr, sizeof errstr) !=
+        RD_KAFKA_CONF_OK) {
+        throw ClientConfigError("librdkafka property '" + name + "': " + errstr);
+    }
+}
+
+std::vector<std::string> check_properties(
+    const std::vector<std::pair<std::string, std::string>>& properties) {
+    std::vector<std::string> problems;
+    for (const auto& [name, value] : properties) {
+        ConfPtr conf(rd_kafka_conf_new());
+        char errstr[512];
+        if (rd_kafka_conf_set(conf.get(), name.c_str(), value.c_str(), errstr, sizeof errstr) !=
+            RD_KAFKA_CONF_OK) {
+            // librdkafka's text names the property and, for a bad value, the accepted
+            // forms; it does not repeat the value.
+            problems.push_back(errstr);
+        }
+    }
+    return problems;
+}
+
+ConfPtr make_conf(const Settings& s, Role role, std::string_view node_id,
+                  const std::string& group_id) {
+    ConfPtr conf(rd_kafka_conf_new());
+    auto set = [&](const std::string& name, const std::string& value) {
+        set_property(conf.get(), name, value);
+    };
+    for (const auto& [name, value] : s.properties) set(name, value);
+
+    static constexpr const char* kRoleNames[] = {"producer", "broadcast", "store", "reader"};
+    set("bootstrap.servers", s.brokers);
+    set("client.id",
+        s.client_id + "-" + std::string(node_id) + "-" + kRoleNames[static_cast<int>(role)]);
+    // Small chat messages: never wait for Nagle.
+    set("socket.nagle.disable", "true");
+    // librdkafka's logs and errors are queued and served by our own poll calls, so
+    // that none of its threads ever calls into the host.
+    set("log.queue", "true");
+
+    switch (role) {
+        case Role::producer:
+            set("enable.idempotence", "true");
+            set("acks", "all");
+            set("linger.ms", millis(s.linger));
+            set("batch.size", std::to_string(s.batch_size));
+            set("message.timeout.ms", millis(s.message_timeout));
+            set("queue.buffering.max.messages", std::to_string(s.queue_buffering_max_messages));
+            // batch.num.messages may not exceed the queue.
+            set("batch.num.messages",
+                std::to_string(std::min<std::size_t>(10000, s.queue_buffering_max_messages)));
+            set("compression.codec", s.compression);
+            // Java's partitioner: a room lands in the same partition whichever client
+            // (Relay, kafkajs, Kafka Streams) writes it.
+            set("partitioner", "murmur2_random");
+            // Only the delivery reports we ask for; success reports carry the offset.
+            set("delivery.report.only.error", "false");
+            break;
+        case Role::broadcast:
+        case Role::reader:
+            // A private group id: required by assign(), never joined, never committed.
+            set("group.id", group_id);
+            set("enable.auto.commit", "false");
+            set("enable.auto.offset.store", "false");
+            set("fetch.wait.max.ms", millis(s.fetch_wait_max));
+            set("auto.offset.reset", role == Role::reader ? "error" : "latest");
+            set("enable.partition.eof", "false");
+            break;
+        case Role::store:
+            set("group.id", group_id);
+            // Offsets are committed by hand, only after the store committed the batch.
+            set("enable.auto.commit", "false");
+            set("enable.auto.offset.store", "false");
+            // A new group stores everything still in the log: the store is idempotent
+            // by id, and no acked message may be skipped.
+            set("auto.offset.reset", "earliest");
+            set("fetch.wait.max.ms", millis(s.fetch_wait_max));
+            set("enable.partition.eof", "false");
+            break;
+    }
+    return conf;
+}
+
+HandlePtr make_handle(Role role, ConfPtr conf) {
+    char errstr[512];
+    rd_kafka_t* rk = rd_kafka_new(role == Role::producer ? RD_KAFKA_PRODUCER : RD_KAFKA_CONSUMER,
+                                  conf.get(), errstr, sizeof errstr);
+    if (rk == nullptr)
+        throw ClientConfigError(std::string("cannot create a Kafka client: ") + errstr);
+    conf.release();  // rd_kafka_new took it
+    return HandlePtr(rk);
+}
+
+ConsumerPtr make_consumer(Role role, ConfPtr conf) {
+    return ConsumerPtr(make_handle(role, std::move(conf)).release());
+}
+
+std::string format_position(std::int32_t partition, std::int64_t offset) {
+    return std::to_string(partition) + ":" + std::to_string(offset);
+}
+
+bool parse_position(std::string_view text, std::int32_t& partition, std::int64_t& offset) {
+    const auto colon = text.find(':');
+    if (colon == std::string_view::npos || colon == 0 || colon + 1 >= text.size()) return false;
+    const char* begin = text.data();
+    auto [pend, pec] = std::from_chars(begin, begin + colon, partition);
+    if (pec != std::errc() || pend != begin + colon || partition < 0) return false;
+    auto [oend, oec] = std::from_chars(begin + colon + 1, begin + text.size(), offset);
+    return oec == std::errc() && oend == begin + text.size() && offset >= 0;
+}
+
+}  // namespace relay::plugins::kafka

@@ -1,0 +1,66 @@
+#pragma once
+#include "settings.hpp"
+
+#include <relay/sdk/context.hpp>
+#include <relay/sdk/queue.hpp>
+
+#include <memory>
+#include <system_error>
+
+namespace relay::plugins::kafka {
+
+/// The kafka queue's own errors (category "kafka"), for read_after().
+enum class QueueErrc {
+    position_expired = 1,  ///< the log no longer holds the messages after the position
+    position_unknown,      ///< the position is not in this topic (e.g. another cluster)
+    partitions_changed,    ///< the room moved to another partition since the position
+};
+const std::error_category& kafka_category() noexcept;
+std::error_code make_error_code(QueueErrc e) noexcept;
+
+/// The queue on a Kafka topic (librdkafka), shared by every node of a deployment.
+///
+/// publish() produces a JSON record (record.hpp) keyed by room with an idempotent,
+/// acks=all producer; the delivery report acks the sender with the position
+/// "partition:offset". A full producer queue (queue_buffering_max_messages) rejects with
+/// Errc::queue_full; a delivery that failed or outlived message_timeout acks with an
+/// error: Errc::unavailable when the brokers never got the message, Errc::timed_out when
+/// they may have (the outcome is unknown).
+///
+/// The broadcast subscription reads every partition by manual assignment (no group),
+/// from the end of the log at start(), on every node. The store subscription is one
+/// consumer group (`store_group`) shared by all nodes: a batch's offsets are committed
+/// only after the handler's commit succeeded; a failed commit seeks back and redelivers
+/// the batch after `store_retry_delay`. read_after() reads the room's partition from the
+/// position on, with a reader of its own.
+///
+/// Threads: one per client (producer poller, broadcast consumer, store consumer, reader)
+/// plus short-lived start and stop threads. librdkafka's own threads never call out:
+/// logs, errors, delivery reports, rebalances and commits are served by these poll
+/// loops, which hand every result to the context's executor (boost::asio::post).
+///
+/// Thread safety: every member may be called from any thread. Nothing throws after
+/// construction; the constructor throws for a client configuration librdkafka refuses.
+/// Lifetime: destroy once stop() completed (or it was never started). Destroying a
+/// running queue stops it at once: undelivered acks are dropped, nothing more runs.
+class KafkaQueue final : public sdk::Queue {
+public:
+    KafkaQueue(Settings settings, sdk::PluginContext& ctx);
+    ~KafkaQueue() override;
+    KafkaQueue(const KafkaQueue&) = delete;
+    KafkaQueue& operator=(const KafkaQueue&) = delete;
+
+    void subscribe_broadcast(sdk::BroadcastHandler handler) override;
+    void subscribe_store(sdk::StoreHandler handler) override;
+    void start(sdk::Done done) override;
+    void publish(sdk::Message msg, sdk::PublishDone done) override;
+    void read_after(std::string_view room, std::string_view position, std::size_t limit,
+                    sdk::ReadDone done) override;
+    void stop(sdk::Done done) override;
+
+private:
+    class Core;
+    std::shared_ptr<Core> core_;
+};
+
+}  // namespace relay::plugins::kafka

@@ -1,0 +1,234 @@
+// The kafka queue's record format and settings: pure code, no cluster. (They live
+// with the kafka tests because the plugin's implementation is linked here.)
+#include "plugins/kafka/kafka_client.hpp"
+#include "plugins/kafka/record.hpp"
+#include "plugins/kafka/settings.hpp"
+
+#include <relay/sdk/testing/test_context.hpp>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace relay::plugins::kafka {
+namespace {
+
+using namespace std::chrono_literals;
+using sdk::testing::TestConfig;
+
+sdk::Message sample() {
+    sdk::Message msg;
+    msg.id = "01HXYZ";
+    msg.room = "lobby \"main\"";
+    msg.sender = "sid-1";
+    msg.user = "ann\u00e9";
+    msg.ts_ms = 1700000000123;
+    msg.payload_json = R"({"text":"hi \"there\"","n":[1,2.5,-3e2,true,null],"o":{}})";
+    return msg;
+}
+
+TEST(KafkaRecord, IsPlainJsonWithThePayloadEmbeddedAsJson) {
+    const auto text = encode_record(sample());
+    const auto json = nlohmann::json::parse(text);
+    EXPECT_EQ(json["id"], "01HXYZ");
+    EXPECT_EQ(json["room"], "lobby \"main\"");
+    EXPECT_EQ(json["ts"], 1700000000123);
+    EXPECT_EQ(json["sender"], "sid-1");
+    EXPECT_EQ(json["user"], "ann\u00e9");
+    EXPECT_TRUE(json["payload"].is_object());
+    EXPECT_EQ(json["payload"]["text"], "hi \"there\"");
+    EXPECT_FALSE(json.contains("attachments")) << "no attachments, no key";
+    EXPECT_FALSE(json.contains("position"));
+}
+
+TEST(KafkaRecord, RoundTripsByteForByteWithAttachmentsAsBase64) {
+    sdk::Message msg = sample();
+    msg.attachments = {std::string("\x00\x01\xff\xfe binary", 11), "", "a", "ab", "abc"};
+    const auto text = encode_record(msg);
+    const auto json = nlohmann::json::parse(text);
+    ASSERT_EQ(json["attachments"].size(), 5u);
+    EXPECT_EQ(json["attachments"][0], "AAH//iBiaW5hcnk=");
+    EXPECT_EQ(json["attachments"][2], "YQ==");
+    std::string why;
+    const auto back = decode_record(text, &why);
+    ASSERT_TRUE(back) << why;
+    EXPECT_EQ(*back, msg);
+}
+
+TEST(KafkaRecord, APayloadThatIsNotJsonTravelsAsText) {
+    sdk::Message msg = sample();
+    msg.payload_json = "3:14 {not json";
+    const auto text = encode_record(msg);
+    const auto json = nlohmann::json::parse(text);
+    EXPECT_FALSE(json.contains("payload"));
+    EXPECT_EQ(json["payload_text"], "3:14 {not json");
+    EXPECT_EQ(decode_record(text)->payload_json, msg.payload_json);
+}
+
+TEST(KafkaRecord, ControlCharactersAndUnicodeEscapesDecode) {
+    sdk::Message msg = sample();
+    msg.user = std::string("tab\there\nnul", 12) + std::string(1, '\x01');
+    const auto back = decode_record(encode_record(msg));
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->user, msg.user);
+    // Written by another tool: escapes, a surrogate pair, unknown fields, any order.
+    const auto other =
+        decode_record(R"( {"extra":[1,{"x":null}],"room":"r\u00e9\ud83d\ude00","id":"a\/b","ts":5,)"
+                      R"("payload":  {"k" : [ ] } } )");
+    ASSERT_TRUE(other);
+    EXPECT_EQ(other->room, "r\u00e9\U0001F600");
+    EXPECT_EQ(other->id, "a/b");
+    EXPECT_EQ(other->ts_ms, 5);
+    EXPECT_EQ(other->payload_json, R"({"k" : [ ] })");
+    EXPECT_EQ(other->sender, "");
+}
+
+TEST(KafkaRecord, WhatIsNotARelayRecordIsRefusedWithAReason) {
+    std::string why;
+    EXPECT_FALSE(decode_record("", &why));
+    EXPECT_EQ(why, "not a JSON object");
+    EXPECT_FALSE(decode_record(R"({"id":"x"})", &why));
+    EXPECT_EQ(why, "no \"id\" or \"room\"");
+    EXPECT_FALSE(decode_record(R"({"id":"x","room":"r"} trailing)", &why));
+    EXPECT_EQ(why, "text after the JSON object");
+    EXPECT_FALSE(decode_record(R"({"id":"x","room":"r","ts":1.5})", &why));
+    EXPECT_EQ(why, "bad value of \"ts\"");
+    EXPECT_FALSE(decode_record(R"({"id":"x","room":"r","attachments":["@@"]})", &why));
+    EXPECT_EQ(why, "an attachment is not base64");
+    EXPECT_FALSE(decode_record(R"({"id":"x","room":"r","payload":{"a":})", &why));
+    EXPECT_FALSE(decode_record(R"({"id":"x\ud800","room":"r"})", &why));
+}
+
+TEST(KafkaRecord, JsonValidation) {
+    for (const char* good :
+         {"{}", "[]", " 1 ", "-0.5e+3", "\"\\u00e9\"", "null", "[{\"a\":[true]}]"}) {
+        EXPECT_TRUE(is_json(good)) << good;
+    }
+    for (const char* bad :
+         {"", "{", "01", "1.", "[1,]", "{\"a\"}", "tru", "\"\x01\"", "1 2", "'a'"}) {
+        EXPECT_FALSE(is_json(bad)) << bad;
+    }
+    EXPECT_FALSE(is_json(std::string(1000, '[') + std::string(1000, ']'))) << "nesting is bounded";
+    EXPECT_TRUE(is_json(std::string(100, '[') + std::string(100, ']')));
+}
+
+TEST(KafkaRecord, Base64) {
+    EXPECT_EQ(base64_encode(""), "");
+    EXPECT_EQ(base64_encode("foobar"), "Zm9vYmFy");
+    EXPECT_EQ(base64_encode("fooba"), "Zm9vYmE=");
+    EXPECT_EQ(*base64_decode("Zm9vYg=="), "foob");
+    EXPECT_FALSE(base64_decode("Zm9vYg="));
+    EXPECT_FALSE(base64_decode("Zm=vYg=="));
+    EXPECT_FALSE(base64_decode("Zm9v!g=="));
+}
+
+TEST(KafkaPosition, IsPartitionColonOffset) {
+    EXPECT_EQ(format_position(3, 42), "3:42");
+    std::int32_t p = -1;
+    std::int64_t o = -1;
+    EXPECT_TRUE(parse_position("3:42", p, o));
+    EXPECT_EQ(p, 3);
+    EXPECT_EQ(o, 42);
+    for (const char* bad : {"", "3", ":4", "3:", "a:1", "1:b", "-1:2", "1:-2", "1:2:3", "12"}) {
+        EXPECT_FALSE(parse_position(bad, p, o)) << bad;
+    }
+}
+
+TEST(KafkaSettings, DefaultsComeFromTheSchema) {
+    TestConfig config(schema(), "queue");
+    config.set_string("brokers", "k1:9092");
+    const Settings s = parse_settings(config);
+    const Settings defaults;
+    EXPECT_EQ(s.brokers, "k1:9092");
+    EXPECT_EQ(s.topic, defaults.topic);
+    EXPECT_EQ(s.topic, "chats");
+    EXPECT_EQ(s.partitions, 12);
+    EXPECT_EQ(s.replication_factor, 3);
+    EXPECT_TRUE(s.create_topic);
+    EXPECT_EQ(s.linger, 1ms);
+    EXPECT_EQ(s.batch_size, 1000000u);
+    EXPECT_EQ(s.message_timeout, 30s);
+    EXPECT_EQ(s.queue_buffering_max_messages, 100000u);
+    EXPECT_EQ(s.fetch_wait_max, 5ms);
+    EXPECT_EQ(s.store_group, "relay-store");
+    EXPECT_EQ(s.store_batch_max, 500u);
+    EXPECT_EQ(s.broadcast_start, BroadcastStart::end);
+    EXPECT_EQ(s.client_id, "relay");
+    EXPECT_TRUE(s.properties.empty());
+    EXPECT_EQ(s.drain_timeout, 10s);
+    EXPECT_EQ(s.admin_timeout, defaults.admin_timeout);
+    EXPECT_EQ(s.read_timeout, defaults.read_timeout);
+    EXPECT_EQ(s.partition_check_interval, defaults.partition_check_interval);
+}
+
+TEST(KafkaSettings, SchemaMarksBrokersRequiredAndPropertiesSecret) {
+    for (const auto& key : schema()) {
+        EXPECT_FALSE(key.description.empty()) << key.name;
+        EXPECT_EQ(key.required, key.name == "brokers") << key.name;
+        EXPECT_EQ(key.secret, key.name == "properties") << key.name;
+        EXPECT_EQ(key.required, !key.default_value.has_value()) << key.name;
+    }
+}
+
+TEST(KafkaSettings, BadValuesAreLocatedConfigErrors) {
+    TestConfig config(schema(), "queue");
+    config.set_string("brokers", "k1:9092").set_string("topic", "__consumer_offsets");
+    try {
+        parse_settings(config);
+        ADD_FAILURE() << "a Kafka-internal topic was accepted";
+    } catch (const sdk::ConfigError& e) {
+        EXPECT_STREQ(e.what(),
+                     "test.yaml:1:1: queue.topic: topics starting with \"__\" are Kafka's own; "
+                     "choose another name");
+    }
+    config.unset("topic").set_integer("partitions", 0);
+    try {
+        parse_settings(config);
+        ADD_FAILURE() << "0 partitions accepted";
+    } catch (const sdk::ConfigError& e) {
+        EXPECT_STREQ(e.what(),
+                     "test.yaml:1:1: queue.partitions: expected an integer of at least 1, got 0");
+    }
+    config.unset("partitions").set_string_list("properties", {"sasl.password"});
+    try {
+        parse_settings(config);
+        ADD_FAILURE() << "a property without a value accepted";
+    } catch (const sdk::ConfigError& e) {
+        EXPECT_STREQ(e.what(),
+                     "test.yaml:1:1: queue.properties: expected key=value entries (e.g. "
+                     "security.protocol=SSL)");
+    }
+}
+
+TEST(KafkaSettings, PropertiesPassThroughAndUnknownOnesAreReported) {
+    TestConfig config(schema(), "queue");
+    config.set_string("brokers", "k1:9092")
+        .set_string_list("properties", {"security.protocol = SASL_PLAINTEXT", "sasl.password=a=b"});
+    const Settings s = parse_settings(config);
+    ASSERT_EQ(s.properties.size(), 2u);
+    EXPECT_EQ(s.properties[0],
+              (std::pair<std::string, std::string>{"security.protocol", "SASL_PLAINTEXT"}));
+    EXPECT_EQ(s.properties[1].second, "a=b");
+    EXPECT_TRUE(check_properties(s.properties).empty());
+
+    const auto problems =
+        check_properties({{"securty.protocol", "SSL"}, {"batch.num.messages", "many"}});
+    ASSERT_EQ(problems.size(), 2u);
+    EXPECT_EQ(problems[0], "No such configuration property: \"securty.protocol\"");
+    EXPECT_EQ(problems[1], "Invalid value for configuration property \"batch.num.messages\"");
+    // A client with an unknown property is refused at construction, by name.
+    Settings bad = s;
+    bad.properties = {{"securty.protocol", "SSL"}};
+    try {
+        make_conf(bad, Role::producer, "n", "");
+        ADD_FAILURE() << "an unknown property was accepted";
+    } catch (const ClientConfigError& e) {
+        EXPECT_STREQ(e.what(),
+                     "librdkafka property 'securty.protocol': No such configuration property: "
+                     "\"securty.protocol\"");
+    }
+}
+
+}  // namespace
+}  // namespace relay::plugins::kafka
