@@ -198,6 +198,17 @@ public:
                          });
     }
 
+    /// start()'s connection and migrations, then closes instead of going on to the
+    /// readers: `relay migrate`.
+    void migrate_only(sdk::MigrateDone done) {
+        migrate_done_ = std::move(done);
+        start([this, self = shared_from_this()](std::error_code ec) {
+            // Only failures come here; a migration that worked completes in
+            // apply_migrations().
+            if (auto migrated = std::move(migrate_done_)) migrated(ec, start_error_);
+        });
+    }
+
     void append(std::vector<sdk::Message> batch, sdk::Done done) {
         if (phase_ != Phase::started) {
             done(make_error_code(phase_ == Phase::stopping || phase_ == Phase::stopped
@@ -399,6 +410,7 @@ private:
     void fail_start(std::error_code ec, const std::string& message) {
         errors_.add();
         log_.error("postgres store " + where_ + ": " + message);
+        start_error_ = message;
         close_all();
         phase_ = Phase::failed;
         if (auto done = std::move(start_done_)) done(ec);
@@ -468,6 +480,15 @@ private:
             }
             if (!applied.empty()) {
                 log_.info("postgres store " + where_ + ": applied schema migration(s) " + applied);
+            }
+            if (auto migrated = std::move(migrate_done_)) {
+                close_all();
+                phase_ = Phase::stopped;
+                start_done_ = nullptr;
+                migrated({}, "schema at version " + std::to_string(kSchemaVersion) +
+                                 (applied.empty() ? " (up to date)"
+                                                  : "; applied migration(s) " + applied));
+                return;
             }
             writer_up_ = true;
             connect_readers_for_start();
@@ -1017,6 +1038,8 @@ private:
 
     Phase phase_ = Phase::idle;
     sdk::Done start_done_;
+    sdk::MigrateDone migrate_done_;  // set: migrate only (relay migrate), do not start
+    std::string start_error_;        // why the start failed, for migrate's report
     std::vector<sdk::Done> stop_waiters_;
     std::size_t starting_readers_ = 0;
 
@@ -1058,6 +1081,12 @@ PostgresStore::~PostgresStore() {
 void PostgresStore::start(sdk::Done done) {
     boost::asio::post(core_->executor(), [core = core_, done = std::move(done)]() mutable {
         core->start(std::move(done));
+    });
+}
+
+void PostgresStore::migrate(sdk::MigrateDone done) {
+    boost::asio::post(core_->executor(), [core = core_, done = std::move(done)]() mutable {
+        core->migrate_only(std::move(done));
     });
 }
 

@@ -603,6 +603,14 @@ void SqliteStore::history(std::string_view room, sdk::HistoryQuery query, sdk::H
     core_->history(std::string(room), std::move(query), std::move(done));
 }
 
+void SqliteStore::migrate(sdk::MigrateDone done) {
+    // Opening the writer creates the schema, or checks the one there.
+    core_->start([done = std::move(done)](std::error_code ec) {
+        done(ec, ec ? std::string("cannot open the database (see the log)")
+                    : "schema at version " + std::to_string(kSchemaVersion));
+    });
+}
+
 void SqliteStore::stop(sdk::Done done) {
     core_->stop(std::move(done));
 }

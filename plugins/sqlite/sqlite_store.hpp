@@ -72,6 +72,7 @@ public:
     void start(sdk::Done done) override;
     void append(std::vector<sdk::Message> batch, sdk::Done done) override;
     void history(std::string_view room, sdk::HistoryQuery query, sdk::HistoryDone done) override;
+    void migrate(sdk::MigrateDone done) override;
     void stop(sdk::Done done) override;
 
 private:

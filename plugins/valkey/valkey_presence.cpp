@@ -62,6 +62,7 @@ public:
         : settings_(std::move(settings)),
           executor_(ctx.executor()),
           log_(ctx.log()),
+          health_(ctx.health()),
           node_id_(ctx.node_id()),
           owner_(std::string(ctx.node_id()) + "/" + random_suffix()),
           unavailable_(ctx.metrics().counter(
@@ -105,7 +106,10 @@ public:
             if (auto self = weak.lock()) self->subscribe();
         });
         sub_->on_down([weak](std::error_code) {
-            if (auto self = weak.lock()) self->subscribed_ = false;
+            auto self = weak.lock();
+            if (!self) return;
+            self->subscribed_ = false;
+            self->report_health();
         });
         cmd_->start();
         sub_->start();
@@ -298,9 +302,28 @@ private:
         connected_.set(0);
         disconnects_.add();
         registered_ = false;
+        report_health();
         // The subscriber may sit on a half-open connection that only the command
         // connection's timeouts reveal: start it over too.
         if (sub_) sub_->reset("the command connection was lost");
+    }
+
+    /// Degraded from the loss of a connection until this node's members are registered
+    /// again and events flow: chat goes on meanwhile, presence across nodes does not.
+    void report_health() {
+        if (state_ != State::running) return;
+        if (!cmd_->up() || !registered_) {
+            const auto& why = cmd_->last_error();
+            health_.degraded("Valkey at " + settings_.connection.address.endpoint() +
+                             " is out of reach" + (why.empty() ? "" : " (" + why + ")") +
+                             "; presence shows this node's members only, reconnecting");
+        } else if (!subscribed_) {
+            health_.degraded("not subscribed to presence events at " +
+                             settings_.connection.address.endpoint() +
+                             "; join/leave of other nodes are missed, reconnecting");
+        } else {
+            health_.recovered();
+        }
     }
 
     void subscribe() {
@@ -314,6 +337,7 @@ private:
                 auto self = weak.lock();
                 if (!self || ec) return;
                 self->subscribed_ = true;
+                self->report_health();
                 if (auto status = std::exchange(self->restore_pending_, std::nullopt)) {
                     if (self->cmd_->up()) self->restore(*status);
                 }
@@ -400,6 +424,7 @@ private:
         }
         registered_ = true;
         ever_registered_ = true;
+        report_health();
         maybe_started();
     }
 
@@ -467,6 +492,7 @@ private:
     Settings settings_;
     sdk::Executor executor_;
     sdk::Logger& log_;
+    sdk::Health& health_;
     std::string node_id_;
     std::string owner_;
     sdk::Counter& unavailable_;

@@ -188,6 +188,22 @@ TEST_F(RelayCli, VersionHelpAndUsageErrors) {
     EXPECT_EQ(r.exit_code, 2);
 }
 
+TEST_F(RelayCli, MigrateCreatesTheSqliteSchemaWithoutStartingThePipeline) {
+    const auto db = dir_ / "data" / "chat.db";
+    const auto file = write("pipeline.yaml",
+                            "plugins: { path: [" + kTestPlugins.string() + ", " + RELAY_PLUGIN_DIR +
+                                "] }\n"
+                                "transport: { use: testline, listen: 127.0.0.1:0 }\n"
+                                "queue: { use: memory }\n"
+                                "presence: { use: local }\n"
+                                "store: { use: sqlite, path: " +
+                                db.string() + " }\n");
+    const auto r = relay({"migrate", file});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "store 'sqlite': schema at version 1\n");
+    EXPECT_TRUE(std::filesystem::exists(db));
+}
+
 TEST_F(RelayCli, TheBinaryLinksNoBackendLibrary) {
     const auto r = Process::run({"/usr/bin/ldd", RELAY_BINARY}, dir_.path());
     ASSERT_EQ(r.exit_code, 0);

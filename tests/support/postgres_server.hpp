@@ -15,6 +15,7 @@
 ///
 /// Binaries: $RELAY_POSTGRES_BINDIR, else the newest /usr/lib/postgresql/<v>/bin,
 /// else PATH. Thread safety: none; query() may be used from any one thread at a time.
+#include "support/free_port.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -282,23 +283,6 @@ private:
                                             "RELAY_POSTGRES_BINDIR)"
                                           : ""));
         }
-    }
-
-    static int free_port() {
-        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        if (fd < 0) throw std::runtime_error("PostgresServer: socket() failed");
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        addr.sin_port = 0;
-        socklen_t len = sizeof addr;
-        if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-            ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-            ::close(fd);
-            throw std::runtime_error("PostgresServer: cannot find a free port");
-        }
-        ::close(fd);
-        return ntohs(addr.sin_port);
     }
 
     void start_server() {

@@ -9,6 +9,7 @@
 /// The binary is $RELAY_TEST_VALKEY_SERVER, else valkey-server or redis-server from
 /// /usr/bin or /usr/local/bin. A server that cannot be started throws with the command
 /// that failed and its output.
+#include "support/free_port.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -117,22 +118,6 @@ public:
     }
 
 private:
-    static std::uint16_t free_port() {
-        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        addr.sin_port = 0;
-        socklen_t len = sizeof addr;
-        if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-            ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-            if (fd >= 0) ::close(fd);
-            throw std::runtime_error("ValkeyServer: cannot find a free loopback port");
-        }
-        ::close(fd);
-        return ntohs(addr.sin_port);
-    }
-
     std::vector<std::string> argv() const {
         return {binary(),
                 "--port",

@@ -16,11 +16,12 @@ using tcp = boost::asio::ip::tcp;
 }  // namespace
 
 struct AdminServer::State : std::enable_shared_from_this<AdminServer::State> {
-    State(sdk::Executor executor, MetricsRegistry& metrics)
-        : acceptor(executor), metrics(metrics) {}
+    State(sdk::Executor executor, MetricsRegistry& metrics, const HealthBoard& health)
+        : acceptor(executor), metrics(metrics), health(health) {}
 
     tcp::acceptor acceptor;
     MetricsRegistry& metrics;
+    const HealthBoard& health;
     std::mutex mutex;
     std::string not_ready = "starting";
 
@@ -74,7 +75,9 @@ struct AdminServer::State : std::enable_shared_from_this<AdminServer::State> {
         } else if (path == "/readyz") {
             std::lock_guard lock(mutex);
             if (not_ready.empty()) {
-                response.body() = "ready\n";
+                const auto degradations = health.degradations();
+                response.body() =
+                    degradations.empty() ? "ready\n" : "ready, degraded:\n" + degradations;
             } else {
                 response.result(http::status::service_unavailable);
                 response.body() = "not ready: " + not_ready + "\n";
@@ -88,8 +91,9 @@ struct AdminServer::State : std::enable_shared_from_this<AdminServer::State> {
     }
 };
 
-AdminServer::AdminServer(sdk::Executor executor, MetricsRegistry& metrics)
-    : state_(std::make_shared<State>(executor, metrics)) {}
+AdminServer::AdminServer(sdk::Executor executor, MetricsRegistry& metrics,
+                         const HealthBoard& health)
+    : state_(std::make_shared<State>(executor, metrics, health)) {}
 
 AdminServer::~AdminServer() {
     stop();

@@ -1,4 +1,5 @@
 #pragma once
+#include "runtime/health_board.hpp"
 #include "runtime/metrics_registry.hpp"
 
 #include <relay/sdk/asio.hpp>
@@ -12,12 +13,13 @@ namespace relay::host {
 
 /// The operator's HTTP endpoint (`admin.listen`): GET /metrics (Prometheus text),
 /// /healthz (the process serves: 200), /readyz (200 once every plugin started and
-/// until the stop begins, else 503 with the reason). Loopback by default; it has no
+/// until the stop begins, else 503 with the reason; while ready it lists the plugins
+/// that report they are degraded, see sdk::Health). Loopback by default; it has no
 /// authentication, so never expose it publicly.
 /// Lifecycle: start() binds (throws on a bad address); stop() closes. One thread.
 class AdminServer {
 public:
-    AdminServer(sdk::Executor executor, MetricsRegistry& metrics);
+    AdminServer(sdk::Executor executor, MetricsRegistry& metrics, const HealthBoard& health);
     ~AdminServer();
     /// Binds `endpoint` ("host:port"); throws std::runtime_error naming it on failure.
     void start(const std::string& endpoint);

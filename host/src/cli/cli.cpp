@@ -127,6 +127,15 @@ int command_check(const Options& options) {
     return 0;
 }
 
+int command_migrate(const Options& options) {
+    const auto file = options.file.value_or(default_pipeline());
+    auto [catalog, pipeline] = load(file, options);
+    setup_logging(options.log_level.value_or(pipeline.log_level));
+    Host host(pipeline, *catalog);
+    std::cout << host.migrate_store() << '\n';
+    return 0;
+}
+
 int command_plugins(const Options& options) {
     PluginCatalog catalog(plugin_search_path(options.plugin_path));
     const auto entries = catalog.scan();
@@ -157,6 +166,7 @@ int run_cli(int argc, char** argv) {
     try {
         if (options.command == "run") return command_run(options);
         if (options.command == "check") return command_check(options);
+        if (options.command == "migrate") return command_migrate(options);
         if (options.command == "plugins") return command_plugins(options);
         if (options.command == "version") return command_version();
     } catch (const ConfigErrors& e) {

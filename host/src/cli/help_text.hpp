@@ -8,6 +8,8 @@ inline constexpr std::string_view kHelpText = R"(relay - a plugin-based real-tim
 Usage:
   relay run [FILE] [options]     start the pipeline in FILE and serve until SIGINT/SIGTERM
   relay check FILE [options]     validate FILE (every error at once) without starting anything
+  relay migrate [FILE] [options] apply the store's schema migrations, then exit (the store
+                                 migrates on start too; this is for migrating before a deploy)
   relay plugins [--json]         list the plugins on the plugin path, with their config keys
   relay version                  print the version and the SDK ABI version
   relay help                     this text

@@ -43,7 +43,7 @@ Host::Host(const Pipeline& pipeline, PluginCatalog& catalog,
     parts.presence = presence_.object.get();
     parts.store = store_ ? store_->object.get() : nullptr;
     flow_ = std::make_unique<Flow>(std::move(parts), metrics_, log_);
-    if (admin_listen_) admin_ = std::make_unique<AdminServer>(io_->control(), metrics_);
+    if (admin_listen_) admin_ = std::make_unique<AdminServer>(io_->control(), metrics_, health_);
 }
 
 Host::~Host() {
@@ -76,7 +76,7 @@ Loaded<Interface> Host::make(const PluginSection& section, PluginCatalog& catalo
     loaded.context = std::make_unique<HostPluginContext>(
         section.config, home, io_->executors(),
         std::make_unique<PluginLogger>(log_, fmt::format("{}/{}", section.slot, section.use)),
-        metrics_, node_id_);
+        metrics_, health_.reporter(loaded.label), node_id_);
     try {
         loaded.object = (*factory)(*loaded.context);
     } catch (const std::exception& e) {
@@ -124,6 +124,28 @@ void Host::stop_step(const std::string& label, const std::function<void(sdk::Don
     } else if (ec) {
         log_->error("{}: {}", label, ec.message());
     }
+}
+
+std::string Host::migrate_store() {
+    if (!store_) throw StartError("the pipeline has no store: nothing to migrate", 2);
+    auto promise = std::make_shared<std::promise<std::pair<std::error_code, std::string>>>();
+    auto future = promise->get_future();
+    store_->object->migrate([promise](std::error_code ec, std::string report) {
+        promise->set_value({ec, std::move(report)});
+    });
+    if (future.wait_for(kStartTimeout) != std::future_status::ready) {
+        throw StartError(fmt::format("{}: migration: no answer after {} s", store_->label,
+                                     kStartTimeout.count()),
+                         1);
+    }
+    auto [ec, report] = future.get();
+    stop_step(store_->label, [this](sdk::Done done) { store_->object->stop(std::move(done)); });
+    if (ec) {
+        throw StartError(fmt::format("{}: migration failed: {}", store_->label,
+                                     report.empty() ? ec.message() : report),
+                         1);
+    }
+    return fmt::format("{}: {}", store_->label, report);
 }
 
 void Host::start() {

@@ -3,6 +3,7 @@
 #include "config/pipeline.hpp"
 #include "flow/flow.hpp"
 #include "plugins/plugin_catalog.hpp"
+#include "runtime/health_board.hpp"
 #include "runtime/io_pool.hpp"
 #include "runtime/loaded.hpp"
 #include "runtime/metrics_registry.hpp"
@@ -49,6 +50,11 @@ public:
     /// during the stop exits the process at once. Returns the exit code.
     int run_until_signal();
 
+    /// Runs the store's schema migrations without starting anything (`relay migrate`).
+    /// Returns the store's report; throws StartError when there is no store or the
+    /// migration failed.
+    std::string migrate_store();
+
     MetricsRegistry& metrics() { return metrics_; }
     /// The admin server's port (admin.listen with port 0 picks one), 0 without admin.
     unsigned short admin_port() const { return admin_ ? admin_->port() : 0; }
@@ -70,8 +76,9 @@ private:
     // 3. then the io_contexts, which destroy handlers still queued (their code lives
     //    in the plugin libraries, still loaded);
     // 4. then the libraries (`libraries_` keeps each loaded until here);
-    // 5. metrics last: plugins hold references to them.
+    // 5. metrics and health last: plugins hold references to them.
     MetricsRegistry metrics_;
+    HealthBoard health_{metrics_};
     std::vector<std::shared_ptr<const boost::dll::shared_library>> libraries_;
     std::unique_ptr<IoPool> io_;
     std::shared_ptr<spdlog::logger> log_;

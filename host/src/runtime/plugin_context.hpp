@@ -10,17 +10,18 @@
 namespace relay::host {
 
 /// The context one plugin object gets: its config, its home executor, the I/O
-/// executors, a logger tagged with its slot, the host's metrics.
+/// executors, a logger tagged with its slot, the host's metrics, its health reporter.
 class HostPluginContext final : public sdk::PluginContext {
 public:
     HostPluginContext(std::shared_ptr<const sdk::ConfigView> config, sdk::Executor home,
                       const std::vector<sdk::Executor>& io, std::unique_ptr<PluginLogger> log,
-                      sdk::Metrics& metrics, std::string node_id)
+                      sdk::Metrics& metrics, sdk::Health& health, std::string node_id)
         : config_(std::move(config)),
           home_(home),
           io_(io),
           log_(std::move(log)),
           metrics_(metrics),
+          health_(health),
           node_id_(std::move(node_id)) {}
 
     const sdk::ConfigView& config() const override { return *config_; }
@@ -28,6 +29,7 @@ public:
     std::span<const sdk::Executor> io_executors() const override { return io_; }
     sdk::Logger& log() const override { return *log_; }
     sdk::Metrics& metrics() const override { return metrics_; }
+    sdk::Health& health() const override { return health_; }
     std::string_view node_id() const override { return node_id_; }
 
 private:
@@ -36,6 +38,7 @@ private:
     const std::vector<sdk::Executor>& io_;
     std::unique_ptr<PluginLogger> log_;
     sdk::Metrics& metrics_;
+    sdk::Health& health_;
     std::string node_id_;
 };
 

@@ -8,7 +8,7 @@
 #include <cstdint>
 
 #ifndef RELAY_SDK_ABI_VERSION
-#define RELAY_SDK_ABI_VERSION 2
+#define RELAY_SDK_ABI_VERSION 3
 #endif
 
 namespace relay::sdk {

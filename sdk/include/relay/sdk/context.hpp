@@ -1,6 +1,7 @@
 #pragma once
 #include <relay/sdk/asio.hpp>
 #include <relay/sdk/config.hpp>
+#include <relay/sdk/health.hpp>
 #include <relay/sdk/logger.hpp>
 #include <relay/sdk/metrics.hpp>
 
@@ -26,6 +27,8 @@ public:
     virtual std::span<const Executor> io_executors() const = 0;
     virtual Logger& log() const = 0;
     virtual Metrics& metrics() const = 0;
+    /// Where the plugin reports that it is degraded (see Health).
+    virtual Health& health() const = 0;
     /// This node's id (pipeline `node.id`, default the host name).
     virtual std::string_view node_id() const = 0;
 };

@@ -6,6 +6,7 @@
 #include <relay/sdk/config.hpp>
 #include <relay/sdk/context.hpp>
 #include <relay/sdk/error.hpp>
+#include <relay/sdk/health.hpp>
 #include <relay/sdk/logger.hpp>
 #include <relay/sdk/manifest.hpp>
 #include <relay/sdk/message.hpp>

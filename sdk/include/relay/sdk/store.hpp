@@ -20,8 +20,12 @@ struct HistoryQuery {
 };
 
 using HistoryDone = std::function<void(std::error_code, std::vector<Message>)>;
+/// `report`: what a migration did, one line for the operator ("schema at version 3;
+/// applied 2, 3"); on error, why not.
+using MigrateDone = std::function<void(std::error_code error, std::string report)>;
 
 /// Message history. Lifecycle: start() before anything else; nothing after stop().
+/// `relay migrate` calls migrate() instead of start(), then stop().
 /// Thread safety: append() and history() may be called from any host thread.
 /// Callbacks run on the plugin's executor. Nothing here throws.
 class Store {
@@ -32,6 +36,11 @@ public:
     /// `done` succeeds only when every message of the batch is durable.
     virtual void append(std::vector<Message> batch, Done done) = 0;
     virtual void history(std::string_view room, HistoryQuery query, HistoryDone done) = 0;
+    /// Brings the backend's schema up to date without starting (start() does it too,
+    /// so this is for operators who migrate before deploying). A backend whose
+    /// schema is newer than this build knows is refused with an error that says so.
+    /// The default: a store with no schema of its own to migrate.
+    virtual void migrate(MigrateDone done) { done({}, "no schema to migrate"); }
     /// Finishes the operations under way, then completes.
     virtual void stop(Done done) = 0;
 };

@@ -1,6 +1,8 @@
 // The valkey presence across nodes: two presence instances (two node ids) on one
 // server, a node that dies without leaving (in process, and a real relay process
 // killed with SIGKILL), a server restart, settings errors.
+#include "support/free_port.hpp"
+#include "support/http_get.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 #include "support/wait.hpp"
@@ -193,6 +195,10 @@ TEST(ValkeyPresence, AServerRestartIsRebuiltFromTheLiveNodes) {
     EXPECT_LT(std::chrono::steady_clock::now() - asked, 500ms) << "an unavailable answer was slow";
     EXPECT_GE(a.ctx().test_metrics().counter_value("valkey_presence_unavailable_total").value_or(0),
               1u);
+    // ... and the plugin tells the host it is degraded, naming the server.
+    ASSERT_TRUE(eventually([&] { return a.ctx().test_health().degraded_reason().has_value(); }));
+    EXPECT_NE(a.ctx().test_health().degraded_reason()->find(server.endpoint()), std::string::npos)
+        << *a.ctx().test_health().degraded_reason();
 
     server.restart();
     // Both nodes register their members again, the one joined meanwhile included.
@@ -206,6 +212,48 @@ TEST(ValkeyPresence, AServerRestartIsRebuiltFromTheLiveNodes) {
     EXPECT_TRUE(a.saw(PresenceEvent::Type::join, "sid-a2"));
     EXPECT_GE(a.ctx().test_metrics().counter_value("valkey_presence_disconnects_total").value_or(0),
               1u);
+    EXPECT_TRUE(eventually([&] { return !a.ctx().test_health().degraded_reason(); }))
+        << "still degraded after the restart: " << *a.ctx().test_health().degraded_reason();
+    EXPECT_TRUE(eventually([&] { return !b.ctx().test_health().degraded_reason(); }));
+}
+
+TEST(ValkeyPresence, ReadyzSaysPresenceIsDegradedWhileTheServerIsAway) {
+    ValkeyServer server;
+    TempDir dir;
+    const auto admin_port = free_port();
+    std::ofstream(dir / "pipeline.yaml")
+        << "plugins: { path: [" << RELAY_TEST_PLUGIN_DIR << ", " << RELAY_PLUGIN_DIR << "] }\n"
+        << "transport: { use: testline, listen: 127.0.0.1:0 }\n"
+        << "queue: { use: memory }\n"
+        << "presence: { use: valkey, url: \"" << server.url() << "\", key_prefix: \"" << prefix()
+        << "\", connect_timeout: 500ms, command_timeout: 500ms, reconnect_delay: 50ms, "
+           "reconnect_delay_max: 200ms }\n"
+        << "admin: { listen: 127.0.0.1:" << admin_port << " }\n";
+    Process relay({RELAY_BINARY, "run", (dir / "pipeline.yaml").string()}, dir.path());
+    ASSERT_TRUE(eventually([&] { return http_get(admin_port, "/readyz").body == "ready\n"; }))
+        << http_get(admin_port, "/readyz").body << relay.err();
+
+    server.kill9();
+    HttpAnswer answer;
+    ASSERT_TRUE(eventually([&] {
+        answer = http_get(admin_port, "/readyz");
+        return answer.body.find("degraded") != std::string::npos;
+    })) << answer.body;
+    // Chat goes on without cross-node presence: still ready, with the reason.
+    EXPECT_EQ(answer.status, 200);
+    EXPECT_NE(answer.body.find("presence 'valkey': Valkey at " + server.endpoint()),
+              std::string::npos)
+        << answer.body;
+    EXPECT_NE(http_get(admin_port, "/metrics").body.find("relay_plugins_degraded 1"),
+              std::string::npos);
+
+    server.restart();
+    ASSERT_TRUE(eventually([&] { return http_get(admin_port, "/readyz").body == "ready\n"; }))
+        << http_get(admin_port, "/readyz").body;
+    EXPECT_NE(http_get(admin_port, "/metrics").body.find("relay_plugins_degraded 0"),
+              std::string::npos);
+    relay.signal(SIGTERM);
+    EXPECT_TRUE(relay.wait_for(10s));
 }
 
 TEST(ValkeyPresence, AKilledRelayProcessesMembersDisappearWithinTheTtl) {

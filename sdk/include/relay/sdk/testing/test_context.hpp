@@ -14,6 +14,7 @@
 #include <relay/sdk/asio.hpp>
 #include <relay/sdk/config.hpp>
 #include <relay/sdk/context.hpp>
+#include <relay/sdk/health.hpp>
 #include <relay/sdk/logger.hpp>
 #include <relay/sdk/metrics.hpp>
 
@@ -399,6 +400,35 @@ private:
     std::map<std::string, std::unique_ptr<Gauge>, std::less<>> gauges_;
 };
 
+/// Health as a test sees it: the last reported state, and how often it changed.
+class TestHealth final : public Health {
+public:
+    void degraded(std::string_view reason) override {
+        std::lock_guard lock(mutex_);
+        if (!reason_ || *reason_ != reason) ++changes_;
+        reason_ = std::string(reason);
+    }
+    void recovered() override {
+        std::lock_guard lock(mutex_);
+        if (reason_) ++changes_;
+        reason_.reset();
+    }
+    /// The reason the plugin gave, while it says it is degraded.
+    std::optional<std::string> degraded_reason() const {
+        std::lock_guard lock(mutex_);
+        return reason_;
+    }
+    int changes() const {
+        std::lock_guard lock(mutex_);
+        return changes_;
+    }
+
+private:
+    mutable std::mutex mutex_;
+    std::optional<std::string> reason_;
+    int changes_ = 0;
+};
+
 /// A PluginContext for tests. Owns one io_context, run by one thread it starts in the
 /// constructor and joins in shutdown() (or the destructor): the plugin's executor,
 /// exactly as the host provides it. Destroy the plugin before the context.
@@ -420,12 +450,14 @@ public:
     TestConfig& settings() noexcept { return config_; }
     TestLogger& logger() noexcept { return logger_; }
     TestMetrics& test_metrics() noexcept { return metrics_; }
+    TestHealth& test_health() noexcept { return health_; }
 
     const ConfigView& config() const override { return config_; }
     Executor executor() const override { return executors_.front(); }
     std::span<const Executor> io_executors() const override { return executors_; }
     Logger& log() const override { return logger_; }
     Metrics& metrics() const override { return metrics_; }
+    Health& health() const override { return health_; }
     std::string_view node_id() const override { return node_id_; }
 
     /// True on the executor's thread.
@@ -458,6 +490,7 @@ private:
     std::string node_id_;
     mutable TestLogger logger_;
     mutable TestMetrics metrics_;
+    mutable TestHealth health_;
     boost::asio::io_context io_{1};
     std::vector<Executor> executors_;
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
