@@ -280,14 +280,19 @@ void EngineSession::write_next() {
         return;
     }
     writing_ = true;
-    ws_->write(outbox_.front(), [self = shared_from_this()](std::error_code ec) {
+    // Everything queued meanwhile goes in one gathered write.
+    writing_count_ = std::min(outbox_.size(), WebSocketLink::kMaxFramesPerWrite);
+    ws_->write(outbox_, writing_count_, [self = shared_from_this()](std::error_code ec) {
         if (ec) {
             self->writing_ = false;
             self->close("transport error", false);
             return;
         }
-        self->outbox_bytes_ -= frame_cost(self->outbox_.front());
-        self->outbox_.pop_front();
+        for (std::size_t i = 0; i < self->writing_count_; ++i) {
+            self->outbox_bytes_ -= frame_cost(self->outbox_.front());
+            self->outbox_.pop_front();
+        }
+        self->writing_count_ = 0;
         self->write_next();
     });
 }
@@ -351,8 +356,8 @@ void EngineSession::close(std::string_view reason, bool flush_queued) {
     upgrade_timer_.cancel();
     chat_->on_close(reason);
     if (!flush_queued) {
-        // Keep only the frame being written (its buffer must live until it completes).
-        while (outbox_.size() > (writing_ ? 1U : 0U)) {
+        // Keep only the frames being written (their buffers live until it completes).
+        while (outbox_.size() > (writing_ ? writing_count_ : 0U)) {
             outbox_bytes_ -= frame_cost(outbox_.back());
             outbox_.pop_back();
         }

@@ -102,6 +102,7 @@ private:
 
     std::deque<OutFrame> outbox_;
     std::size_t outbox_bytes_ = 0;
+    std::size_t writing_count_ = 0;  // frames at the front of outbox_ being written
     bool writing_ = false;
     bool drop_scheduled_ = false;
 

@@ -31,26 +31,6 @@ tcp::socket move_socket(tcp::socket socket, sdk::Executor to) {
     return tcp::socket(to, protocol, fd);
 }
 
-ws::stream_base::timeout websocket_timeouts(const Settings& settings) {
-    ws::stream_base::timeout t{};
-    t.handshake_timeout = settings.handshake_timeout;
-    // Engine.IO's own ping/pong decides when a quiet client is gone.
-    t.idle_timeout = ws::stream_base::none();
-    t.keep_alive_pings = false;
-    return t;
-}
-
-std::shared_ptr<WebSocketLink> make_link(tcp::socket socket, ServerContext& server,
-                                         ConnectionSlot slot) {
-    WebSocketLink::Stream stream(std::move(socket));
-    stream.set_option(websocket_timeouts(server.settings));
-    stream.set_option(ws::stream_base::decorator(
-        [](ws::response_type& res) { res.set(http::field::server, kServerName); }));
-    stream.read_message_max(server.settings.max_payload);
-    stream.auto_fragment(false);
-    return std::make_shared<WebSocketLink>(std::move(stream), server, std::move(slot));
-}
-
 }  // namespace
 
 HttpConnection::HttpConnection(tcp::socket socket, ServerContext& server, Shard& shard,
@@ -208,7 +188,8 @@ void HttpConnection::on_upgrade(Request request, const std::string& sid) {
         // A WebSocket-only client: the session lives on this connection's thread.
         auto session = std::make_shared<EngineSession>(server_, shard_, random_id(),
                                                        std::string(request["room"]));
-        auto link = make_link(stream_.release_socket(), server_, std::move(slot_));
+        auto link =
+            std::make_shared<WebSocketLink>(stream_.release_socket(), server_, std::move(slot_));
         auto req = std::make_shared<Request>(std::move(request));
         // The link's stream does the handshake; the session opens once it succeeded.
         link->accept(req, [session, link](bool ok) {
@@ -227,7 +208,7 @@ void HttpConnection::on_upgrade(Request request, const std::string& sid) {
     boost::asio::post(session->executor(), [session, socket = std::move(socket), req,
                                             &server = server_, slot = std::move(slot_)]() mutable {
         auto moved = move_socket(std::move(socket), session->executor());
-        auto link = make_link(std::move(moved), server, std::move(slot));
+        auto link = std::make_shared<WebSocketLink>(std::move(moved), server, std::move(slot));
         link->accept(req, [session, link](bool ok) {
             if (ok) session->begin_upgrade(link);
         });

@@ -26,6 +26,9 @@ struct ServerContext {
                                          "Chat messages received from clients")),
           delivered(ctx.metrics().counter("websocket_deliveries_total",
                                           "Frames queued to clients by broadcasts")),
+          writes(ctx.metrics().counter(
+              "websocket_writes_total",
+              "Socket writes to WebSocket clients (each sends every frame queued by then)")),
           slow_consumers(ctx.metrics().counter(
               "websocket_slow_consumer_drops_total",
               "Clients dropped because their outbound queue passed max_queued_bytes")),
@@ -51,6 +54,7 @@ struct ServerContext {
     sdk::Gauge& sessions;
     sdk::Counter& received;
     sdk::Counter& delivered;
+    sdk::Counter& writes;
     sdk::Counter& slow_consumers;
     sdk::Counter& bad_packets;
     sdk::Counter& refused;

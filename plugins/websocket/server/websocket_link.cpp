@@ -3,81 +3,332 @@
 #include "server/engine_session.hpp"
 #include "server/server_context.hpp"
 
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+
 namespace relay::plugins::websocket {
 
 namespace beast = boost::beast;
 namespace ws = beast::websocket;
+using tcp = boost::asio::ip::tcp;
+using rfc6455::CloseCode;
+using rfc6455::Opcode;
 
-WebSocketLink::WebSocketLink(Stream stream, ServerContext& server, ConnectionSlot slot)
-    : ws_(std::move(stream)), server_(server), slot_(std::move(slot)) {}
+namespace {
 
-void WebSocketLink::accept(
-    std::shared_ptr<const boost::beast::http::request<boost::beast::http::string_body>> request,
-    std::function<void(bool)> done) {
-    ws_.async_accept(*request, [self = shared_from_this(), request,
-                                done = std::move(done)](beast::error_code ec) {
+constexpr const char* kServerName = "relay";
+/// Bytes read per readiness, into a buffer shared by every link of the thread.
+constexpr std::size_t kReadChunk = 64 * 1024;
+/// A link keeps no more than this of a buffer it no longer needs.
+constexpr std::size_t kKeepCapacity = 4096;
+/// How long a closing link waits for the client to end the TCP connection.
+constexpr std::chrono::seconds kCloseLinger{2};
+
+char* thread_read_buffer() {
+    thread_local std::vector<char> buffer(kReadChunk);
+    return buffer.data();
+}
+
+void release_if_large(std::string& s) {
+    if (s.empty() && s.capacity() > kKeepCapacity) std::string().swap(s);
+}
+
+/// The gathered buffers as Asio's write takes them, without copying the vector.
+struct BufferRange {
+    const boost::asio::const_buffer* first;
+    const boost::asio::const_buffer* last;
+    const boost::asio::const_buffer* begin() const { return first; }
+    const boost::asio::const_buffer* end() const { return last; }
+};
+
+}  // namespace
+
+WebSocketLink::WebSocketLink(tcp::socket socket, ServerContext& server, ConnectionSlot slot)
+    : socket_(std::move(socket)), server_(server), slot_(std::move(slot)) {}
+
+void WebSocketLink::accept(std::shared_ptr<const Request> request, std::function<void(bool)> done) {
+    using Handshake = ws::stream<beast::tcp_stream>;
+    auto handshake = std::make_shared<Handshake>(std::move(socket_));
+    ws::stream_base::timeout timeouts{};
+    timeouts.handshake_timeout = server_.settings.handshake_timeout;
+    timeouts.idle_timeout = ws::stream_base::none();
+    timeouts.keep_alive_pings = false;
+    handshake->set_option(timeouts);
+    handshake->set_option(ws::stream_base::decorator(
+        [](ws::response_type& res) { res.set(beast::http::field::server, kServerName); }));
+    handshake->async_accept(*request, [self = shared_from_this(), handshake, request,
+                                       done = std::move(done)](beast::error_code ec) {
         if (ec) {
             self->server_.log.debug("websocket handshake failed: " + ec.message());
             done(false);
             return;
         }
+        self->socket_ = std::move(beast::get_lowest_layer(*handshake).socket());
         done(true);
     });
 }
 
 void WebSocketLink::start(const std::shared_ptr<EngineSession>& session) {
     session_ = session;
-    read();
+    boost::system::error_code ec;
+    socket_.non_blocking(true, ec);
+    if (ec) {
+        lost(ec);
+        return;
+    }
+    wait_readable();
 }
 
-void WebSocketLink::read() {
-    ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-        auto session = self->session_.lock();
-        if (ec) {
-            if (ec == ws::error::message_too_big) {
-                self->server_.bad_packets.add();
-                self->server_.log.debug("websocket: message over max_payload; closing");
-            }
-            if (session) session->on_ws_closed(self.get(), ec);
-            return;
+// ---- reading ------------------------------------------------------------------------
+
+void WebSocketLink::wait_readable() {
+    socket_.async_wait(tcp::socket::wait_read,
+                       [self = shared_from_this()](const boost::system::error_code& ec) {
+                           if (ec) {
+                               self->lost(ec);
+                               return;
+                           }
+                           self->on_readable();
+                       });
+}
+
+void WebSocketLink::on_readable() {
+    char* chunk = thread_read_buffer();
+    boost::system::error_code ec;
+    const std::size_t n = socket_.read_some(boost::asio::buffer(chunk, kReadChunk), ec);
+    if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again) {
+        wait_readable();
+        return;
+    }
+    if (ec) {
+        lost(ec);
+        return;
+    }
+    if (close_queued_) {  // closing: what the client still sends is not read
+        wait_readable();
+        return;
+    }
+    bool ok = true;
+    if (partial_.empty()) {
+        const std::size_t used = parse(chunk, n, ok);
+        if (!ok) return;
+        partial_.assign(chunk + used, n - used);
+    } else {
+        partial_.append(chunk, n);
+        const std::size_t used = parse(partial_.data(), partial_.size(), ok);
+        if (!ok) return;
+        partial_.erase(0, used);
+        release_if_large(partial_);
+    }
+    wait_readable();
+}
+
+std::size_t WebSocketLink::parse(char* data, std::size_t size, bool& ok) {
+    std::size_t used = 0;
+    while (!close_queued_) {
+        const auto r =
+            rfc6455::parse_client_frame(data + used, size - used, server_.settings.max_payload);
+        switch (r.status) {
+            case rfc6455::ParseStatus::need_more: return used;
+            case rfc6455::ParseStatus::protocol_error:
+                fail(CloseCode::protocol_error, "not a valid WebSocket frame");
+                ok = false;
+                return used;
+            case rfc6455::ParseStatus::too_big:
+                fail(CloseCode::too_big, "message over max_payload");
+                ok = false;
+                return used;
+            case rfc6455::ParseStatus::frame: break;
         }
-        if (!session) return;
-        const auto data = self->buffer_.cdata();
-        session->on_ws_message(self.get(),
-                               std::string_view(static_cast<const char*>(data.data()), data.size()),
-                               self->ws_.got_binary());
-        self->buffer_.consume(self->buffer_.size());
-        // An idle connection should not keep the largest message it ever got.
-        if (self->buffer_.capacity() > 8192) self->buffer_.shrink_to_fit();
-        if (!self->closing_) self->read();
-    });
+        used += r.consumed;
+        if (!on_frame(r.frame)) {
+            ok = false;
+            return used;
+        }
+    }
+    return used;
+}
+
+bool WebSocketLink::on_frame(const rfc6455::ClientFrame& frame) {
+    switch (frame.opcode) {
+        case Opcode::text:
+        case Opcode::binary:
+            if (in_message_) {
+                fail(CloseCode::protocol_error, "a new message inside a fragmented one");
+                return false;
+            }
+            if (frame.fin) return deliver(frame.payload, frame.opcode == Opcode::binary);
+            in_message_ = true;
+            message_binary_ = frame.opcode == Opcode::binary;
+            message_.assign(frame.payload);
+            return true;
+        case Opcode::continuation:
+            if (!in_message_) {
+                fail(CloseCode::protocol_error, "a continuation frame outside a message");
+                return false;
+            }
+            if (message_.size() + frame.payload.size() > server_.settings.max_payload) {
+                fail(CloseCode::too_big, "message over max_payload");
+                return false;
+            }
+            message_.append(frame.payload);
+            if (!frame.fin) return true;
+            in_message_ = false;
+            {
+                const bool ok = deliver(message_, message_binary_);
+                message_.clear();
+                release_if_large(message_);
+                return ok;
+            }
+        case Opcode::ping: queue_control(Opcode::pong, frame.payload); return true;
+        case Opcode::pong: return true;
+        case Opcode::close:
+            if (frame.payload.size() == 1) {
+                fail(CloseCode::protocol_error, "a close frame with a 1-byte body");
+                return false;
+            }
+            // The client ends the connection: answer its close, tell the session.
+            close();
+            if (auto session = session_.lock()) session->on_ws_closed(this, {});
+            return false;
+    }
+    return false;
+}
+
+bool WebSocketLink::deliver(std::string_view message, bool binary) {
+    auto session = session_.lock();
+    if (!session) return false;
+    session->on_ws_message(this, message, binary);
+    return !close_queued_ && !shut_;
+}
+
+void WebSocketLink::fail(CloseCode code, std::string_view why) {
+    server_.bad_packets.add();
+    server_.log.debug("websocket: " + std::string(why) + "; closing");
+    if (!close_queued_) {
+        close_queued_ = true;
+        const auto frame = rfc6455::server_close(code);
+        control_.append(frame.view());
+        pump();
+    }
+    if (auto session = session_.lock()) session->on_ws_closed(this, {});
+}
+
+void WebSocketLink::lost(std::error_code ec) {
+    if (shut_) return;
+    shut();
+    if (auto session = session_.lock()) session->on_ws_closed(this, ec);
+}
+
+// ---- writing ------------------------------------------------------------------------
+
+void WebSocketLink::queue_control(Opcode opcode, std::string_view payload) {
+    if (close_queued_) return;
+    control_.append(rfc6455::server_header(opcode, payload.size()).view());
+    control_.append(payload);
+    pump();
+}
+
+void WebSocketLink::write(const std::deque<OutFrame>& frames, std::size_t count, WriteDone done) {
+    if (close_written_ || shut_ || data_pending_) {
+        done(make_error_code(std::errc::operation_canceled));
+        return;
+    }
+    in_flight_.assign(frames.begin(), frames.begin() + static_cast<std::ptrdiff_t>(
+                                                           std::min(count, kMaxFramesPerWrite)));
+    data_done_ = std::move(done);
+    data_pending_ = true;
+    pump();
 }
 
 void WebSocketLink::write(const OutFrame& frame, WriteDone done) {
+    write(std::deque<OutFrame>{frame}, 1, std::move(done));
+}
+
+void WebSocketLink::pump() {
+    if (writing_ || shut_ || close_written_) return;
+    const bool with_data = data_pending_;
+    if (!with_data && control_.empty()) return;
+    control_in_flight_.swap(control_);
+    control_.clear();
+    gather_.clear();
+    headers_.clear();
+    // A close frame in control_ goes last: after the frames queued before the close.
+    const bool with_close = close_queued_;
+    std::string_view control = control_in_flight_;
+    std::string_view closing;
+    if (with_close && control.size() >= 4) {
+        closing = control.substr(control.size() - 4);
+        control.remove_suffix(4);
+    }
+    if (!control.empty()) gather_.emplace_back(control.data(), control.size());
+    if (with_data) {
+        headers_.reserve(in_flight_.size());
+        for (const auto& frame : in_flight_) {
+            headers_.push_back(rfc6455::server_header(frame.binary ? Opcode::binary : Opcode::text,
+                                                      frame.bytes->size()));
+        }
+        for (std::size_t i = 0; i < in_flight_.size(); ++i) {
+            gather_.emplace_back(headers_[i].bytes.data(), headers_[i].size);
+            gather_.emplace_back(in_flight_[i].bytes->data(), in_flight_[i].bytes->size());
+        }
+    }
+    if (!closing.empty()) gather_.emplace_back(closing.data(), closing.size());
     writing_ = true;
-    ws_.binary(frame.binary);
-    ws_.async_write(boost::asio::buffer(*frame.bytes),
-                    [self = shared_from_this(), bytes = frame.bytes, done = std::move(done)](
-                        beast::error_code ec, std::size_t) {
-                        self->writing_ = false;
-                        if (self->close_after_write_) self->close();
-                        done(ec);
-                    });
+    server_.writes.add();
+    boost::asio::async_write(socket_, BufferRange{gather_.data(), gather_.data() + gather_.size()},
+                             [self = shared_from_this(), with_data, with_close](
+                                 const boost::system::error_code& ec, std::size_t) {
+                                 self->writing_ = false;
+                                 self->control_in_flight_.clear();
+                                 if (with_close && !ec) self->close_written_ = true;
+                                 if (with_data) {
+                                     self->data_pending_ = false;
+                                     self->in_flight_.clear();
+                                     auto done = std::move(self->data_done_);
+                                     self->data_done_ = nullptr;
+                                     done(ec);
+                                 }
+                                 if (ec) {
+                                     self->lost(ec);
+                                     return;
+                                 }
+                                 if (self->close_written_) {
+                                     self->after_close_written();
+                                     return;
+                                 }
+                                 self->pump();
+                             });
 }
 
 void WebSocketLink::close() {
-    if (closing_) return;
-    if (writing_) {
-        close_after_write_ = true;
-        return;
-    }
-    closing_ = true;
-    ws_.async_close(ws::close_code::normal, [self = shared_from_this()](beast::error_code) {
-        beast::error_code ignored;
-        beast::get_lowest_layer(self->ws_).socket().shutdown(
-            boost::asio::ip::tcp::socket::shutdown_both, ignored);
-        beast::get_lowest_layer(self->ws_).close();
+    if (close_queued_ || shut_) return;
+    close_queued_ = true;
+    const auto frame = rfc6455::server_close(CloseCode::normal);
+    control_.append(frame.view());
+    pump();
+}
+
+void WebSocketLink::after_close_written() {
+    // The server ends the TCP connection once the close frame is out (RFC 6455 7.1.1):
+    // send side first, so the client reads the close frame; then, after its FIN or a
+    // short wait, the socket.
+    boost::system::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    linger_ = std::make_unique<boost::asio::steady_timer>(socket_.get_executor(), kCloseLinger);
+    linger_->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+        if (!ec) self->shut();
     });
+}
+
+void WebSocketLink::shut() {
+    if (shut_) return;
+    shut_ = true;
+    if (linger_) linger_->cancel();
+    boost::system::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
 }
 
 }  // namespace relay::plugins::websocket

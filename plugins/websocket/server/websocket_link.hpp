@@ -1,57 +1,97 @@
 #pragma once
+#include "rfc6455/frame.hpp"
 #include "server/connection_slot.hpp"
 #include "server/out_frame.hpp"
 
 #include <relay/sdk/asio.hpp>
 
+#include <cstddef>
+#include <deque>
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
-#include <boost/beast/core.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/websocket.hpp>
 
 namespace relay::plugins::websocket {
 
 class EngineSession;
 struct ServerContext;
 
-/// One accepted WebSocket, after its handshake, carrying one Engine.IO session's
-/// frames. It reads messages and hands them to the session; it writes the frames the
-/// session gives it, one write at a time (the session keeps the queue).
+/// One accepted WebSocket carrying one Engine.IO session's frames.
+///
+/// Beast answers the upgrade handshake; after it the link speaks RFC 6455 itself
+/// (rfc6455/frame.hpp says why): every frame the session has queued goes out in one
+/// gathered write (one sendmsg for a burst of broadcasts), control frames (pong,
+/// close) ride along in the same write, and an idle link holds no read buffer: it
+/// waits for readability and reads into a per-thread buffer, keeping only the bytes
+/// of an incomplete frame.
+///
 /// Lifecycle: the session holds it; pending operations hold it too; it holds only a
 /// weak reference back. Thread safety: the session's executor only.
 class WebSocketLink : public std::enable_shared_from_this<WebSocketLink> {
 public:
-    using Stream = boost::beast::websocket::stream<boost::beast::tcp_stream>;
+    using Request = boost::beast::http::request<boost::beast::http::string_body>;
     using WriteDone = std::function<void(std::error_code)>;
+    /// Frames per gathered write: two buffers each (header, payload), within the 64
+    /// that Asio hands to one sendmsg.
+    static constexpr std::size_t kMaxFramesPerWrite = 31;
 
-    WebSocketLink(Stream stream, ServerContext& server, ConnectionSlot slot);
+    WebSocketLink(boost::asio::ip::tcp::socket socket, ServerContext& server, ConnectionSlot slot);
 
     /// The WebSocket handshake answering `request`; `done(true)` once it succeeded.
-    void accept(
-        std::shared_ptr<const boost::beast::http::request<boost::beast::http::string_body>> request,
-        std::function<void(bool)> done);
-    /// Starts the read loop, delivering to `session`.
+    void accept(std::shared_ptr<const Request> request, std::function<void(bool)> done);
+    /// Starts reading, delivering messages to `session`.
     void start(const std::shared_ptr<EngineSession>& session);
-    /// Writes one frame; `done` runs after it is written (or failed). One at a time.
+    /// Writes the first `count` (at most kMaxFramesPerWrite) frames of `frames` in one
+    /// gathered write; `done` runs once they are written (or failed). One at a time.
+    void write(const std::deque<OutFrame>& frames, std::size_t count, WriteDone done);
     void write(const OutFrame& frame, WriteDone done);
-    /// Closes with a WebSocket close frame after the write in flight, if any.
+    /// Sends a close frame after the write in flight, then ends the connection.
     void close();
 
 private:
-    void read();
+    void wait_readable();
+    void on_readable();
+    /// Parses the frames in `data[0, size)`; returns the bytes used, or false through
+    /// `ok` when the link failed or closed.
+    std::size_t parse(char* data, std::size_t size, bool& ok);
+    bool on_frame(const rfc6455::ClientFrame& frame);
+    bool deliver(std::string_view message, bool binary);
+    void fail(rfc6455::CloseCode code, std::string_view why);
+    void lost(std::error_code ec);
+    void queue_control(rfc6455::Opcode opcode, std::string_view payload);
+    void pump();
+    void after_close_written();
+    void shut();
 
-    Stream ws_;
+    boost::asio::ip::tcp::socket socket_;
     ServerContext& server_;
     ConnectionSlot slot_;
-    boost::beast::flat_buffer buffer_;
     std::weak_ptr<EngineSession> session_;
+
+    std::string partial_;  // the bytes of an incomplete frame
+    std::string message_;  // a fragmented message being assembled
+    bool in_message_ = false;
+    bool message_binary_ = false;
+
+    std::vector<OutFrame> in_flight_;
+    std::vector<rfc6455::FrameHeader> headers_;
+    std::vector<boost::asio::const_buffer> gather_;
+    std::string control_;            // pongs / close waiting for the next write
+    std::string control_in_flight_;  // the ones being written
+    WriteDone data_done_;
+    bool data_pending_ = false;
     bool writing_ = false;
-    bool close_after_write_ = false;
-    bool closing_ = false;
+    bool close_queued_ = false;   // a close frame is queued or written
+    bool close_written_ = false;  // nothing more may be written
+    bool shut_ = false;           // the socket is closed
+    std::unique_ptr<boost::asio::steady_timer> linger_;
 };
 
 }  // namespace relay::plugins::websocket
