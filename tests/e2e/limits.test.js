@@ -1,5 +1,6 @@
 // transport.max_payload: a message over it closes only the client that sent it; the
-// others in its room keep chatting and the host keeps accepting.
+// others in its room keep chatting and the host keeps accepting. transport.max_connections:
+// a connection past it gets a 503 and nothing else changes.
 "use strict";
 const test = require("node:test");
 const assert = require("node:assert/strict");
@@ -71,4 +72,30 @@ test("binary attachments over max_payload close only the sender", async (t) => {
   await assertRoomAlive(b, a);
   assert.equal(atA.filter(([m]) => m.file || m.parts).length, 0);
   await assertServing(relay.url);
+});
+
+test("past max_connections a connection gets 503; the others keep chatting", async (t) => {
+  const relay = await relayFor(t, { transport: "max_connections: 3" });
+  const room = uniqueRoom("full");
+  const a = await connect(relay.url, { auth: { room, user: "ann" }, transports: ["websocket"] });
+  const b = await connect(relay.url, { auth: { room, user: "bob" }, transports: ["websocket"] });
+  t.after(() => closeAll(a, b));
+  // The third connection fits; the fourth, opened while it is held, is refused.
+  const held = require("node:net").connect(relay.port, "127.0.0.1");
+  t.after(() => held.destroy());
+  await new Promise((resolve) => held.once("connect", resolve));
+  await eventually(async () => {
+    const res = await fetch(`${relay.url}/socket.io/?EIO=4&transport=polling`).catch((e) => ({ status: 0, e }));
+    if (res.status === 0) return false;
+    assert.equal(res.status, 503);
+    assert.equal(await res.text(), "server busy: max_connections hit\r\n");
+    return true;
+  }, 5000, "a 503 for the connection past the limit");
+  await assertRoomAlive(a, b);
+  held.destroy();
+  // A freed slot is usable again.
+  await eventually(async () => {
+    const res = await fetch(`${relay.url}/socket.io/?EIO=4&transport=polling`).catch(() => ({ status: 0 }));
+    return res.status === 200;
+  }, 5000, "a connection once a slot is free");
 });

@@ -70,33 +70,55 @@ void WebSocketTransport::start(sdk::Inbound& inbound, sdk::Done done) {
     });
 }
 
+void WebSocketTransport::refuse_busy(tcp::socket socket) {
+    // One log line per second at most: a flood of refusals must not flood the log too.
+    server_.refused.add();
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_refusal_log_ > std::chrono::seconds(1)) {
+        last_refusal_log_ = now;
+        server_.log.warn("refusing connections: transport.max_connections (" +
+                         std::to_string(server_.settings.max_connections) +
+                         ") reached; relay_websocket_refused_total counts them");
+    }
+    // A 503 the client can read, written without waiting: a new socket's send buffer
+    // is empty. What the client already sent is read first, so that closing does not
+    // reset the connection before the answer arrives.
+    static constexpr std::string_view kBusy =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+        "Content-Length: 34\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
+        "server busy: max_connections hit\r\n";
+    boost::system::error_code ignored;
+    socket.non_blocking(true, ignored);
+    std::array<char, 4096> discard{};
+    socket.read_some(boost::asio::buffer(discard), ignored);
+    socket.write_some(boost::asio::buffer(kBusy.data(), kBusy.size()), ignored);
+    socket.shutdown(tcp::socket::shutdown_both, ignored);
+    socket.close(ignored);
+}
+
 void WebSocketTransport::accept() {
     Shard& shard = *server_.shards[next_shard_];
     next_shard_ = (next_shard_ + 1) % server_.shards.size();
-    acceptor_.async_accept(shard.executor(), [this, &shard](boost::system::error_code ec,
-                                                            tcp::socket socket) {
-        if (ec == boost::asio::error::operation_aborted || !acceptor_.is_open()) return;
-        if (!ec) {
-            socket.set_option(tcp::no_delay(true), ec);
-            if (static_cast<std::uint64_t>(server_.open_connections.load()) >=
-                server_.settings.max_connections) {
-                server_.refused.add();
-                server_.log.warn("refusing a connection: transport.max_connections (" +
-                                 std::to_string(server_.settings.max_connections) + ") reached");
-                boost::system::error_code ignored;
-                socket.close(ignored);
+    acceptor_.async_accept(
+        shard.executor(), [this, &shard](boost::system::error_code ec, tcp::socket socket) {
+            if (ec == boost::asio::error::operation_aborted || !acceptor_.is_open()) return;
+            if (!ec) {
+                socket.set_option(tcp::no_delay(true), ec);
+                if (static_cast<std::uint64_t>(server_.open_connections.load()) >=
+                    server_.settings.max_connections) {
+                    refuse_busy(std::move(socket));
+                } else {
+                    auto connection = std::make_shared<HttpConnection>(
+                        std::move(socket), server_, shard,
+                        ConnectionSlot(server_.open_connections, server_.connections));
+                    boost::asio::post(shard.executor(), [connection] { connection->start(); });
+                }
             } else {
-                auto connection = std::make_shared<HttpConnection>(
-                    std::move(socket), server_, shard,
-                    ConnectionSlot(server_.open_connections, server_.connections));
-                boost::asio::post(shard.executor(), [connection] { connection->start(); });
+                // EMFILE and friends: log, and keep accepting (a burst should not end the server).
+                server_.log.warn("accept failed: " + ec.message());
             }
-        } else {
-            // EMFILE and friends: log, and keep accepting (a burst should not end the server).
-            server_.log.warn("accept failed: " + ec.message());
-        }
-        accept();
-    });
+            accept();
+        });
 }
 
 void WebSocketTransport::broadcast(const sdk::Message& msg, std::string_view except_sender) {

@@ -29,6 +29,8 @@ public:
 
 private:
     void accept();
+    /// Answers 503 and closes: transport.max_connections are open.
+    void refuse_busy(boost::asio::ip::tcp::socket socket);
     void wait_for_acks(sdk::Done done);
     void wait_for_flush(sdk::Done done, std::chrono::steady_clock::time_point deadline);
 
@@ -36,6 +38,7 @@ private:
     sdk::Executor control_;
     boost::asio::ip::tcp::acceptor acceptor_;
     std::size_t next_shard_ = 0;
+    std::chrono::steady_clock::time_point last_refusal_log_{};
     boost::asio::steady_timer stop_timer_;
     std::uint16_t port_ = 0;
 };
