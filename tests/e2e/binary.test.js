@@ -86,3 +86,29 @@ test("binary from many senders to many receivers (a shared frame, many writers)"
     }
   });
 });
+
+for (const transport of ["websocket", "polling"]) {
+  test(`history returns attachments byte-exact, numbered across messages (${transport})`, async (t) => {
+    const relay = await relayFor(t);
+    const room = uniqueRoom("binhist");
+    const a = await connect(relay.url, { auth: { room, user: "ann" }, transports: ["websocket"] });
+    t.after(() => closeAll(a));
+    const one = crypto.randomBytes(100);
+    const two = [crypto.randomBytes(5), Buffer.from([9, 8, 7])];
+    await emitAck(a, "message", { text: "first", one });
+    await emitAck(a, "message", { text: "plain" });
+    await emitAck(a, "message", { text: "second", two, nested: { again: one } });
+    const b = await connect(relay.url, { auth: { room, user: "bob" }, transports: [transport] });
+    t.after(() => closeAll(b));
+    let history;
+    await eventually(async () => {
+      history = await emitAck(b, "history", { limit: 10 });
+      return Array.isArray(history) && history.length === 3;
+    }, 5000, "three stored messages");
+    assert.deepEqual(history.map((m) => m.text), ["first", "plain", "second"]);
+    assert.ok(Buffer.isBuffer(history[0].one) && history[0].one.equals(one), "first message's attachment");
+    assert.equal(history[2].two.length, 2);
+    assert.ok(history[2].two[0].equals(two[0]) && history[2].two[1].equals(two[1]), "second message's attachments");
+    assert.ok(history[2].nested.again.equals(one), "a nested attachment");
+  });
+}

@@ -8,6 +8,7 @@
 #include "socketio/chat.hpp"
 #include "socketio/encode.hpp"
 #include "socketio/json.hpp"
+#include "socketio/renumber.hpp"
 
 #include <relay/sdk/error.hpp>
 
@@ -388,22 +389,38 @@ void ChatSocket::on_history(const socketio::Packet& packet) {
         [weak, executor, id = *packet.id](std::error_code ec,
                                           const std::vector<sdk::Message>& messages) {
             std::string arg;
+            // Messages with binary attachments make the reply a BINARY_ACK carrying
+            // all of them, their placeholders numbered in one sequence.
+            std::vector<std::string> attachments;
             if (ec) {
                 arg = error_object(sdk::same_error(ec, sdk::Errc::not_supported)
                                        ? "history is not available (no store configured)"
                                        : "history failed: " + ec.message());
             } else {
                 arg = "[";
+                std::string spliced;
                 for (const auto& m : messages) {
                     if (arg.size() > 1) arg += ',';
-                    socketio::append_spliced_message(arg, m.payload_json,
-                                                     {m.id, m.room, m.ts_ms, m.sender, m.user});
+                    const socketio::ServerFields fields{m.id, m.room, m.ts_ms, m.sender, m.user};
+                    if (m.attachments.empty()) {
+                        socketio::append_spliced_message(arg, m.payload_json, fields);
+                        continue;
+                    }
+                    spliced.clear();
+                    socketio::append_spliced_message(spliced, m.payload_json, fields);
+                    socketio::append_renumbered(arg, spliced,
+                                                static_cast<std::uint32_t>(attachments.size()));
+                    attachments.insert(attachments.end(), m.attachments.begin(),
+                                       m.attachments.end());
                 }
                 arg += ']';
             }
-            boost::asio::post(executor, [weak, id, arg = std::move(arg)] {
+            boost::asio::post(executor, [weak, id, arg = std::move(arg),
+                                         attachments = std::move(attachments)]() mutable {
                 auto session = weak.lock();
-                if (session && !session->closed()) session->chat().ack(id, arg);
+                if (session && !session->closed()) {
+                    session->chat().ack(id, arg, std::move(attachments));
+                }
             });
         });
 }
@@ -433,9 +450,14 @@ void ChatSocket::on_presence(const socketio::Packet& packet) {
         });
 }
 
-void ChatSocket::ack(std::uint64_t id, std::string_view json_arg) {
+void ChatSocket::ack(std::uint64_t id, std::string_view json_arg,
+                     std::vector<std::string> attachments) {
     const std::array<std::string_view, 1> args = {json_arg};
-    session_.send(text_frame(socketio::encode_ack(kMainNamespace, id, args)));
+    session_.send(text_frame(socketio::encode_ack(kMainNamespace, id, args,
+                                                  static_cast<std::uint32_t>(attachments.size()))));
+    for (auto& attachment : attachments) {
+        session_.send(OutFrame{std::make_shared<const std::string>(std::move(attachment)), true});
+    }
 }
 
 void ChatSocket::ack_error(std::optional<std::uint64_t> id, std::string_view error) {

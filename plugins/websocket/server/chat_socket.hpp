@@ -68,7 +68,9 @@ private:
     void on_message(const socketio::Packet& packet, std::vector<std::string> attachments);
     void on_history(const socketio::Packet& packet);
     void on_presence(const socketio::Packet& packet);
-    void ack(std::uint64_t id, std::string_view json_arg);
+    /// ACKs `id` with one argument; with attachments, a BINARY_ACK followed by them.
+    void ack(std::uint64_t id, std::string_view json_arg,
+             std::vector<std::string> attachments = {});
     void ack_error(std::optional<std::uint64_t> id, std::string_view error);
     void refuse_connect(std::string_view nsp, std::string_view message);
     void fail(std::error_code ec, std::string_view what);
