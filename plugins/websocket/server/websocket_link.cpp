@@ -252,8 +252,6 @@ void WebSocketLink::pump() {
     if (!with_data && control_.empty()) return;
     control_in_flight_.swap(control_);
     control_.clear();
-    gather_.clear();
-    headers_.clear();
     // A close frame in control_ goes last: after the frames queued before the close.
     const bool with_close = close_queued_;
     std::string_view control = control_in_flight_;
@@ -262,6 +260,8 @@ void WebSocketLink::pump() {
         closing = control.substr(control.size() - 4);
         control.remove_suffix(4);
     }
+    gather_.clear();
+    headers_.clear();
     if (!control.empty()) gather_.emplace_back(control.data(), control.size());
     if (with_data) {
         headers_.reserve(in_flight_.size());
@@ -275,31 +275,59 @@ void WebSocketLink::pump() {
         }
     }
     if (!closing.empty()) gather_.emplace_back(closing.data(), closing.size());
-    writing_ = true;
     server_.writes.add();
+    writing_ = true;
+
+    // First without the reactor: a socket whose send buffer has room takes it all in
+    // this one sendmsg, and no completion has to be scheduled.
+    boost::system::error_code ec;
+    std::size_t written =
+        socket_.write_some(BufferRange{gather_.data(), gather_.data() + gather_.size()}, ec);
+    if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again) {
+        ec.clear();
+        written = 0;
+    }
+    const std::size_t total = boost::asio::buffer_size(gather_);
+    if (ec || written == total) {
+        on_written(ec, with_data, with_close);
+        return;
+    }
+    // The rest when the socket can take it.
+    auto first = gather_.begin();
+    while (written >= first->size()) {
+        written -= first->size();
+        ++first;
+    }
+    *first += written;
+    gather_.erase(gather_.begin(), first);
     boost::asio::async_write(socket_, BufferRange{gather_.data(), gather_.data() + gather_.size()},
                              [self = shared_from_this(), with_data, with_close](
-                                 const boost::system::error_code& ec, std::size_t) {
-                                 self->writing_ = false;
-                                 self->control_in_flight_.clear();
-                                 if (with_close && !ec) self->close_written_ = true;
-                                 if (with_data) {
-                                     self->data_pending_ = false;
-                                     self->in_flight_.clear();
-                                     auto done = std::move(self->data_done_);
-                                     self->data_done_ = nullptr;
-                                     done(ec);
-                                 }
-                                 if (ec) {
-                                     self->lost(ec);
-                                     return;
-                                 }
-                                 if (self->close_written_) {
-                                     self->after_close_written();
-                                     return;
-                                 }
-                                 self->pump();
+                                 const boost::system::error_code& error, std::size_t) {
+                                 self->on_written(error, with_data, with_close);
                              });
+}
+
+void WebSocketLink::on_written(const boost::system::error_code& ec, bool with_data,
+                               bool with_close) {
+    writing_ = false;
+    control_in_flight_.clear();
+    if (with_close && !ec) close_written_ = true;
+    if (with_data) {
+        data_pending_ = false;
+        in_flight_.clear();
+        auto done = std::move(data_done_);
+        data_done_ = nullptr;
+        done(ec);  // may write() again, right here
+    }
+    if (ec) {
+        lost(ec);
+        return;
+    }
+    if (close_written_) {
+        after_close_written();
+        return;
+    }
+    pump();
 }
 
 void WebSocketLink::close() {
@@ -311,6 +339,7 @@ void WebSocketLink::close() {
 }
 
 void WebSocketLink::after_close_written() {
+    if (linger_) return;  // already done (a nested completion got here first)
     // The server ends the TCP connection once the close frame is out (RFC 6455 7.1.1):
     // send side first, so the client reads the close frame; then, after its FIN or a
     // short wait, the socket.

@@ -49,7 +49,8 @@ public:
     /// Starts reading, delivering messages to `session`.
     void start(const std::shared_ptr<EngineSession>& session);
     /// Writes the first `count` (at most kMaxFramesPerWrite) frames of `frames` in one
-    /// gathered write; `done` runs once they are written (or failed). One at a time.
+    /// gathered write; `done` runs once they are written (or failed): before write()
+    /// returns when the socket took them at once. One at a time.
     void write(const std::deque<OutFrame>& frames, std::size_t count, WriteDone done);
     void write(const OutFrame& frame, WriteDone done);
     /// Sends a close frame after the write in flight, then ends the connection.
@@ -67,6 +68,7 @@ private:
     void lost(std::error_code ec);
     void queue_control(rfc6455::Opcode opcode, std::string_view payload);
     void pump();
+    void on_written(const boost::system::error_code& ec, bool with_data, bool with_close);
     void after_close_written();
     void shut();
 
