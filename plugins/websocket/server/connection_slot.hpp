@@ -1,31 +1,33 @@
 #pragma once
 #include <atomic>
 #include <cstdint>
+#include <memory>
 
 #include <relay/sdk/metrics.hpp>
 
 namespace relay::plugins::websocket {
 
 /// Counts one open client TCP connection for `max_connections` and the connections
-/// gauge, for as long as it lives; moves with the socket (HTTP → WebSocket).
+/// gauge, for as long as it lives; moves with the socket (HTTP → WebSocket). It may
+/// outlive the transport (a handler destroyed with its io_context at shutdown): the
+/// count is shared, and the gauge is the host's, which outlives every plugin.
 class ConnectionSlot {
 public:
     ConnectionSlot() = default;
-    ConnectionSlot(std::atomic<std::int64_t>& open, sdk::Gauge& gauge)
-        : open_(&open), gauge_(&gauge) {
+    ConnectionSlot(std::shared_ptr<std::atomic<std::int64_t>> open, sdk::Gauge& gauge)
+        : open_(std::move(open)), gauge_(&gauge) {
         open_->fetch_add(1);
         gauge_->add();
     }
-    ConnectionSlot(ConnectionSlot&& other) noexcept : open_(other.open_), gauge_(other.gauge_) {
-        other.open_ = nullptr;
+    ConnectionSlot(ConnectionSlot&& other) noexcept
+        : open_(std::move(other.open_)), gauge_(other.gauge_) {
         other.gauge_ = nullptr;
     }
     ConnectionSlot& operator=(ConnectionSlot&& other) noexcept {
         if (this != &other) {
             release();
-            open_ = other.open_;
+            open_ = std::move(other.open_);
             gauge_ = other.gauge_;
-            other.open_ = nullptr;
             other.gauge_ = nullptr;
         }
         return *this;
@@ -40,10 +42,10 @@ private:
             open_->fetch_sub(1);
             gauge_->sub();
         }
-        open_ = nullptr;
+        open_.reset();
         gauge_ = nullptr;
     }
-    std::atomic<std::int64_t>* open_ = nullptr;
+    std::shared_ptr<std::atomic<std::int64_t>> open_;
     sdk::Gauge* gauge_ = nullptr;
 };
 

@@ -35,19 +35,23 @@ std::size_t frame_cost(const OutFrame& frame) {
 EngineSession::EngineSession(ServerContext& server, Shard& shard, std::string sid,
                              std::string room_header)
     : server_(server),
+      live_(server.live_sessions),
+      sessions_gauge_(server.sessions),
       shard_(shard),
       sid_(std::move(sid)),
       upgrade_timer_(shard.executor()),
       timer_(shard.executor()),
       opened_at_(std::chrono::steady_clock::now()) {
     chat_ = std::make_unique<ChatSocket>(server_, *this, std::move(room_header));
-    server_.sessions.add();
-    server_.live_sessions.fetch_add(1);
+    sessions_gauge_.add();
+    live_->fetch_add(1);
 }
 
 EngineSession::~EngineSession() {
-    server_.sessions.sub();
-    server_.live_sessions.fetch_sub(1);
+    // The transport (and server_) may be gone: a session whose last handler is
+    // destroyed with the io_context at shutdown. Touch only what outlives it.
+    sessions_gauge_.sub();
+    live_->fetch_sub(1);
 }
 
 sdk::Executor EngineSession::executor() const {

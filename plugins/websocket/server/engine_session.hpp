@@ -2,7 +2,9 @@
 #include "server/out_frame.hpp"
 
 #include <relay/sdk/asio.hpp>
+#include <relay/sdk/metrics.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -90,6 +92,8 @@ private:
     void fail(std::error_code ec, std::string_view what);
 
     ServerContext& server_;
+    std::shared_ptr<std::atomic<std::int64_t>> live_;  // server_.live_sessions
+    sdk::Gauge& sessions_gauge_;                       // the host's: outlives the transport
     Shard& shard_;
     std::string sid_;
     std::unique_ptr<ChatSocket> chat_;

@@ -45,10 +45,15 @@ struct ServerContext {
     SessionRegistry registry;
     RecoveryRegistry recovery;
     std::atomic<bool> stopping{false};
-    std::atomic<std::int64_t> open_connections{0};
+    /// Shared with every ConnectionSlot: a connection whose last handler is destroyed
+    /// with the io_context, after the transport, still has a counter to give back to.
+    std::shared_ptr<std::atomic<std::int64_t>> open_connections =
+        std::make_shared<std::atomic<std::int64_t>>(0);
     std::atomic<std::int64_t> in_flight{0};  ///< publishes awaiting their ack
     /// EngineSession objects alive: a closed one lives until its last frames are out.
-    std::atomic<std::int64_t> live_sessions{0};
+    /// Shared like open_connections, for sessions destroyed after the transport.
+    std::shared_ptr<std::atomic<std::int64_t>> live_sessions =
+        std::make_shared<std::atomic<std::int64_t>>(0);
 
     sdk::Gauge& connections;
     sdk::Gauge& sessions;

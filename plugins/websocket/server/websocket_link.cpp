@@ -345,6 +345,10 @@ void WebSocketLink::after_close_written() {
     // short wait, the socket.
     boost::system::error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    if (server_.stopping) {  // the server is going away: no waiting for anyone
+        shut();
+        return;
+    }
     linger_ = std::make_unique<boost::asio::steady_timer>(socket_.get_executor(), kCloseLinger);
     linger_->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
         if (!ec) self->shut();

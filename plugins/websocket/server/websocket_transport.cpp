@@ -104,7 +104,7 @@ void WebSocketTransport::accept() {
             if (ec == boost::asio::error::operation_aborted || !acceptor_.is_open()) return;
             if (!ec) {
                 socket.set_option(tcp::no_delay(true), ec);
-                if (static_cast<std::uint64_t>(server_.open_connections.load()) >=
+                if (static_cast<std::uint64_t>(server_.open_connections->load()) >=
                     server_.settings.max_connections) {
                     refuse_busy(std::move(socket));
                 } else {
@@ -235,7 +235,7 @@ void WebSocketTransport::wait_for_flush(sdk::Done done,
     // for polling until the client's next GET took them: the stop waits for that, so
     // clients learn the server went away ("io server disconnect") and do not retry
     // at once. Bounded: a client that never polls again does not hold the stop.
-    if (server_.live_sessions.load() != 0 && std::chrono::steady_clock::now() < deadline) {
+    if (server_.live_sessions->load() != 0 && std::chrono::steady_clock::now() < deadline) {
         stop_timer_.expires_after(std::chrono::milliseconds(5));
         stop_timer_.async_wait(
             [this, done = std::move(done), deadline](const boost::system::error_code&) mutable {
@@ -243,8 +243,8 @@ void WebSocketTransport::wait_for_flush(sdk::Done done,
             });
         return;
     }
-    if (server_.live_sessions.load() != 0) {
-        server_.log.warn("stopping with " + std::to_string(server_.live_sessions.load()) +
+    if (server_.live_sessions->load() != 0) {
+        server_.log.warn("stopping with " + std::to_string(server_.live_sessions->load()) +
                          " session(s) whose last frames are not out");
     }
     done({});
