@@ -19,7 +19,7 @@ HealthBoard::HealthBoard(sdk::Metrics& metrics)
 
 HealthBoard::~HealthBoard() = default;
 
-sdk::Health& HealthBoard::reporter(std::string label) {
+sdk::Health& HealthBoard::reporter(const std::string& label) {
     std::lock_guard lock(mutex_);
     auto& slot = reporters_[label];
     if (!slot) slot = std::make_unique<Reporter>(*this, label);
@@ -29,7 +29,8 @@ sdk::Health& HealthBoard::reporter(std::string label) {
 std::string HealthBoard::degradations() const {
     std::lock_guard lock(mutex_);
     std::string text;
-    for (const auto& [label, reason] : reasons_) text += label + ": " + reason + "\n";
+    for (const auto& [label, reason] : reasons_)
+        text.append(label).append(": ").append(reason) += '\n';
     return text;
 }
 

@@ -17,10 +17,12 @@ public:
     ~HealthBoard();
     HealthBoard(const HealthBoard&) = delete;
     HealthBoard& operator=(const HealthBoard&) = delete;
+    HealthBoard(HealthBoard&&) = delete;
+    HealthBoard& operator=(HealthBoard&&) = delete;
 
     /// The Health a plugin reports through, named by its label ("presence 'valkey'").
     /// The board owns it; it lives as long as the board.
-    sdk::Health& reporter(std::string label);
+    sdk::Health& reporter(const std::string& label);
 
     /// One line per degraded plugin, "label: reason\n", in label order; empty if none.
     std::string degradations() const;

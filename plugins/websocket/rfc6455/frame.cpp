@@ -39,9 +39,8 @@ FrameHeader server_header(Opcode opcode, std::uint64_t payload_size) {
         h.size = 4;
     } else {
         h.bytes[1] = static_cast<char>(127);
-        for (int i = 0; i < 8; ++i) {
-            h.bytes[static_cast<std::size_t>(2 + i)] =
-                static_cast<char>((payload_size >> (8 * (7 - i))) & 0xFF);
+        for (std::size_t i = 0; i < 8; ++i) {
+            h.bytes[2 + i] = static_cast<char>((payload_size >> (8 * (7 - i))) & 0xFF);
         }
         h.size = 10;
     }

@@ -19,7 +19,7 @@ namespace {
 
 constexpr const char* kServerName = "relay";
 /// Bytes read per readiness, into a buffer shared by every link of the thread.
-constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr std::size_t kReadChunk = std::size_t{64} * 1024;
 /// A link keeps no more than this of a buffer it no longer needs.
 constexpr std::size_t kKeepCapacity = 4096;
 /// How long a closing link waits for the client to end the TCP connection.
@@ -47,7 +47,8 @@ struct BufferRange {
 WebSocketLink::WebSocketLink(tcp::socket socket, ServerContext& server, ConnectionSlot slot)
     : socket_(std::move(socket)), server_(server), slot_(std::move(slot)) {}
 
-void WebSocketLink::accept(std::shared_ptr<const Request> request, std::function<void(bool)> done) {
+void WebSocketLink::accept(const std::shared_ptr<const Request>& request,
+                           std::function<void(bool)> done) {
     using Handshake = ws::stream<beast::tcp_stream>;
     auto handshake = std::make_shared<Handshake>(std::move(socket_));
     ws::stream_base::timeout timeouts{};

@@ -45,7 +45,7 @@ public:
     WebSocketLink(boost::asio::ip::tcp::socket socket, ServerContext& server, ConnectionSlot slot);
 
     /// The WebSocket handshake answering `request`; `done(true)` once it succeeded.
-    void accept(std::shared_ptr<const Request> request, std::function<void(bool)> done);
+    void accept(const std::shared_ptr<const Request>& request, std::function<void(bool)> done);
     /// Starts reading, delivering messages to `session`.
     void start(const std::shared_ptr<EngineSession>& session);
     /// Writes the first `count` (at most kMaxFramesPerWrite) frames of `frames` in one
