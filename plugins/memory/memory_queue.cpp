@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <optional>
@@ -21,21 +22,13 @@ public:
     const char* name() const noexcept override { return "memory"; }
     std::string message(int value) const override {
         switch (static_cast<QueueErrc>(value)) {
-            case QueueErrc::position_expired:
-                return "messages after this position are no longer retained; increase "
-                       "queue.retain";
-            case QueueErrc::position_unknown: return "unknown queue position";
+            case QueueErrc::message_not_retained:
+                return "the message to read after is not among the retained ones (too old, "
+                       "or unknown); increase queue.retain";
         }
         return "unknown memory queue error";
     }
 };
-
-std::optional<std::uint64_t> parse_position(std::string_view text) {
-    std::uint64_t value = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-    return value;
-}
 
 }  // namespace
 
@@ -65,6 +58,7 @@ public:
           retries_(ctx.metrics().counter("memory_queue_store_retries_total",
                                          "store batches redelivered after a failed commit")),
           retry_timer_(executor_),
+          batch_timer_(executor_),
           drain_timer_(executor_) {}
 
     void subscribe_broadcast(sdk::BroadcastHandler handler) {
@@ -105,28 +99,23 @@ public:
         deliver_store();
     }
 
-    void read_after(const std::string& room, std::string_view position, std::size_t limit,
+    void read_after(const std::string& room, std::string_view after_id, std::size_t limit,
                     const sdk::ReadDone& done) const {
-        const auto after = parse_position(position);
-        if (!after) {
+        if (after_id.empty()) {
             done(make_error_code(sdk::Errc::invalid_argument), {});
             return;
         }
-        if (*after >= next_seq_) {
-            done(make_error_code(QueueErrc::position_unknown), {});
-            return;
-        }
-        // Everything after `after` must still be retained, or the answer has a gap.
-        const std::uint64_t oldest = retained_.empty() ? next_seq_ : retained_.front().seq;
-        if (*after + 1 < oldest) {
-            done(make_error_code(QueueErrc::position_expired), {});
+        // Newest first: a reconnecting client usually missed only the last few. Only a
+        // message still retained tells where the answer starts without a gap.
+        auto it = std::find_if(retained_.rbegin(), retained_.rend(),
+                               [&](const Entry& e) { return e.msg->id == after_id; });
+        if (it == retained_.rend() || it->msg->room != room) {
+            done(make_error_code(QueueErrc::message_not_retained), {});
             return;
         }
         std::vector<sdk::Message> found;
-        auto it = std::upper_bound(retained_.begin(), retained_.end(), *after,
-                                   [](std::uint64_t seq, const Entry& e) { return seq < e.seq; });
-        for (; it != retained_.end() && found.size() < limit; ++it) {
-            if (it->msg->room == room) found.push_back(*it->msg);
+        for (auto next = it.base(); next != retained_.end() && found.size() < limit; ++next) {
+            if (next->msg->room == room) found.push_back(*next->msg);
         }
         done({}, std::move(found));
     }
@@ -149,11 +138,13 @@ public:
             if (!self || ec == boost::asio::error::operation_aborted) return;
             self->on_drain_timeout();
         });
+        deliver_store();  // a batch still filling goes now
     }
 
     /// The queue object is going away: stop timers, drop the subscribers.
     void close() {
         retry_timer_.cancel();
+        batch_timer_.cancel();
         drain_timer_.cancel();
         broadcast_.clear();
         store_ = nullptr;
@@ -171,6 +162,7 @@ private:
             uncommitted_.empty()) {
             return;
         }
+        if (!batch_ready()) return;
         const std::size_t n = std::min(settings_.store_batch_max, uncommitted_.size());
         std::vector<sdk::Message> batch;
         batch.reserve(n);
@@ -185,6 +177,30 @@ private:
                        if (auto self = weak.lock()) self->on_commit(serial, ec);
                    });
                });
+    }
+
+    /// A batch goes to the store when full, when stopping, or store_batch_delay after
+    /// its first message: under load, one store transaction for many messages.
+    bool batch_ready() {
+        if (settings_.store_batch_delay.count() == 0 || state_ != State::running ||
+            uncommitted_.size() >= settings_.store_batch_max) {
+            batch_due_.reset();
+            return true;
+        }
+        const auto now = std::chrono::steady_clock::now();
+        if (!batch_due_) {
+            batch_due_ = now + settings_.store_batch_delay;
+            batch_timer_.expires_at(*batch_due_);
+            batch_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+                auto self = weak.lock();
+                if (!self || ec) return;
+                self->deliver_store();
+            });
+            return false;
+        }
+        if (now < *batch_due_) return false;
+        batch_due_.reset();
+        return true;
     }
 
     void on_commit(std::uint64_t serial, std::error_code ec) {
@@ -244,6 +260,8 @@ private:
     sdk::Counter& rejected_;
     sdk::Counter& retries_;
     boost::asio::steady_timer retry_timer_;
+    boost::asio::steady_timer batch_timer_;
+    std::optional<std::chrono::steady_clock::time_point> batch_due_;  // the filling batch's
     boost::asio::steady_timer drain_timer_;
 
     State state_ = State::created;
@@ -289,11 +307,11 @@ void MemoryQueue::publish(sdk::Message msg, sdk::PublishDone done) {
                       });
 }
 
-void MemoryQueue::read_after(std::string_view room, std::string_view position, std::size_t limit,
+void MemoryQueue::read_after(std::string_view room, std::string_view after_id, std::size_t limit,
                              sdk::ReadDone done) {
     boost::asio::post(
-        executor_, [core = core_, room = std::string(room), position = std::string(position), limit,
-                    done = std::move(done)] { core->read_after(room, position, limit, done); });
+        executor_, [core = core_, room = std::string(room), after_id = std::string(after_id), limit,
+                    done = std::move(done)] { core->read_after(room, after_id, limit, done); });
 }
 
 void MemoryQueue::stop(sdk::Done done) {

@@ -11,8 +11,9 @@ namespace relay::plugins::memory {
 
 /// The memory queue's own errors (category "memory"), for read_after().
 enum class QueueErrc {
-    position_expired = 1,  ///< messages after the position are no longer retained
-    position_unknown,      ///< the position was never handed out (e.g. before a restart)
+    /// The message to read after is not among the last `retain` (too old, never
+    /// published here, e.g. before a restart, or another room's).
+    message_not_retained = 1,
 };
 const std::error_category& memory_category() noexcept;
 std::error_code make_error_code(QueueErrc e) noexcept;
@@ -25,7 +26,8 @@ std::error_code make_error_code(QueueErrc e) noexcept;
 /// failed commit redelivers the same batch after `store_retry_delay`. At most
 /// `capacity` messages wait for their commit; beyond that publish() fails with
 /// Errc::queue_full. Without a store subscriber a message counts as committed once
-/// broadcast. The last `retain` messages serve read_after().
+/// broadcast. The last `retain` messages serve read_after(room, after_id), which finds
+/// the message `after_id` among them.
 ///
 /// Thread safety: every member may be called from any thread; the work runs on the
 /// context's executor, where every callback runs too. Nothing throws.
@@ -42,7 +44,7 @@ public:
     void subscribe_store(sdk::StoreHandler handler) override;
     void start(sdk::Done done) override;
     void publish(sdk::Message msg, sdk::PublishDone done) override;
-    void read_after(std::string_view room, std::string_view position, std::size_t limit,
+    void read_after(std::string_view room, std::string_view after_id, std::size_t limit,
                     sdk::ReadDone done) override;
     void stop(sdk::Done done) override;
 

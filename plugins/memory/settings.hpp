@@ -17,6 +17,8 @@ struct Settings {
     /// publish() fails with Errc::queue_full.
     std::size_t capacity = 100000;
     std::size_t store_batch_max = 500;
+    /// How long a store batch may wait to fill before it is handed over.
+    std::chrono::milliseconds store_batch_delay{5};
     std::chrono::milliseconds store_retry_delay{200};
     /// Recent messages kept for read_after().
     std::size_t retain = 10000;
@@ -37,6 +39,10 @@ inline sdk::Schema schema() {
                    "max messages per batch handed to the store")
             .fallback("500")
             .at_least(1),
+        config_key("store_batch_delay", ValueType::duration,
+                   "how long a store batch may wait to fill (one store transaction for many "
+                   "messages instead of one each); 0: hand over at once")
+            .fallback("5ms"),
         config_key("store_retry_delay", ValueType::duration,
                    "wait before redelivering a batch the store failed to commit")
             .fallback("200ms"),
@@ -73,6 +79,7 @@ inline Settings parse_settings(const sdk::ConfigView& config) {
     Settings settings;
     settings.capacity = integer_at_least("capacity", 1);
     settings.store_batch_max = integer_at_least("store_batch_max", 1);
+    settings.store_batch_delay = non_negative_duration("store_batch_delay");
     settings.store_retry_delay = non_negative_duration("store_retry_delay");
     settings.retain = integer_at_least("retain", 0);
     settings.drain_timeout = non_negative_duration("drain_timeout");

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -30,10 +31,9 @@ public:
     const char* name() const noexcept override { return "valkey_streams"; }
     std::string message(int value) const override {
         switch (static_cast<QueueErrc>(value)) {
-            case QueueErrc::position_expired:
-                return "the stream no longer holds the messages after this position; raise "
-                       "queue.maxlen";
-            case QueueErrc::position_unknown: return "not a position of this room's stream";
+            case QueueErrc::message_not_found:
+                return "the message to read after is not in the room's stream (trimmed, or "
+                       "unknown); raise queue.maxlen";
         }
         return "unknown valkey_streams error";
     }
@@ -65,15 +65,22 @@ std::string position_of(std::size_t partition, std::string_view id) {
     return std::to_string(partition) + ":" + std::string(id);
 }
 
-std::optional<std::pair<std::size_t, EntryId>> parse_position(std::string_view text) {
-    const auto colon = text.find(':');
-    if (colon == std::string_view::npos) return std::nullopt;
-    std::size_t partition = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + colon, partition);
-    if (ec != std::errc() || end != text.data() + colon) return std::nullopt;
-    auto id = EntryId::parse(text.substr(colon + 1));
-    if (!id) return std::nullopt;
-    return std::pair{partition, *id};
+/// How far the server's clock may be behind the host's, for read_after's search.
+constexpr std::chrono::milliseconds kClockSkewAllowance{10000};
+
+/// The time (ms) at the start of a message id made by the host, a ULID (26 Crockford
+/// base32 characters, the first 48 bits the time); nullopt for other ids.
+std::optional<std::uint64_t> message_id_time(std::string_view id) {
+    static constexpr std::string_view kCrockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    if (id.size() != 26) return std::nullopt;
+    std::uint64_t time = 0;
+    for (std::size_t i = 0; i < id.size(); ++i) {
+        const char c = id[i] >= 'a' && id[i] <= 'z' ? static_cast<char>(id[i] - 'a' + 'A') : id[i];
+        const auto digit = kCrockford.find(c);
+        if (digit == std::string_view::npos || (i == 0 && digit > 7)) return std::nullopt;
+        if (i < 10) time = (time << 5U) | digit;
+    }
+    return time;
 }
 
 /// Field/value pairs of one entry -> a message (without its position).
@@ -296,39 +303,22 @@ public:
         });
     }
 
-    void read_after(const std::string& room, std::string_view position, std::size_t limit,
+    void read_after(const std::string& room, std::string_view after_id, std::size_t limit,
                     const sdk::ReadDone& done) {
-        const auto parsed = parse_position(position);
-        if (!parsed) return done(make_error_code(sdk::Errc::invalid_argument), {});
-        const auto [p, after] = *parsed;
-        if (p != partition_of(room, settings_.partitions)) {
-            return done(make_error_code(QueueErrc::position_unknown), {});
-        }
+        if (after_id.empty()) return done(make_error_code(sdk::Errc::invalid_argument), {});
         if (!cmd_ || !cmd_->up() || state_ == State::stopped) {
             return done(make_error_code(sdk::Errc::unavailable), {});
         }
-        // The oldest entry kept tells whether anything after the position was trimmed.
-        cmd_->command({"XRANGE", keys_[p], "-", "+", "COUNT", "1"},
-                      [weak = weak_from_this(), room, p, after, limit, done](std::error_code ec,
-                                                                             Reply reply) {
-                          auto self = weak.lock();
-                          if (!self) return done(make_error_code(sdk::Errc::shutting_down), {});
-                          if (ec) return done(ec, {});
-                          if (!reply.elements.empty() && reply.elements[0].is_array() &&
-                              !reply.elements[0].elements.empty()) {
-                              auto first = EntryId::parse(reply.elements[0].elements[0].str);
-                              if (first && after < *first && !(after.ms == 0 && after.seq == 0)) {
-                                  // Entries between the position and the oldest kept one
-                                  // may have been trimmed.
-                                  EntryId next = after;
-                                  ++next.seq;
-                                  if (next < *first) {
-                                      return done(make_error_code(QueueErrc::position_expired), {});
-                                  }
-                              }
-                          }
-                          self->scan(room, p, after.str(), limit, {}, 0, done);
-                      });
+        // Entry ids start with the server's time at XADD, a message id (a ULID) with the
+        // host's a moment earlier: the search starts kClockSkewAllowance before it. An
+        // id without a time is searched from the stream's oldest entry.
+        std::string from = "-";
+        if (const auto ms = message_id_time(after_id)) {
+            const auto skew = static_cast<std::uint64_t>(kClockSkewAllowance.count());
+            from = std::to_string(*ms > skew ? *ms - skew : 0);
+        }
+        scan(room, partition_of(room, settings_.partitions), std::string(after_id), std::move(from),
+             limit, {}, 0, done);
     }
 
     void stop(sdk::Done done) {
@@ -769,14 +759,18 @@ private:
 
     // ---- read_after -----------------------------------------------------------------
 
-    void scan(std::string room, std::size_t p, std::string after, std::size_t limit,
-              std::vector<sdk::Message> found, std::size_t scanned, sdk::ReadDone done) {
+    /// XRANGE from `from` in chunks: first the entry of the message `after_id` (empty
+    /// once found), then the room's messages after it.
+    void scan(std::string room, std::size_t p, std::string after_id, std::string from,
+              std::size_t limit, std::vector<sdk::Message> found, std::size_t scanned,
+              sdk::ReadDone done) {
         constexpr std::size_t kChunk = 1000;
         constexpr std::size_t kScanMax = 100000;  // entries of other rooms skipped, at most
         cmd_->command(
-            {"XRANGE", keys_[p], "(" + after, "+", "COUNT", std::to_string(kChunk)},
-            [weak = weak_from_this(), room = std::move(room), p, limit, found = std::move(found),
-             scanned, done = std::move(done)](std::error_code ec, Reply reply) mutable {
+            {"XRANGE", keys_[p], from, "+", "COUNT", std::to_string(kChunk)},
+            [weak = weak_from_this(), room = std::move(room), p, after_id = std::move(after_id),
+             limit, found = std::move(found), scanned,
+             done = std::move(done)](std::error_code ec, Reply reply) mutable {
                 auto self = weak.lock();
                 if (!self) return done(make_error_code(sdk::Errc::shutting_down), {});
                 if (ec) return done(ec, {});
@@ -785,6 +779,15 @@ private:
                     if (!entry.is_array() || entry.elements.size() != 2) continue;
                     last = entry.elements[0].str;
                     auto msg = decode_entry(entry.elements[1]);
+                    if (!after_id.empty()) {
+                        if (!msg || msg->id != after_id) continue;
+                        if (msg->room != room) {  // another room's message
+                            return done(make_error_code(QueueErrc::message_not_found), {});
+                        }
+                        after_id.clear();
+                        if (limit == 0) return done({}, {});
+                        continue;
+                    }
                     if (!msg || msg->room != room) continue;
                     msg->position = position_of(p, last);
                     found.push_back(std::move(*msg));
@@ -792,10 +795,13 @@ private:
                 }
                 scanned += reply.elements.size();
                 if (reply.elements.size() < kChunk || last.empty() || scanned >= kScanMax) {
+                    if (!after_id.empty()) {
+                        return done(make_error_code(QueueErrc::message_not_found), {});
+                    }
                     return done({}, std::move(found));
                 }
-                self->scan(std::move(room), p, std::move(last), limit, std::move(found), scanned,
-                           std::move(done));
+                self->scan(std::move(room), p, std::move(after_id), "(" + last, limit,
+                           std::move(found), scanned, std::move(done));
             });
     }
 
@@ -968,11 +974,11 @@ void StreamsQueue::publish(sdk::Message msg, sdk::PublishDone done) {
                       });
 }
 
-void StreamsQueue::read_after(std::string_view room, std::string_view position, std::size_t limit,
+void StreamsQueue::read_after(std::string_view room, std::string_view after_id, std::size_t limit,
                               sdk::ReadDone done) {
     boost::asio::post(
-        executor_, [core = core_, room = std::string(room), position = std::string(position), limit,
-                    done = std::move(done)] { core->read_after(room, position, limit, done); });
+        executor_, [core = core_, room = std::string(room), after_id = std::string(after_id), limit,
+                    done = std::move(done)] { core->read_after(room, after_id, limit, done); });
 }
 
 void StreamsQueue::stop(sdk::Done done) {

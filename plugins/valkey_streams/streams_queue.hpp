@@ -12,8 +12,9 @@ namespace relay::plugins::valkey_streams {
 
 /// The queue's own errors (category "valkey_streams"), for read_after().
 enum class QueueErrc {
-    position_expired = 1,  ///< the stream was trimmed past the position
-    position_unknown,      ///< not a position of this room's stream (partitions changed?)
+    /// The message to read after is not in the room's stream: trimmed (maxlen), never
+    /// added here, another room's, or the partition count changed since.
+    message_not_found = 1,
 };
 const std::error_category& streams_category() noexcept;
 std::error_code make_error_code(QueueErrc e) noexcept;
@@ -37,7 +38,8 @@ std::size_t partition_of(std::string_view room, std::size_t partitions) noexcept
 /// own connection); entries are XACKed only after the handler's commit succeeded; a
 /// failed commit re-reads this consumer's pending entries (from id 0) after
 /// `store_retry_delay`; entries another consumer left pending for `claim_idle` are
-/// claimed (XAUTOCLAIM). read_after() reads the room's stream after the position.
+/// claimed (XAUTOCLAIM). read_after(room, after_id) finds the message in the room's
+/// stream (from shortly before the time its id starts with) and reads on after it.
 ///
 /// Thread safety: every member may be called from any thread; the work runs on the
 /// context's executor (hiredis on Asio, no threads of its own), where every callback
@@ -54,7 +56,7 @@ public:
     void subscribe_store(sdk::StoreHandler handler) override;
     void start(sdk::Done done) override;
     void publish(sdk::Message msg, sdk::PublishDone done) override;
-    void read_after(std::string_view room, std::string_view position, std::size_t limit,
+    void read_after(std::string_view room, std::string_view after_id, std::size_t limit,
                     sdk::ReadDone done) override;
     void stop(sdk::Done done) override;
 

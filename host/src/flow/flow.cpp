@@ -157,6 +157,11 @@ void Flow::history(std::string_view room, sdk::HistoryQuery query, sdk::HistoryD
 }
 
 void Flow::recover(std::string_view room, std::string_view after_id, sdk::HistoryDone done) {
+    if (parts_.store == nullptr) {
+        // No history: the queue's log (if it keeps one) is where the missed messages are.
+        parts_.queue->read_after(room, after_id, kRecoveryLimit, std::move(done));
+        return;
+    }
     sdk::HistoryQuery query;
     query.limit = kRecoveryLimit;
     query.after_id = std::string(after_id);

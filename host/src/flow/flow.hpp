@@ -44,6 +44,7 @@ public:
 
     void publish(sdk::Message msg, sdk::PublishedDone done) override;
     void history(std::string_view room, sdk::HistoryQuery query, sdk::HistoryDone done) override;
+    /// From the store when there is one, else from the queue's log (Queue::read_after).
     void recover(std::string_view room, std::string_view after_id, sdk::HistoryDone done) override;
     void join(const sdk::Member& member, sdk::Done done) override;
     void leave(const sdk::Member& member, sdk::Done done) override;

@@ -37,9 +37,13 @@ public:
     /// Appends `msg` (keyed by its room). `done` runs exactly once: after the message
     /// is durable, or with the error that prevented it (Errc::queue_full when full).
     virtual void publish(Message msg, PublishDone done) = 0;
-    /// Messages of `room` after `position`, oldest first, at most `limit`.
+    /// Messages of `room` after the message `after_id`, in log order, at most `limit`:
+    /// connection state recovery from the log when there is no store. `after_id` is a
+    /// message id as the host made it (a ULID, time first), not a queue position. An id
+    /// the queue does not hold (never published, another room's, no longer retained)
+    /// is an error, never an empty answer: the client then is not recovered.
     /// Optional: the default answers Errc::not_supported, inline.
-    virtual void read_after(std::string_view /*room*/, std::string_view /*position*/,
+    virtual void read_after(std::string_view /*room*/, std::string_view /*after_id*/,
                             std::size_t /*limit*/, ReadDone done) {
         done(make_error_code(Errc::not_supported), {});
     }

@@ -72,6 +72,9 @@ std::vector<std::string> ids(const std::vector<sdk::Message>& messages) {
 
 class MemoryQueueTest : public ::testing::Test {
 protected:
+    // Batches go to the store at once unless a test says otherwise: the tests below
+    // count them exactly.
+    MemoryQueueTest() { ctx_.settings().set_duration("store_batch_delay", 0ms); }
     void TearDown() override {
         if (queue_) {
             Probe<std::error_code> stopped(ctx_);
@@ -107,10 +110,10 @@ protected:
         return {acked.get<0>(), acked.get<1>()};
     }
     std::pair<std::error_code, std::vector<sdk::Message>> read_after(std::string room,
-                                                                     std::string position,
+                                                                     std::string after_id,
                                                                      std::size_t limit = 100) {
         Probe<std::error_code, std::vector<sdk::Message>> read(ctx_);
-        queue_->read_after(room, position, limit, read.callback());
+        queue_->read_after(room, after_id, limit, read.callback());
         EXPECT_TRUE(read.wait());
         EXPECT_TRUE(read.on_executor());
         if (!read.done()) return {make_error_code(sdk::Errc::timed_out), {}};
@@ -138,6 +141,7 @@ TEST(MemorySettings, DefaultsComeFromTheSchema) {
     EXPECT_EQ(settings.capacity, defaults.capacity);
     EXPECT_EQ(settings.capacity, 100000u);
     EXPECT_EQ(settings.store_batch_max, 500u);
+    EXPECT_EQ(settings.store_batch_delay, 5ms);
     EXPECT_EQ(settings.store_retry_delay, 200ms);
     EXPECT_EQ(settings.retain, 10000u);
     EXPECT_EQ(settings.drain_timeout, 10s);
@@ -280,6 +284,36 @@ TEST_F(MemoryQueueTest, StopWaitsForTheStoreToCommit) {
     queue_.reset();
 }
 
+TEST_F(MemoryQueueTest, AStoreBatchFillsForStoreBatchDelayUnlessFullOrStopping) {
+    ctx_.settings().set_duration("store_batch_delay", 1s).set_integer("store_batch_max", 4);
+    auto& queue = make();
+    auto& store = store_;
+    queue.subscribe_store(store.handler());
+    start();
+    const auto first = std::chrono::steady_clock::now();
+    for (int i = 0; i < 3; ++i) EXPECT_FALSE(publish(message()).first);
+    auto lingered = store.batch(1);
+    EXPECT_GE(std::chrono::steady_clock::now() - first, 1s) << "handed over before the delay";
+    EXPECT_EQ(ids(lingered.messages), (std::vector<std::string>{"id-1000", "id-1001", "id-1002"}));
+    lingered.commit({});
+    // A full batch does not wait.
+    for (int i = 0; i < 4; ++i) EXPECT_FALSE(publish(message()).first);
+    auto full = store.batch(2);
+    EXPECT_EQ(full.messages.size(), 4u);
+    full.commit({});
+    // Stopping hands over a filling batch at once.
+    EXPECT_FALSE(publish(message()).first);
+    Probe<std::error_code> stopped(ctx_);
+    const auto stop_at = std::chrono::steady_clock::now();
+    queue.stop(stopped.callback());
+    auto last = store.batch(3);
+    EXPECT_LT(std::chrono::steady_clock::now() - stop_at, 900ms) << "a stop waited for the delay";
+    EXPECT_EQ(ids(last.messages), (std::vector<std::string>{"id-1007"}));
+    last.commit({});
+    ASSERT_TRUE(stopped.wait());
+    queue_.reset();
+}
+
 TEST_F(MemoryQueueTest, StopGivesUpAfterTheDrainTimeoutAndSaysHowManyWereLost) {
     ctx_.settings().set_duration("drain_timeout", 50ms);
     auto& queue = make();
@@ -310,34 +344,35 @@ TEST_F(MemoryQueueTest, ReadAfterServesTheRetainedWindow) {
     ctx_.settings().set_integer("retain", 6);
     make();
     start();
-    std::vector<sdk::Message> room_a;
+    std::vector<sdk::Message> sent;  // sent[k] is at position k + 1
     for (int i = 1; i <= 10; ++i) {
         auto msg = message(i == 9 ? "b" : "a");
         auto [ec, position] = publish(msg);
         ASSERT_FALSE(ec);
         ASSERT_EQ(position, std::to_string(i));
         msg.position = position;
-        if (msg.room == "a") room_a.push_back(msg);
+        sent.push_back(msg);
     }
-    // Retained: positions 5..10.
-    auto [ec, got] = read_after("a", "6");
+    // Retained: positions 5..10; position 9 is room b's.
+    auto [ec, got] = read_after("a", sent[5].id);
     EXPECT_FALSE(ec);
-    EXPECT_EQ(got, (std::vector<sdk::Message>{room_a[6], room_a[7], room_a[8]}));
-    std::tie(ec, got) = read_after("a", "4", 2);
+    EXPECT_EQ(got, (std::vector<sdk::Message>{sent[6], sent[7], sent[9]}));
+    std::tie(ec, got) = read_after("a", sent[4].id, 2);
     EXPECT_FALSE(ec);
-    EXPECT_EQ(got, (std::vector<sdk::Message>{room_a[4], room_a[5]}));
-    std::tie(ec, got) = read_after("a", "10");
+    EXPECT_EQ(got, (std::vector<sdk::Message>{sent[5], sent[6]}));
+    std::tie(ec, got) = read_after("a", sent[9].id);
     EXPECT_FALSE(ec);
     EXPECT_TRUE(got.empty());
 
-    std::tie(ec, got) = read_after("a", "3");
-    EXPECT_EQ(ec, make_error_code(QueueErrc::position_expired));
+    std::tie(ec, got) = read_after("a", sent[3].id);
+    EXPECT_EQ(ec, make_error_code(QueueErrc::message_not_retained)) << "no longer retained";
     EXPECT_EQ(ec.message(),
-              "messages after this position are no longer retained; increase queue.retain");
-    std::tie(ec, got) = read_after("a", "11");
-    EXPECT_EQ(ec, make_error_code(QueueErrc::position_unknown));
-    std::tie(ec, got) = read_after("a", "x1");
-    EXPECT_EQ(ec, sdk::Errc::invalid_argument);
+              "the message to read after is not among the retained ones (too old, or unknown); "
+              "increase queue.retain");
+    std::tie(ec, got) = read_after("a", sent[8].id);
+    EXPECT_EQ(ec, make_error_code(QueueErrc::message_not_retained)) << "another room's";
+    std::tie(ec, got) = read_after("a", "never-published");
+    EXPECT_EQ(ec, make_error_code(QueueErrc::message_not_retained));
     std::tie(ec, got) = read_after("a", "");
     EXPECT_EQ(ec, sdk::Errc::invalid_argument);
 }

@@ -543,8 +543,9 @@ TYPED_TEST_P(QueueContract, ReadAfterReturnsTheRoomsLaterMessagesOldestFirst) {
     }
     ASSERT_EQ(room_a.size(), 6u);
 
+    // After a message id (what a reconnecting Socket.IO client holds), not a position.
     Probe<std::error_code, std::vector<Message>> read(*this->ctx_);
-    queue.read_after(this->room("a"), room_a[1].position, 100, read.callback());
+    queue.read_after(this->room("a"), room_a[1].id, 100, read.callback());
     ASSERT_TRUE(read.wait());
     if (same_error(read.template get<0>(), Errc::not_supported)) {
         GTEST_SKIP() << "read_after() is not supported by this queue";
@@ -553,12 +554,19 @@ TYPED_TEST_P(QueueContract, ReadAfterReturnsTheRoomsLaterMessagesOldestFirst) {
     EXPECT_EQ(read.template get<1>(), std::vector<Message>(room_a.begin() + 2, room_a.end()));
 
     Probe<std::error_code, std::vector<Message>> limited(*this->ctx_);
-    queue.read_after(this->room("a"), room_a[1].position, 2, limited.callback());
+    queue.read_after(this->room("a"), room_a[1].id, 2, limited.callback());
     ASSERT_TRUE(limited.wait());
     ASSERT_FALSE(limited.template get<0>());
     EXPECT_EQ(limited.template get<1>(),
               std::vector<Message>(room_a.begin() + 2, room_a.begin() + 4));
     EXPECT_TRUE(limited.on_executor());
+
+    // A message the queue does not hold is an error, never an empty answer.
+    Probe<std::error_code, std::vector<Message>> unknown(*this->ctx_);
+    queue.read_after(this->room("a"), this->token_ + "-never-published", 100, unknown.callback());
+    ASSERT_TRUE(unknown.wait());
+    EXPECT_TRUE(unknown.template get<0>()) << "an unknown message id must fail";
+    EXPECT_TRUE(unknown.template get<1>().empty());
 }
 
 REGISTER_TYPED_TEST_SUITE_P(QueueContract, PublishAcksOnceWithPositionOnTheExecutor,

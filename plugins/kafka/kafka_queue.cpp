@@ -35,11 +35,8 @@ public:
     const char* name() const noexcept override { return "kafka"; }
     std::string message(int value) const override {
         switch (static_cast<QueueErrc>(value)) {
-            case QueueErrc::position_expired:
-                return "the Kafka log no longer holds the messages after this position";
-            case QueueErrc::position_unknown: return "unknown queue position";
-            case QueueErrc::partitions_changed:
-                return "the topic's partitions changed since this position was handed out";
+            case QueueErrc::message_not_found:
+                return "the message to read after is not in the room's Kafka partition";
         }
         return "unknown kafka queue error";
     }
@@ -90,6 +87,7 @@ public:
         : settings_(std::move(settings)),
           executor_(ctx.executor()),
           log_(ctx.log()),
+          health_(ctx.health()),
           node_id_(ctx.node_id()),
           published_(ctx.metrics().counter("kafka_published_total",
                                            "messages the Kafka brokers acknowledged")),
@@ -192,7 +190,7 @@ public:
         in_flight_.add();
     }
 
-    void read_after(std::string room, std::string position, std::size_t limit, sdk::ReadDone done) {
+    void read_after(std::string room, std::string after_id, std::size_t limit, sdk::ReadDone done) {
         const State state = state_.load();
         if (state != State::running) {
             post_read(std::move(done),
@@ -211,7 +209,7 @@ public:
             post_read(std::move(done), relay_error(sdk::Errc::queue_full), {});
             return;
         }
-        reads_.push_back({std::move(room), std::move(position), limit, std::move(done)});
+        reads_.push_back({std::move(room), std::move(after_id), limit, std::move(done)});
         if (!reader_thread_.joinable()) reader_thread_ = std::thread([this] { run_reader(); });
         reader_cv_.notify_one();
     }
@@ -277,7 +275,7 @@ private:
     };
     struct ReadRequest {
         std::string room;
-        std::string position;
+        std::string after_id;
         std::size_t limit;
         sdk::ReadDone done;
     };
@@ -292,6 +290,13 @@ private:
     static constexpr milliseconds kPollInterval{100};
     static constexpr milliseconds kCloseTimeout{5000};
     static constexpr milliseconds kCommitRetryDelay{100};
+    /// How far a record's time may lie before the time in its message id (the broker's
+    /// clock behind the node's, for topics with LogAppendTime), for read_after.
+    static constexpr milliseconds kClockSkewAllowance{10000};
+    /// While degraded, how often the producer thread asks the brokers whether they are
+    /// back, and how long it waits for an answer (its loop waits meanwhile).
+    static constexpr milliseconds kHealthProbeInterval{1000};
+    static constexpr milliseconds kHealthProbeTimeout{200};
 
     // ---- librdkafka callbacks: served only by this queue's poll calls --------------
 
@@ -324,9 +329,11 @@ private:
         if (err == RD_KAFKA_RESP_ERR__FATAL) {
             char fatal[512];
             const auto code = rd_kafka_fatal_error(rk, fatal, sizeof fatal);
-            self->log_.error(std::string("Kafka client ") + rd_kafka_name(rk) +
-                             " failed for good (" + rd_kafka_err2name(code) + ": " + fatal +
-                             "); publishes fail until the node restarts");
+            const std::string why = std::string("Kafka client ") + rd_kafka_name(rk) +
+                                    " failed for good (" + rd_kafka_err2name(code) + ": " + fatal +
+                                    "); publishes fail until the node restarts";
+            self->log_.error(why);
+            self->failed_for_good(why);
             return;
         }
         // Other errors are informational (librdkafka recovers by itself) and were logged
@@ -336,6 +343,7 @@ private:
                                  reason;
         if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
             self->log_.warn(line);
+            self->brokers_unreachable();
         } else {
             self->log_.debug(line);
         }
@@ -348,6 +356,60 @@ private:
     static void on_rebalance_cb(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                                 rd_kafka_topic_partition_list_t* partitions, void* opaque) {
         static_cast<Core*>(opaque)->on_rebalance(rk, err, partitions);
+    }
+
+    // ---- health: degraded while no broker answers -----------------------------------
+
+    /// A client found every broker down. Degraded until a client hears from one again:
+    /// a delivery, a record, or the producer thread's probe (brokers_probe()).
+    void brokers_unreachable() {
+        std::lock_guard lock(health_mutex_);
+        if (failed_ || brokers_down_.exchange(true)) return;
+        post_health("cannot reach any Kafka broker of queue.brokers (" + settings_.brokers +
+                    "); publishes wait for them up to queue.message_timeout (" +
+                    describe(settings_.message_timeout) + "), then fail");
+    }
+
+    /// Some client heard from a broker. Cheap when nothing was wrong.
+    void brokers_reachable() {
+        if (!brokers_down_.load(std::memory_order_relaxed)) return;
+        std::lock_guard lock(health_mutex_);
+        if (failed_ || !brokers_down_.exchange(false)) return;
+        log_.info("the Kafka brokers answer again");
+        post_health(std::nullopt);
+    }
+
+    void failed_for_good(const std::string& why) {
+        std::lock_guard lock(health_mutex_);
+        if (failed_) return;
+        failed_ = true;
+        post_health(why);
+    }
+
+    /// On the producer thread, while degraded: asks a broker for metadata (not a
+    /// topic's: only the brokers), at most every kHealthProbeInterval.
+    void brokers_probe(Clock::time_point& next) {
+        if (!brokers_down_.load(std::memory_order_relaxed) || Clock::now() < next) return;
+        next = Clock::now() + kHealthProbeInterval;
+        const rd_kafka_metadata_t* raw = nullptr;
+        const auto err = rd_kafka_metadata(producer_.get(), 0, nullptr, &raw,
+                                           static_cast<int>(kHealthProbeTimeout.count()));
+        MetadataPtr metadata(raw);
+        if (err == RD_KAFKA_RESP_ERR_NO_ERROR && metadata->broker_cnt > 0) brokers_reachable();
+    }
+
+    /// The host hears of it on the executor, in the order the state changed (the
+    /// callers hold health_mutex_).
+    void post_health(std::optional<std::string> reason) {
+        boost::asio::post(executor_, [weak = weak_from_this(), reason = std::move(reason)] {
+            auto self = weak.lock();
+            if (!self || self->closed_.load()) return;
+            if (reason) {
+                self->health_.degraded(*reason);
+            } else {
+                self->health_.recovered();
+            }
+        });
     }
 
     // ---- start ----------------------------------------------------------------------
@@ -612,9 +674,11 @@ private:
     // ---- producer: delivery reports -------------------------------------------------
 
     void run_producer() {
+        auto next_probe = Clock::now();
         while (!producer_quit_.load()) {
             rd_kafka_poll(producer_.get(), static_cast<int>(kPollInterval.count() / 2));
             post_acks();
+            brokers_probe(next_probe);
         }
         // What is left after a purge reports quickly; bounded all the same.
         const auto deadline = Clock::now() + milliseconds(2000);
@@ -634,6 +698,7 @@ private:
             // The broadcast carries its position; the sender's ack has none.
             log_.debug("message " + pending->id + " acknowledged without an offset");
         } else if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            brokers_reachable();
             ack.position = format_position(m->partition, m->offset);
             std::lock_guard lock(progress_mutex_);
             auto& end = acked_end_[m->partition];
@@ -697,6 +762,7 @@ private:
                                   rd_kafka_message_errstr(m.get()));
                     }
                 } else {
+                    brokers_reachable();
                     ends[m->partition] = m->offset + 1;
                     if (auto msg = decode(m.get())) batch.push_back(std::move(*msg));
                 }
@@ -804,6 +870,7 @@ private:
                                   rd_kafka_message_errstr(m.get()));
                     }
                 } else {
+                    brokers_reachable();
                     auto [it, fresh] = spans.try_emplace(m->partition, Span{m->offset, m->offset});
                     it->second.end = m->offset + 1;
                     if (auto msg = decode(m.get())) batch.push_back(std::move(*msg));
@@ -1041,14 +1108,13 @@ private:
         if (rk) close_consumer(rk.get(), "reader");
     }
 
+    /// Serves one read_after: finds the message `after_id` in the room's partition,
+    /// then collects the room's messages after it, up to the end of the log as it was
+    /// when asked (see the class comment for where the search starts and ends).
     std::pair<std::error_code, std::vector<sdk::Message>> read(rd_kafka_t* rk,
                                                                rd_kafka_topic_t* topic,
                                                                const ReadRequest& request) {
-        std::int32_t partition = 0;
-        std::int64_t offset = 0;
-        if (!parse_position(request.position, partition, offset)) {
-            return {relay_error(sdk::Errc::invalid_argument), {}};
-        }
+        if (request.after_id.empty()) return {relay_error(sdk::Errc::invalid_argument), {}};
         const auto deadline = Clock::now() + settings_.read_timeout;
         const rd_kafka_metadata_t* raw = nullptr;
         auto err = rd_kafka_metadata(rk, 0, topic, &raw, std::max(1, remaining_ms(deadline)));
@@ -1057,37 +1123,95 @@ private:
             metadata->topics[0].partition_cnt <= 0) {
             return {relay_error(sdk::Errc::unavailable), {}};
         }
-        const int partitions = metadata->topics[0].partition_cnt;
-        if (partition >= partitions) return {make_error_code(QueueErrc::position_unknown), {}};
-        // The producer's partitioner: the room's messages after the position are in this
-        // partition only while the partition count is what it was.
-        const auto room_partition = rd_kafka_msg_partitioner_murmur2_random(
-            topic, request.room.data(), request.room.size(), partitions, nullptr, nullptr);
-        if (room_partition != partition) {
-            return {make_error_code(QueueErrc::partitions_changed), {}};
-        }
+        // The producer's partitioner: a room's messages are all in this partition while
+        // the partition count stays what it is.
+        const std::int32_t partition = rd_kafka_msg_partitioner_murmur2_random(
+            topic, request.room.data(), request.room.size(), metadata->topics[0].partition_cnt,
+            nullptr, nullptr);
         std::int64_t low = 0;
         std::int64_t high = 0;
         err = rd_kafka_query_watermark_offsets(rk, settings_.topic.c_str(), partition, &low, &high,
                                                std::max(1, remaining_ms(deadline)));
-        if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            return {relay_error(err == RD_KAFKA_RESP_ERR__TIMED_OUT ? sdk::Errc::timed_out
-                                                                    : sdk::Errc::unavailable),
-                    {}};
-        }
-        if (offset >= high) return {make_error_code(QueueErrc::position_unknown), {}};
-        if (offset + 1 < low) return {make_error_code(QueueErrc::position_expired), {}};
-        std::vector<sdk::Message> found;
-        if (offset + 1 >= high || request.limit == 0) return {{}, std::move(found)};
+        if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return {read_error(err), {}};
+        if (high <= low) return {make_error_code(QueueErrc::message_not_found), {}};
 
+        // Where the search starts, and the record time after which it gives up.
+        std::int64_t start = low;
+        std::optional<std::int64_t> give_up_after;
+        if (const auto id_ms = message_id_time(request.after_id)) {
+            give_up_after =
+                *id_ms + kClockSkewAllowance.count() + settings_.message_timeout.count();
+            const auto from_ms = std::max<std::int64_t>(0, *id_ms - kClockSkewAllowance.count());
+            const auto [ec, offset] = find_offset(rk, partition, from_ms, low, high, deadline);
+            if (ec) return {ec, {}};
+            if (offset < 0) return {make_error_code(QueueErrc::message_not_found), {}};
+            start = offset;
+        }
+        if (start >= high) return {make_error_code(QueueErrc::message_not_found), {}};
+        return scan(rk, partition, start, high, give_up_after, request, deadline);
+    }
+
+    /// A timestamp lookup that tells "not there" from "cannot say": the first offset
+    /// whose record time is at least `ms`, or -1 when every record is older. Brokers
+    /// answer it from their time index; librdkafka's mock answers -1 whatever the time
+    /// (it implements no lookup by time), so a -1 is checked against the newest record
+    /// and, when that one is not older, the search starts at the log's beginning.
+    std::pair<std::error_code, std::int64_t> find_offset(rd_kafka_t* rk, std::int32_t partition,
+                                                         std::int64_t ms, std::int64_t low,
+                                                         std::int64_t high,
+                                                         Clock::time_point deadline) {
         PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
         rd_kafka_topic_partition_list_add(list.get(), settings_.topic.c_str(), partition)->offset =
-            offset + 1;
-        if (rd_kafka_assign(rk, list.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            return {relay_error(sdk::Errc::unavailable), {}};
+            ms;
+        auto err = rd_kafka_offsets_for_times(rk, list.get(), std::max(1, remaining_ms(deadline)));
+        if (err == RD_KAFKA_RESP_ERR_NO_ERROR) err = list->elems[0].err;
+        if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return {read_error(err), -1};
+        const std::int64_t offset = list->elems[0].offset;
+        if (offset >= 0) return {{}, std::max(offset, low)};
+        // -1: is the newest record older than `ms`, as the broker says?
+        if (!assign_at(rk, partition, high - 1)) return {relay_error(sdk::Errc::unavailable), -1};
+        std::error_code ec = relay_error(sdk::Errc::timed_out);
+        std::int64_t newest_ms = -1;
+        while (Clock::now() < deadline) {
+            MessagePtr m(rd_kafka_consumer_poll(rk, std::clamp(remaining_ms(deadline), 1, 100)));
+            if (!m) continue;
+            if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET ||
+                m->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
+                ec = make_error_code(QueueErrc::message_not_found);
+                break;
+            }
+            if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR || m->partition != partition ||
+                m->offset < high - 1) {
+                continue;
+            }
+            newest_ms = rd_kafka_message_timestamp(m.get(), nullptr);
+            ec = {};
+            break;
         }
-        std::error_code ec;
-        for (;;) {
+        rd_kafka_assign(rk, nullptr);
+        if (ec) return {ec, -1};
+        if (newest_ms < ms) return {{}, -1};
+        if (!time_lookup_warned_.exchange(true)) {
+            log_.debug(
+                "the brokers answer no offset for a record time that is in the log (no "
+                "time index, e.g. librdkafka's mock cluster); recovery reads search from "
+                "the beginning of the partition");
+        }
+        return {{}, low};
+    }
+
+    /// Reads the partition from `start` to `high` (exclusive): first the message
+    /// `request.after_id`, then the room's messages after it, at most `request.limit`.
+    std::pair<std::error_code, std::vector<sdk::Message>> scan(
+        rd_kafka_t* rk, std::int32_t partition, std::int64_t start, std::int64_t high,
+        std::optional<std::int64_t> give_up_after, const ReadRequest& request,
+        Clock::time_point deadline) {
+        if (!assign_at(rk, partition, start)) return {relay_error(sdk::Errc::unavailable), {}};
+        std::vector<sdk::Message> found;
+        std::error_code ec = make_error_code(QueueErrc::message_not_found);
+        bool searching = true;
+        std::int64_t next = start;  // records before it were seen (or are stale)
+        while (next < high) {
             if (Clock::now() >= deadline) {
                 ec = relay_error(sdk::Errc::timed_out);
                 break;
@@ -1096,21 +1220,46 @@ private:
             if (!m) continue;
             if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET ||
                 m->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
-                ec = make_error_code(QueueErrc::position_expired);
-                break;
+                break;  // retention deleted the records under the search: not found
             }
             if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR || m->partition != partition ||
-                m->offset <= offset) {
+                m->offset < next) {
                 continue;
             }
-            if (auto msg = decode(m.get()); msg && msg->room == request.room) {
-                found.push_back(std::move(*msg));
+            next = m->offset + 1;
+            auto msg = decode(m.get());
+            if (searching) {
+                if (msg && msg->id == request.after_id) {
+                    if (msg->room != request.room) break;  // another room's message
+                    searching = false;
+                    ec = {};
+                    if (request.limit == 0) break;
+                } else if (give_up_after &&
+                           rd_kafka_message_timestamp(m.get(), nullptr) > *give_up_after) {
+                    break;  // written well after the message would have been
+                }
+                continue;
             }
-            if (found.size() >= request.limit || m->offset + 1 >= high) break;
+            if (msg && msg->room == request.room) {
+                found.push_back(std::move(*msg));
+                if (found.size() >= request.limit) break;
+            }
         }
         rd_kafka_assign(rk, nullptr);
         if (ec) found.clear();
         return {ec, std::move(found)};
+    }
+
+    bool assign_at(rd_kafka_t* rk, std::int32_t partition, std::int64_t offset) {
+        PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
+        rd_kafka_topic_partition_list_add(list.get(), settings_.topic.c_str(), partition)->offset =
+            offset;
+        return rd_kafka_assign(rk, list.get()) == RD_KAFKA_RESP_ERR_NO_ERROR;
+    }
+
+    static std::error_code read_error(rd_kafka_resp_err_t err) {
+        return relay_error(err == RD_KAFKA_RESP_ERR__TIMED_OUT ? sdk::Errc::timed_out
+                                                               : sdk::Errc::unavailable);
     }
 
     // ---- stop -----------------------------------------------------------------------
@@ -1330,6 +1479,7 @@ private:
     const Settings settings_;
     const sdk::Executor executor_;
     sdk::Logger& log_;
+    sdk::Health& health_;
     const std::string node_id_;
     sdk::Counter& published_;
     sdk::Counter& queue_full_;
@@ -1350,6 +1500,12 @@ private:
     std::atomic<std::int64_t> outstanding_{0};  // publishes not yet acked
     std::atomic<int> partition_count_{0};
     std::atomic<std::uint64_t> publish_errors_{0};  // for rate-limited warnings
+    std::atomic<bool> time_lookup_warned_{false};
+
+    // Health (any thread; changes under health_mutex_, so posts keep their order).
+    std::mutex health_mutex_;
+    std::atomic<bool> brokers_down_{false};
+    bool failed_ = false;  // a fatal client error: degraded for good
 
     // Handles, released only once every thread using them was joined.
     HandlePtr producer_;
@@ -1428,9 +1584,9 @@ void KafkaQueue::publish(sdk::Message msg, sdk::PublishDone done) {
     core_->publish(std::move(msg), std::move(done));
 }
 
-void KafkaQueue::read_after(std::string_view room, std::string_view position, std::size_t limit,
+void KafkaQueue::read_after(std::string_view room, std::string_view after_id, std::size_t limit,
                             sdk::ReadDone done) {
-    core_->read_after(std::string(room), std::string(position), limit, std::move(done));
+    core_->read_after(std::string(room), std::string(after_id), limit, std::move(done));
 }
 
 void KafkaQueue::stop(sdk::Done done) {

@@ -81,7 +81,5 @@ ConsumerPtr make_consumer(Role role, ConfPtr conf);
 
 /// "partition:offset", the queue's position text.
 std::string format_position(std::int32_t partition, std::int64_t offset);
-/// Splits a position; false for text that is not one.
-bool parse_position(std::string_view text, std::int32_t& partition, std::int64_t& offset);
 
 }  // namespace relay::plugins::kafka

@@ -1,7 +1,5 @@
 #include "kafka_client.hpp"
 
-#include <charconv>
-
 namespace relay::plugins::kafka {
 
 namespace {
@@ -90,7 +88,11 @@ ConfPtr make_conf(const Settings& s, Role role, std::string_view node_id,
             // A new group stores everything still in the log: the store is idempotent
             // by id, and no acked message may be skipped.
             set("auto.offset.reset", "earliest");
-            set("fetch.wait.max.ms", millis(s.fetch_wait_max));
+            set("session.timeout.ms", millis(s.store_session_timeout));
+            // Kafka's advice: a heartbeat at most a third of the session timeout.
+            set("heartbeat.interval.ms",
+                millis(std::min(std::chrono::milliseconds(3000), s.store_session_timeout / 3)));
+            set("fetch.wait.max.ms", millis(s.store_fetch_wait_max));
             set("enable.partition.eof", "false");
             break;
     }
@@ -113,16 +115,6 @@ ConsumerPtr make_consumer(Role role, ConfPtr conf) {
 
 std::string format_position(std::int32_t partition, std::int64_t offset) {
     return std::to_string(partition) + ":" + std::to_string(offset);
-}
-
-bool parse_position(std::string_view text, std::int32_t& partition, std::int64_t& offset) {
-    const auto colon = text.find(':');
-    if (colon == std::string_view::npos || colon == 0 || colon + 1 >= text.size()) return false;
-    const char* begin = text.data();
-    auto [pend, pec] = std::from_chars(begin, begin + colon, partition);
-    if (pec != std::errc() || pend != begin + colon || partition < 0) return false;
-    auto [oend, oec] = std::from_chars(begin + colon + 1, begin + text.size(), offset);
-    return oec == std::errc() && oend == begin + text.size() && offset >= 0;
 }
 
 }  // namespace relay::plugins::kafka

@@ -37,8 +37,19 @@ inline std::string fresh_topic(relay::testing::MockKafka& cluster, const std::st
     return topic;
 }
 
+/// The store group's session timeout in the tests. The mock's group coordinator
+/// (librdkafka 2.0.2) holds a JoinGroup round that starts while the group is up or
+/// syncing for session.timeout.ms - 1s, and two races start such rounds for no reason
+/// of the test's: a follower whose SyncGroup reaches the mock after the leader's is
+/// refused (INVALID_REQUEST: the mock completed the sync on the leader's request) and
+/// rejoins; and a leader that sees any metadata refresh while it waits for metadata to
+/// run the assignor rejoins instead of syncing. With librdkafka's default (45s) each
+/// costs 44s, longer than the tests wait; with 6s (Kafka's smallest by default) 5s.
+inline constexpr std::chrono::milliseconds kTestSessionTimeout{6000};
+
 /// Points `config` at `cluster` and `topic` (with `partitions`, so that no warning
-/// about fewer partitions is logged), with a store group of its own and fast retries.
+/// about fewer partitions is logged), with a store group of its own, fast retries and
+/// a short group session (kTestSessionTimeout).
 inline void configure(sdk::testing::TestConfig& config, const relay::testing::MockKafka& cluster,
                       const std::string& topic, int partitions) {
     using namespace std::chrono_literals;
@@ -46,7 +57,8 @@ inline void configure(sdk::testing::TestConfig& config, const relay::testing::Mo
         .set_string("topic", topic)
         .set_integer("partitions", partitions)
         .set_string("store_group", "store-" + topic)
-        .set_duration("store_retry_delay", 10ms);
+        .set_duration("store_retry_delay", 10ms)
+        .set_duration("store_session_timeout", kTestSessionTimeout);
 }
 
 inline std::unique_ptr<KafkaQueue> make_queue(sdk::PluginContext& ctx) {

@@ -11,9 +11,10 @@ namespace relay::plugins::kafka {
 
 /// The kafka queue's own errors (category "kafka"), for read_after().
 enum class QueueErrc {
-    position_expired = 1,  ///< the log no longer holds the messages after the position
-    position_unknown,      ///< the position is not in this topic (e.g. another cluster)
-    partitions_changed,    ///< the room moved to another partition since the position
+    /// The message to read after is not in the room's partition: retention deleted it,
+    /// it is another room's, it was never written here (another topic or cluster), or
+    /// the topic's partition count changed since and the room moved.
+    message_not_found = 1,
 };
 const std::error_category& kafka_category() noexcept;
 std::error_code make_error_code(QueueErrc e) noexcept;
@@ -31,8 +32,17 @@ std::error_code make_error_code(QueueErrc e) noexcept;
 /// from the end of the log at start(), on every node. The store subscription is one
 /// consumer group (`store_group`) shared by all nodes: a batch's offsets are committed
 /// only after the handler's commit succeeded; a failed commit seeks back and redelivers
-/// the batch after `store_retry_delay`. read_after() reads the room's partition from the
-/// position on, with a reader of its own.
+/// the batch after `store_retry_delay`.
+///
+/// read_after(room, after_id) serves reconnecting clients from the log, with a reader of
+/// its own (a consumer thread, never an I/O thread). Records carry the message time as
+/// their Kafka timestamp, and a message id (a ULID) starts with that time, so the search
+/// for `after_id` starts at the room partition's first record no older than the id's
+/// time minus kClockSkewAllowance (offsets_for_times) and gives up at a record written
+/// more than the allowance plus message_timeout after it; an id that carries no time is
+/// searched from the partition's beginning. Then it returns the room's messages after
+/// it, up to the end of the log as it was when asked, at most `limit`, within
+/// `read_timeout`. Not found: QueueErrc::message_not_found; out of time: timed_out.
 ///
 /// Threads: one per client (producer poller, broadcast consumer, store consumer, reader)
 /// plus short-lived start and stop threads. librdkafka's own threads never call out:
@@ -54,7 +64,7 @@ public:
     void subscribe_store(sdk::StoreHandler handler) override;
     void start(sdk::Done done) override;
     void publish(sdk::Message msg, sdk::PublishDone done) override;
-    void read_after(std::string_view room, std::string_view position, std::size_t limit,
+    void read_after(std::string_view room, std::string_view after_id, std::size_t limit,
                     sdk::ReadDone done) override;
     void stop(sdk::Done done) override;
 

@@ -33,7 +33,7 @@ std::string kafka_pipeline(const std::string& node, const std::filesystem::path&
            "queue: { use: kafka, brokers: \"" +
            cluster.bootstrap() + "\", topic: " + topic + ", partitions: 12, store_group: store-" +
            topic +
-           " }\n"
+           ", store_session_timeout: 6s }\n"
            "presence: { use: local }\n"
            "store: { use: sqlite, path: " +
            db.string() + " }\n";
@@ -180,7 +180,7 @@ TEST(KafkaPipeline, ProductionConfigValidates) {
         dir.path());
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find("production.yaml: ok (transport 'websocket', queue 'kafka', presence "
-                         "'local', store 'sqlite', 0 processor(s))"),
+                         "'valkey', store 'postgres', 0 processor(s))"),
               std::string::npos)
         << r.out << r.err;
 }

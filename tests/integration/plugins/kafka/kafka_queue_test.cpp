@@ -4,6 +4,8 @@
 #include "kafka_test_support.hpp"
 #include "plugins/kafka/kafka_client.hpp"
 
+#include "flow/message_id.hpp"
+
 #include <relay/sdk/error.hpp>
 #include <relay/sdk/testing/test_context.hpp>
 
@@ -72,10 +74,10 @@ protected:
         return {acked.get<0>(), acked.get<1>()};
     }
     std::pair<std::error_code, std::vector<sdk::Message>> read_after(const std::string& room,
-                                                                     const std::string& position,
+                                                                     const std::string& after_id,
                                                                      std::size_t limit = 100) {
         Probe<std::error_code, std::vector<sdk::Message>> read(ctx_);
-        queue_->read_after(room, position, limit, read.callback());
+        queue_->read_after(room, after_id, limit, read.callback());
         EXPECT_TRUE(read.wait());
         EXPECT_TRUE(read.on_executor());
         if (!read.done()) return {make_error_code(sdk::Errc::timed_out), {}};
@@ -196,45 +198,90 @@ TEST_F(KafkaQueueTest, BinaryAttachmentsAndPayloadsSurviveTheLog) {
     EXPECT_EQ(broadcast_.snapshot()[0], msg);
 }
 
-TEST_F(KafkaQueueTest, ReadAfterServesTheRoomFromTheLogAndExplainsWhatItCannotServe) {
+/// A message as the host makes it: a ULID id that starts with its time.
+sdk::Message host_message(const std::string& room, int n, std::int64_t ts_ms) {
+    sdk::Message msg;
+    msg.id = host::next_message_id(ts_ms);
+    msg.room = room;
+    msg.sender = "sid";
+    msg.user = "ann";
+    msg.ts_ms = ts_ms;
+    msg.payload_json = "{\"n\":" + std::to_string(n) + "}";
+    return msg;
+}
+
+/// A well-formed message id of time `ms` that nobody made.
+std::string unused_id_at(std::int64_t ms) {
+    static constexpr char kCrockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    std::string id(10, '0');
+    for (int i = 9; i >= 0; --i, ms >>= 5) id[static_cast<std::size_t>(i)] = kCrockford[ms & 31];
+    return id + "ZZZZZZZZZZZZZZZZ";
+}
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+TEST_F(KafkaQueueTest, ReadAfterFindsTheMessageByIdAndServesTheRoomAfterIt) {
     use_topic(4);
     make();
     ASSERT_FALSE(start());
+    const std::string room = token_ + "-a";
+    const std::string other = token_ + "-b";
     std::vector<sdk::Message> room_a;
-    std::string other_position;
+    std::vector<sdk::Message> room_b;
     for (int i = 0; i < 12; ++i) {
-        auto msg = message(i % 4 == 3 ? "b" : "a", i);
+        auto msg = host_message(i % 4 == 3 ? other : room, i, now_ms());
+        auto [ec, position] = publish(msg);
+        ASSERT_FALSE(ec) << ec.message();
+        msg.position = position;
+        (msg.room == room ? room_a : room_b).push_back(msg);
+    }
+    ASSERT_EQ(room_a.size(), 9u);
+    auto [ec, got] = read_after(room, room_a[2].id);
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_EQ(got, std::vector<sdk::Message>(room_a.begin() + 3, room_a.end()));
+    std::tie(ec, got) = read_after(room, room_a[2].id, 2);
+    EXPECT_FALSE(ec);
+    EXPECT_EQ(got, std::vector<sdk::Message>(room_a.begin() + 3, room_a.begin() + 5));
+    std::tie(ec, got) = read_after(room, room_a.back().id);
+    EXPECT_FALSE(ec) << "the newest message: nothing after it";
+    EXPECT_TRUE(got.empty());
+
+    // What it cannot serve is an error, never an empty answer.
+    std::tie(ec, got) = read_after(room, unused_id_at(now_ms()));
+    EXPECT_EQ(ec, make_error_code(QueueErrc::message_not_found)) << "never published";
+    EXPECT_EQ(ec.message(), "the message to read after is not in the room's Kafka partition");
+    std::tie(ec, got) = read_after(room, unused_id_at(now_ms() - 3600000));
+    EXPECT_EQ(ec, make_error_code(QueueErrc::message_not_found)) << "older than the log";
+    std::tie(ec, got) = read_after(room, unused_id_at(now_ms() + 3600000));
+    EXPECT_EQ(ec, make_error_code(QueueErrc::message_not_found)) << "newer than the log";
+    std::tie(ec, got) = read_after(room, room_b[0].id);
+    EXPECT_EQ(ec, make_error_code(QueueErrc::message_not_found)) << "another room's message";
+    EXPECT_TRUE(got.empty());
+    std::tie(ec, got) = read_after(room, "");
+    EXPECT_EQ(ec, sdk::Errc::invalid_argument);
+}
+
+TEST_F(KafkaQueueTest, ReadAfterFindsIdsWithoutATimeFromTheBeginningOfThePartition) {
+    use_topic(2);
+    make();
+    ASSERT_FALSE(start());
+    std::vector<sdk::Message> sent;
+    for (int i = 0; i < 5; ++i) {
+        auto msg = message("a", i);  // ids "<token>-1000"…: no time in them
         auto [ec, position] = publish(msg);
         ASSERT_FALSE(ec);
         msg.position = position;
-        if (msg.room == token_ + "-a") room_a.push_back(msg);
+        sent.push_back(msg);
     }
-    ASSERT_EQ(room_a.size(), 9u);
-    const std::string room = token_ + "-a";
-    auto [ec, got] = read_after(room, room_a[2].position);
+    auto [ec, got] = read_after(token_ + "-a", sent[1].id);
     EXPECT_FALSE(ec) << ec.message();
-    EXPECT_EQ(got, std::vector<sdk::Message>(room_a.begin() + 3, room_a.end()));
-    std::tie(ec, got) = read_after(room, room_a[2].position, 2);
-    EXPECT_FALSE(ec);
-    EXPECT_EQ(got, std::vector<sdk::Message>(room_a.begin() + 3, room_a.begin() + 5));
-    std::tie(ec, got) = read_after(room, room_a.back().position);
-    EXPECT_FALSE(ec);
-    EXPECT_TRUE(got.empty());
-
-    std::int32_t partition = 0;
-    std::int64_t offset = 0;
-    ASSERT_TRUE(parse_position(room_a.back().position, partition, offset));
-    std::tie(ec, got) = read_after(room, "nonsense");
-    EXPECT_EQ(ec, sdk::Errc::invalid_argument);
-    std::tie(ec, got) = read_after(room, "4:0");
-    EXPECT_EQ(ec, make_error_code(QueueErrc::position_unknown)) << "no partition 4";
-    std::tie(ec, got) =
-        read_after(room, std::to_string(partition) + ":" + std::to_string(offset + 100));
-    EXPECT_EQ(ec, make_error_code(QueueErrc::position_unknown)) << "beyond the log";
-    EXPECT_EQ(ec.message(), "unknown queue position");
-    std::tie(ec, got) = read_after(room, std::to_string((partition + 1) % 4) + ":0");
-    EXPECT_EQ(ec, make_error_code(QueueErrc::partitions_changed))
-        << "the room's messages are not in that partition";
+    EXPECT_EQ(got, std::vector<sdk::Message>(sent.begin() + 2, sent.end()));
+    std::tie(ec, got) = read_after(token_ + "-a", token_ + "-9999");
+    EXPECT_EQ(ec, make_error_code(QueueErrc::message_not_found));
 }
 
 TEST_F(KafkaQueueTest, StartFailsClearlyWhenNoBrokerAnswers) {

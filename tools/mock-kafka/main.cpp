@@ -18,6 +18,9 @@
 //   rtt BROKER MS                          add round-trip time to a broker
 //   create-topic NAME PARTITIONS [REPLICAS]
 //   ping
+//
+// MOCK_KAFKA_DEBUG=mock,cgrp (librdkafka debug contexts) logs the mock's protocol
+// handling on stderr: which requests arrived, group state changes.
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
@@ -32,6 +35,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <memory>
@@ -203,6 +207,10 @@ int main(int argc, char** argv) {
     char errstr[512];
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
     rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof errstr);
+    if (const char* debug = std::getenv("MOCK_KAFKA_DEBUG"); debug && *debug) {
+        rd_kafka_conf_set(conf, "debug", debug, errstr, sizeof errstr);
+        rd_kafka_conf_set(conf, "log_level", "7", errstr, sizeof errstr);
+    }
     std::unique_ptr<rd_kafka_t, decltype(&rd_kafka_destroy)> rk(
         rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr), &rd_kafka_destroy);
     if (!rk) {

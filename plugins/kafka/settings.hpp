@@ -24,16 +24,18 @@ struct Settings {
     bool create_topic = true;
     std::chrono::milliseconds admin_timeout{10000};
     // Producer.
-    std::chrono::milliseconds linger{1};
+    std::chrono::milliseconds linger{0};
     std::uint64_t batch_size = 1000000;
     std::chrono::milliseconds message_timeout{30000};
     std::size_t queue_buffering_max_messages = 100000;
     std::string compression = "none";
     // Consumers.
-    std::chrono::milliseconds fetch_wait_max{5};
+    std::chrono::milliseconds fetch_wait_max{2};  ///< broadcast subscription, recovery reads
+    std::chrono::milliseconds store_fetch_wait_max{100};
     std::string store_group = "relay-store";
     std::size_t store_batch_max = 500;
     std::chrono::milliseconds store_retry_delay{200};
+    std::chrono::milliseconds store_session_timeout{10000};
     BroadcastStart broadcast_start = BroadcastStart::end;
     std::chrono::milliseconds partition_check_interval{10000};
     std::chrono::milliseconds read_timeout{2000};
@@ -69,8 +71,9 @@ inline sdk::Schema schema() {
                    "bound on start-up requests: metadata, topic creation, start offsets")
             .fallback("10s"),
         config_key("linger", ValueType::duration,
-                   "producer wait to fill a batch (linger.ms); latency vs. throughput")
-            .fallback("1ms"),
+                   "producer wait to fill a batch (linger.ms): added to every message's "
+                   "latency; under load batches fill anyway")
+            .fallback("0ms"),
         config_key("batch_size", ValueType::size, "max bytes of one producer batch (batch.size)")
             .fallback("1000000"),
         config_key("message_timeout", ValueType::duration,
@@ -85,9 +88,9 @@ inline sdk::Schema schema() {
             .fallback("none")
             .one_of({"none", "gzip", "snappy", "lz4", "zstd"}),
         config_key("fetch_wait_max", ValueType::duration,
-                   "longest a broker holds an empty fetch (fetch.wait.max.ms); low for "
-                   "low latency")
-            .fallback("5ms"),
+                   "longest a broker holds an empty fetch of the broadcast subscription and "
+                   "recovery reads (fetch.wait.max.ms); see the plugin's README")
+            .fallback("2ms"),
         config_key("store_group", ValueType::string,
                    "consumer group of the store subscription, shared by all nodes")
             .fallback("relay-store"),
@@ -95,9 +98,16 @@ inline sdk::Schema schema() {
                    "max messages per batch handed to the store")
             .fallback("500")
             .at_least(1),
+        config_key("store_fetch_wait_max", ValueType::duration,
+                   "longest a broker holds an empty fetch of the store subscription")
+            .fallback("100ms"),
         config_key("store_retry_delay", ValueType::duration,
                    "wait before redelivering a batch the store failed to commit")
             .fallback("200ms"),
+        config_key("store_session_timeout", ValueType::duration,
+                   "how long the store group waits for a silent node before giving its "
+                   "partitions to the others (session.timeout.ms)")
+            .fallback("10s"),
         config_key("broadcast_start", ValueType::string,
                    "where a starting node's broadcast reads from: the end of the log, or "
                    "its beginning")
@@ -185,9 +195,11 @@ inline Settings parse_settings(const sdk::ConfigView& config) {
         static_cast<std::size_t>(at_least("queue_buffering_max_messages", 1));
     s.compression = config.string("compression");
     s.fetch_wait_max = duration("fetch_wait_max", milliseconds(0));
+    s.store_fetch_wait_max = duration("store_fetch_wait_max", milliseconds(0));
     s.store_group = not_empty("store_group");
     s.store_batch_max = static_cast<std::size_t>(at_least("store_batch_max", 1));
     s.store_retry_delay = duration("store_retry_delay", milliseconds(0));
+    s.store_session_timeout = duration("store_session_timeout", milliseconds(1000));
     const std::string start = config.string("broadcast_start");
     if (start == "end") {
         s.broadcast_start = BroadcastStart::end;

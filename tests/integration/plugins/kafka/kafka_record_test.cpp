@@ -4,12 +4,15 @@
 #include "plugins/kafka/record.hpp"
 #include "plugins/kafka/settings.hpp"
 
+#include "flow/message_id.hpp"
+
 #include <relay/sdk/testing/test_context.hpp>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <thread>
 
 namespace relay::plugins::kafka {
 namespace {
@@ -123,16 +126,24 @@ TEST(KafkaRecord, Base64) {
     EXPECT_FALSE(base64_decode("Zm9v!g=="));
 }
 
+TEST(KafkaMessageIdTime, IsTheTimeAtTheStartOfAHostMadeUlid) {
+    // The host's generator never goes back in time: a fresh one (a new thread) for a
+    // time in the past.
+    std::string id;
+    std::thread([&] { id = host::next_message_id(1700000000123); }).join();
+    EXPECT_EQ(message_id_time(id), 1700000000123);
+    EXPECT_EQ(message_id_time("01ARZ3NDEKTSV4RRFFQ69G5FAV"), 1469922850259);  // the ULID spec's
+    EXPECT_EQ(message_id_time("01arz3ndektsv4rrffq69g5fav"), 1469922850259);
+    EXPECT_EQ(message_id_time("7ZZZZZZZZZZZZZZZZZZZZZZZZZ"), 281474976710655);
+    EXPECT_FALSE(message_id_time("8ZZZZZZZZZZZZZZZZZZZZZZZZZ")) << "more than 128 bits";
+    EXPECT_FALSE(message_id_time("01ARZ3NDEKTSV4RRFFQ69G5FA")) << "25 characters";
+    EXPECT_FALSE(message_id_time("01ARZ3NDEKTSV4RRFFQ69G5FAU")) << "U is not Crockford";
+    EXPECT_FALSE(message_id_time("token-1000"));
+    EXPECT_FALSE(message_id_time(""));
+}
+
 TEST(KafkaPosition, IsPartitionColonOffset) {
     EXPECT_EQ(format_position(3, 42), "3:42");
-    std::int32_t p = -1;
-    std::int64_t o = -1;
-    EXPECT_TRUE(parse_position("3:42", p, o));
-    EXPECT_EQ(p, 3);
-    EXPECT_EQ(o, 42);
-    for (const char* bad : {"", "3", ":4", "3:", "a:1", "1:b", "-1:2", "1:-2", "1:2:3", "12"}) {
-        EXPECT_FALSE(parse_position(bad, p, o)) << bad;
-    }
 }
 
 TEST(KafkaSettings, DefaultsComeFromTheSchema) {
@@ -146,11 +157,13 @@ TEST(KafkaSettings, DefaultsComeFromTheSchema) {
     EXPECT_EQ(s.partitions, 12);
     EXPECT_EQ(s.replication_factor, 3);
     EXPECT_TRUE(s.create_topic);
-    EXPECT_EQ(s.linger, 1ms);
+    EXPECT_EQ(s.linger, 0ms);
     EXPECT_EQ(s.batch_size, 1000000u);
     EXPECT_EQ(s.message_timeout, 30s);
     EXPECT_EQ(s.queue_buffering_max_messages, 100000u);
-    EXPECT_EQ(s.fetch_wait_max, 5ms);
+    EXPECT_EQ(s.fetch_wait_max, 2ms);
+    EXPECT_EQ(s.store_fetch_wait_max, 100ms);
+    EXPECT_EQ(s.store_session_timeout, 10s);
     EXPECT_EQ(s.store_group, "relay-store");
     EXPECT_EQ(s.store_batch_max, 500u);
     EXPECT_EQ(s.broadcast_start, BroadcastStart::end);
@@ -228,6 +241,36 @@ TEST(KafkaSettings, PropertiesPassThroughAndUnknownOnesAreReported) {
                      "librdkafka property 'securty.protocol': No such configuration property: "
                      "\"securty.protocol\"");
     }
+}
+
+/// A property of `conf` as librdkafka holds it.
+std::string property(rd_kafka_conf_t* conf, const char* name) {
+    char value[256];
+    std::size_t size = sizeof value;
+    if (rd_kafka_conf_get(conf, name, value, &size) != RD_KAFKA_CONF_OK) return "?";
+    return value;
+}
+
+TEST(KafkaSettings, EachClientGetsItsPartOfTheSettings) {
+    TestConfig config(schema(), "queue");
+    config.set_string("brokers", "k1:9092");
+    Settings s = parse_settings(config);
+    auto producer = make_conf(s, Role::producer, "n", "");
+    EXPECT_EQ(property(producer.get(), "linger.ms"), "0");
+    EXPECT_EQ(property(producer.get(), "enable.idempotence"), "true");
+    EXPECT_EQ(property(producer.get(), "acks"), "-1");  // all
+    auto broadcast = make_conf(s, Role::broadcast, "n", "g");
+    EXPECT_EQ(property(broadcast.get(), "fetch.wait.max.ms"), "2");
+    auto reader = make_conf(s, Role::reader, "n", "g");
+    EXPECT_EQ(property(reader.get(), "fetch.wait.max.ms"), "2");
+    auto store = make_conf(s, Role::store, "n", "g");
+    EXPECT_EQ(property(store.get(), "fetch.wait.max.ms"), "100");
+    EXPECT_EQ(property(store.get(), "session.timeout.ms"), "10000");
+    EXPECT_EQ(property(store.get(), "heartbeat.interval.ms"), "3000");
+    EXPECT_EQ(property(store.get(), "enable.auto.commit"), "false");
+    s.store_session_timeout = 6s;  // heartbeats at most a third of the session
+    store = make_conf(s, Role::store, "n", "g");
+    EXPECT_EQ(property(store.get(), "heartbeat.interval.ms"), "2000");
 }
 
 }  // namespace
