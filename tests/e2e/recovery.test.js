@@ -258,3 +258,36 @@ test("a client back before its old connection was seen to close takes its sessio
   assert.deepEqual(events().map(([, m]) => m.text), ["two", "three"]);
   assert.deepEqual(events().map(([, m, o]) => o === m.id), [true, true]);
 });
+
+test("when the missed messages cannot all be had, the client is told it was not recovered", async (t) => {
+  // No store, a queue that keeps nothing, 1 KiB of recent messages: 40 missed
+  // messages are out of reach. socket.io's answer: a fresh session (recovered false).
+  const relay = await relayFor(t, { store: false, queue: "retain: 0", transport: "recovery_buffer: 1024" });
+  const room = uniqueRoom("rec-lost");
+  const a = await connect(relay.url, { auth: { room, user: "ann" }, transports: ["websocket"] });
+  const b = await connect(relay.url, { auth: { room, user: "bob" }, transports: ["websocket"] });
+  t.after(() => closeAll(a, b));
+  const atB = collect(b, "message");
+  await emitAck(a, "message", { text: "seen" });
+  await eventually(() => atB.length === 1, 5000, "b got one");
+  const gone = nextEvent(b, "disconnect");
+  b.io.engine.close();
+  await gone;
+  for (let i = 0; i < 40; i++) await emitAck(a, "message", { text: `lost${i}`, pad: "p".repeat(100) });
+  b.connect();
+  await connected(b);
+  assert.equal(b.recovered, false, "not recovered: the messages are gone");
+  // It is in its room again and gets what comes next; nothing of the gap arrives.
+  await emitAck(a, "message", { text: "after" });
+  await untilText(atB, "after");
+  assert.deepEqual(atB.map(([m]) => m.text), ["seen", "after"]);
+  // A later drop of this fresh session recovers normally.
+  const gone2 = nextEvent(b, "disconnect");
+  b.io.engine.close();
+  await gone2;
+  await emitAck(a, "message", { text: "missed-once" });
+  b.connect();
+  await connected(b);
+  assert.equal(b.recovered, true);
+  await untilText(atB, "missed-once");
+});

@@ -164,7 +164,9 @@ void ChatSocket::connect(std::string_view auth, bool may_take_over) {
             if (auto entry = server_.recovery.take(request->pid)) {
                 sid_ = entry->sid;
                 pid_ = request->pid;
-                accept_connect(entry->room, entry->user);
+                // The CONNECT waits for the outcome: its pid tells the client whether
+                // it was recovered.
+                accept_connect(entry->room, entry->user, false);
                 recover(request->offset);
                 return;
             }
@@ -205,7 +207,7 @@ void ChatSocket::take_over(const std::shared_ptr<EngineSession>& old, std::strin
     });
 }
 
-void ChatSocket::accept_connect(std::string room, std::string user) {
+void ChatSocket::accept_connect(std::string room, std::string user, bool reply) {
     room_ = std::move(room);
     user_ = std::move(user);
     connected_ = true;
@@ -215,6 +217,10 @@ void ChatSocket::accept_connect(std::string room, std::string user) {
     server_.inbound->join({room_, sid_, user_, server_.node_id, joined_ms_},
                           [](std::error_code) {});
     if (!pid_.empty()) server_.recovery.add_live(pid_, session_.shared_from_this());
+    if (reply) send_connect();
+}
+
+void ChatSocket::send_connect() {
     session_.send(text_frame(socketio::encode_connect(
         kMainNamespace, sid_,
         pid_.empty() ? std::nullopt : std::optional<std::string_view>(pid_))));
@@ -225,6 +231,7 @@ void ChatSocket::recover(const std::string& offset) {
     // sent now, in the task that put the socket back in its room, so every message is
     // either replayed here or delivered live after, once and in order.
     if (auto missed = session_.shard().recent_after(room_, offset)) {
+        send_connect();
         for (const auto& broadcast : *missed) {
             // A socket never gets its own messages back, recovered or not.
             if (broadcast->sender != sid_) session_.send(broadcast->frames);
@@ -257,8 +264,9 @@ void ChatSocket::read_missed(std::string offset, std::string until,
                 until.empty() || std::any_of(stored.begin(), stored.end(),
                                              [&](const sdk::Message& m) { return m.id == until; });
             if (ec || caught_up || std::chrono::steady_clock::now() >= deadline) {
-                if (ec) stored.clear();
-                session->chat().finish_recovery(stored);
+                // Without the newest message delivered here the answer may have a
+                // gap: then the client is told it was not recovered.
+                session->chat().finish_recovery(stored, !ec && caught_up);
                 return;
             }
             auto timer = std::make_shared<boost::asio::steady_timer>(here, kStoreRetryDelay);
@@ -273,10 +281,22 @@ void ChatSocket::read_missed(std::string offset, std::string until,
     server_.inbound->recover(room_, offset, std::move(done));
 }
 
-void ChatSocket::finish_recovery(const std::vector<sdk::Message>& stored) {
+void ChatSocket::finish_recovery(const std::vector<sdk::Message>& stored, bool complete) {
     std::unordered_set<std::string_view> sent;
+    if (!complete) {
+        // As socket.io when it cannot restore a session: a new private id, so
+        // `socket.recovered` is false on the client, and nothing replayed.
+        if (server_.log.enabled(sdk::LogLevel::debug)) {
+            server_.log.debug("could not recover " + sid_ + " completely; connecting it afresh");
+        }
+        server_.recovery.remove_live(pid_, &session_);
+        pid_ = random_id();
+        server_.recovery.add_live(pid_, session_.shared_from_this());
+    }
+    send_connect();
+    static const std::vector<sdk::Message> kNothing;
     std::string frame;
-    for (const auto& msg : stored) {
+    for (const auto& msg : complete ? stored : kNothing) {
         // A socket never gets its own messages back, recovered or not.
         if (msg.sender == sid_) continue;
         if (socketio::encode_message_broadcast(

@@ -58,12 +58,16 @@ private:
     /// CONNECT to the main namespace with `auth` (a JSON object).
     void connect(std::string_view auth, bool may_take_over);
     void take_over(const std::shared_ptr<EngineSession>& old, std::string auth);
-    void accept_connect(std::string room, std::string user);
+    /// Joins the room; `reply`: sends the CONNECT reply too (recovery sends it later).
+    void accept_connect(std::string room, std::string user, bool reply = true);
+    void send_connect();
     void recover(const std::string& offset);
     /// Reads the store after `offset` until it has `until` (it may lag the queue).
     void read_missed(std::string offset, std::string until,
                      std::chrono::steady_clock::time_point deadline);
-    void finish_recovery(const std::vector<sdk::Message>& stored);
+    /// Sends the CONNECT reply and, if `complete`, the missed messages; then the live
+    /// ones held meanwhile.
+    void finish_recovery(const std::vector<sdk::Message>& stored, bool complete);
     void on_event(const socketio::Packet& packet, std::vector<std::string> attachments);
     void on_message(const socketio::Packet& packet, std::vector<std::string> attachments);
     void on_history(const socketio::Packet& packet);

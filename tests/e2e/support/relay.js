@@ -15,6 +15,7 @@ const RELAY_BINARY = process.env.RELAY_BINARY || path.resolve(__dirname, "../../
  * @param {string} [options.transport]  extra YAML keys for the transport section, e.g. "max_payload: 2048"
  * @param {string} [options.extra]      extra top-level YAML (processors, ...)
  * @param {boolean} [options.store]     false: no store section
+ * @param {string} [options.queue]      extra YAML keys for the memory queue, e.g. "retain: 0"
  * @param {string} [options.dir]        run in this directory (made if missing) and keep it on
  *                                      stop, so a second relay can reuse its sqlite file
  * @returns {Promise<{url: string, port: number, dir: string, proc: import("node:child_process").ChildProcess, log: () => string, stop: () => Promise<number>, kill: () => void}>}
@@ -27,7 +28,7 @@ async function startRelay(options = {}) {
   const pipeline = [
     "node: { id: e2e, threads: 2 }",
     `transport: { use: websocket, listen: 127.0.0.1:0${transportExtra} }`,
-    "queue: { use: memory }",
+    `queue: { use: memory${options.queue ? ", " + options.queue : ""} }`,
     "presence: { use: local }",
     options.store === false ? "" : `store: { use: sqlite, path: ${path.join(dir, "relay.db")} }`,
     options.extra || "",
