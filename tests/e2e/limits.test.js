@@ -99,3 +99,28 @@ test("past max_connections a connection gets 503; the others keep chatting", asy
     return res.status === 200;
   }, 5000, "a connection once a slot is free");
 });
+
+test("out of file descriptors the server waits and retries, without spinning or flooding its log", async (t) => {
+  const relay = await relayFor(t, { nofile: 64, store: false });
+  const room = uniqueRoom("fds");
+  const a = await connect(relay.url, { auth: { room, user: "ann" }, transports: ["websocket"] });
+  const b = await connect(relay.url, { auth: { room, user: "bob" }, transports: ["websocket"] });
+  t.after(() => closeAll(a, b));
+  // More connections than descriptors are left: accept() fails with EMFILE.
+  const net = require("node:net");
+  const extra = [];
+  for (let i = 0; i < 80; i++) extra.push(net.connect(relay.port, "127.0.0.1").on("error", () => {}));
+  t.after(() => extra.forEach((s) => s.destroy()));
+  await eventually(() => /accept failed: Too many open files/.test(relay.log()), 5000, "the EMFILE warning");
+  await new Promise((r) => setTimeout(r, 1500));
+  const warnings = relay.log().match(/accept failed/g).length;
+  assert.ok(warnings <= 3, `${warnings} 'accept failed' lines in 1.5 s: the accept loop spins`);
+  await assertRoomAlive(a, b); // the connected clients are served meanwhile
+  extra.forEach((s) => s.destroy());
+  // Descriptors free again: new clients get in.
+  const c = await connect(relay.url, { auth: { room, user: "cat" }, transports: ["websocket"] });
+  t.after(() => closeAll(c));
+  const got = nextEvent(c, "message");
+  await emitAck(a, "message", { text: "welcome" });
+  assert.equal((await got)[0].text, "welcome");
+});

@@ -25,6 +25,7 @@ WebSocketTransport::WebSocketTransport(Settings settings, sdk::PluginContext& ct
     : server_(std::move(settings), ctx),
       control_(ctx.executor()),
       acceptor_(ctx.executor()),
+      accept_retry_(ctx.executor()),
       stop_timer_(ctx.executor()) {
     // Recent messages for recovering clients: each thread keeps its own list of the
     // same shared broadcasts, so the bytes count once.
@@ -114,8 +115,21 @@ void WebSocketTransport::accept() {
                     boost::asio::post(shard.executor(), [connection] { connection->start(); });
                 }
             } else {
-                // EMFILE and friends: log, and keep accepting (a burst should not end the server).
-                server_.log.warn("accept failed: " + ec.message());
+                // EMFILE and friends: the pending connection stays in the backlog, so an
+                // immediate retry fails again at once and spins. Wait, then go on (a burst
+                // should not end the server); say so once a second at most.
+                const auto now = std::chrono::steady_clock::now();
+                if (now - last_accept_error_log_ > std::chrono::seconds(1)) {
+                    last_accept_error_log_ = now;
+                    server_.log.warn("accept failed: " + ec.message() +
+                                     "; retrying every 100ms (raise the open-files limit or "
+                                     "lower transport.max_connections)");
+                }
+                accept_retry_.expires_after(kAcceptRetryDelay);
+                accept_retry_.async_wait([this](const boost::system::error_code& wait_ec) {
+                    if (!wait_ec && acceptor_.is_open()) accept();
+                });
+                return;
             }
             accept();
         });
@@ -191,6 +205,7 @@ void WebSocketTransport::stop(sdk::Done done) {
         wait_for_acks([this, done = std::move(done)](std::error_code ec) {
             boost::system::error_code ignored;
             acceptor_.close(ignored);
+            accept_retry_.cancel();
             done(ec);
         });
     });

@@ -39,6 +39,9 @@ private:
     boost::asio::ip::tcp::acceptor acceptor_;
     std::size_t next_shard_ = 0;
     std::chrono::steady_clock::time_point last_refusal_log_{};
+    std::chrono::steady_clock::time_point last_accept_error_log_{};
+    boost::asio::steady_timer accept_retry_;  // after an accept error (EMFILE)
+    static constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
     boost::asio::steady_timer stop_timer_;
     std::uint16_t port_ = 0;
 };

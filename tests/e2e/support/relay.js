@@ -15,6 +15,7 @@ const RELAY_BINARY = process.env.RELAY_BINARY || path.resolve(__dirname, "../../
  * @param {string} [options.transport]  extra YAML keys for the transport section, e.g. "max_payload: 2048"
  * @param {string} [options.extra]      extra top-level YAML (processors, ...)
  * @param {boolean} [options.store]     false: no store section
+ * @param {number} [options.nofile]     run under this open-files limit (prlimit)
  * @param {string} [options.queue]      extra YAML keys for the memory queue, e.g. "retain: 0"
  * @param {string} [options.dir]        run in this directory (made if missing) and keep it on
  *                                      stop, so a second relay can reuse its sqlite file
@@ -35,7 +36,10 @@ async function startRelay(options = {}) {
   ].join("\n");
   const file = path.join(dir, "pipeline.yaml");
   fs.writeFileSync(file, pipeline + "\n");
-  const proc = spawn(RELAY_BINARY, ["run", file], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+  const command = options.nofile
+    ? ["/usr/bin/prlimit", `--nofile=${options.nofile}:${options.nofile}`, "--", RELAY_BINARY, "run", file]
+    : [RELAY_BINARY, "run", file];
+  const proc = spawn(command[0], command.slice(1), { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   proc.stdout.on("data", (d) => (output += d));
   proc.stderr.on("data", (d) => (output += d));
