@@ -14,8 +14,10 @@ sdk::ConfigKey key(std::string name, sdk::ValueType type, std::optional<std::str
 }
 
 sdk::Schema make_node_schema() {
-    auto threads = key("threads", sdk::ValueType::integer, "0",
-                       "I/O threads, each with its own io_context; 0: one per core");
+    auto threads =
+        key("threads", sdk::ValueType::integer, "0",
+            "I/O threads, each with its own io_context; 0: one per core this process may "
+            "run on (its CPU affinity, e.g. taskset)");
     threads.min = 0;
     return {
         key("id", sdk::ValueType::string, std::nullopt, "this node's id; default: the host name"),

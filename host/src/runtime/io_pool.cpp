@@ -1,5 +1,7 @@
 #include "runtime/io_pool.hpp"
 
+#include <sched.h>
+
 #include <spdlog/spdlog.h>
 
 namespace relay::host {
@@ -47,6 +49,13 @@ void IoPool::join() {
 
 unsigned io_thread_count(unsigned configured) {
     if (configured > 0) return configured;
+    // The cores this process may run on (taskset, cgroup cpusets), not the machine's:
+    // two threads pinned to one core only take turns.
+    cpu_set_t allowed;
+    CPU_ZERO(&allowed);
+    if (sched_getaffinity(0, sizeof allowed, &allowed) == 0 && CPU_COUNT(&allowed) > 0) {
+        return static_cast<unsigned>(CPU_COUNT(&allowed));
+    }
     const unsigned cores = std::thread::hardware_concurrency();
     return cores == 0 ? 1 : cores;
 }

@@ -37,7 +37,7 @@ private:
     std::vector<std::thread> threads_;
 };
 
-/// `configured` threads, or one per core when it is 0.
+/// `configured` threads, or, when it is 0, one per core this process may run on.
 unsigned io_thread_count(unsigned configured);
 
 }  // namespace relay::host
