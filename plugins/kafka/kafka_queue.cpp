@@ -1,5 +1,6 @@
 #include "kafka_queue.hpp"
 
+#include "acked_offsets.hpp"
 #include "kafka_client.hpp"
 #include "record.hpp"
 
@@ -95,6 +96,9 @@ public:
               "kafka_queue_full_total", "publishes rejected because the producer queue was full")),
           delivery_failed_(ctx.metrics().counter("kafka_delivery_failures_total",
                                                  "publishes whose delivery failed or timed out")),
+          inferred_writes_(ctx.metrics().counter(
+              "kafka_inferred_writes_total",
+              "acks without an offset: written as the producer inferred from a later ack")),
           broadcast_count_(ctx.metrics().counter("kafka_broadcast_total",
                                                  "messages handed to broadcast subscribers")),
           stored_count_(ctx.metrics().counter("kafka_stored_total",
@@ -154,13 +158,19 @@ public:
             return;
         }
         const std::string value = encode_record(msg);
-        auto pending = std::make_unique<Pending>(Pending{std::move(done), std::move(msg.id)});
-        const auto err = rd_kafka_producev(
-            producer_.get(), RD_KAFKA_V_RKT(producer_topic_.get()),
-            RD_KAFKA_V_KEY(msg.room.data(), msg.room.size()),
-            RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_TIMESTAMP(msg.ts_ms),
-            RD_KAFKA_V_OPAQUE(pending.get()), RD_KAFKA_V_END);
+        auto pending = std::make_unique<Pending>(Pending{std::move(done), std::move(msg.id), 0});
+        rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+        {
+            // The publish order must be the producer's message order (AckedOffsets).
+            std::lock_guard lock(produce_mutex_);
+            pending->publish_seq = next_publish_seq_++;
+            err = rd_kafka_producev(producer_.get(), RD_KAFKA_V_RKT(producer_topic_.get()),
+                                    RD_KAFKA_V_KEY(msg.room.data(), msg.room.size()),
+                                    RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                    RD_KAFKA_V_TIMESTAMP(msg.ts_ms),
+                                    RD_KAFKA_V_OPAQUE(pending.get()), RD_KAFKA_V_END);
+        }
         if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
             outstanding_.fetch_sub(1);
             notify_progress();
@@ -260,11 +270,20 @@ private:
     struct Pending {
         sdk::PublishDone done;
         std::string id;
+        std::uint64_t publish_seq;
     };
     struct Ack {
         sdk::PublishDone done;
         std::error_code error;
         std::string position;
+    };
+    /// The ack of a write librdkafka inferred, until settle_held() decides it.
+    struct HeldAck {
+        std::int32_t partition;
+        std::uint64_t publish_seq;
+        std::string id;
+        Ack ack;
+        Clock::time_point until;
     };
     /// One store batch waiting for the handler's commit; the commit may come from any
     /// thread, at most once counts.
@@ -290,6 +309,9 @@ private:
     static constexpr milliseconds kPollInterval{100};
     static constexpr milliseconds kCloseTimeout{5000};
     static constexpr milliseconds kCommitRetryDelay{100};
+    /// How long an inferred write's ack waits for its later neighbour's delivery report,
+    /// which is already on its way (settle_held()).
+    static constexpr milliseconds kInferredWriteHold{1000};
     /// How far a record's time may lie before the time in its message id (the broker's
     /// clock behind the node's, for topics with LogAppendTime), for read_after.
     static constexpr milliseconds kClockSkewAllowance{10000};
@@ -677,6 +699,7 @@ private:
         auto next_probe = Clock::now();
         while (!producer_quit_.load()) {
             rd_kafka_poll(producer_.get(), static_cast<int>(kPollInterval.count() / 2));
+            if (!held_.empty()) settle_held(false);
             post_acks();
             brokers_probe(next_probe);
         }
@@ -684,8 +707,11 @@ private:
         const auto deadline = Clock::now() + milliseconds(2000);
         while (outstanding_.load() > 0 && Clock::now() < deadline) {
             rd_kafka_poll(producer_.get(), 10);
+            settle_held(false);
             post_acks();
         }
+        settle_held(true);
+        post_acks();
     }
 
     void on_delivery(const rd_kafka_message_t* m) {
@@ -693,12 +719,17 @@ private:
         if (!pending) return;
         Ack ack{std::move(pending->done), {}, {}};
         if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR && m->offset < 0) {
-            // Written, but at an offset nobody told us: the brokers acknowledged a later
-            // batch of this producer, which sequence numbers allow only after this one.
-            // The broadcast carries its position; the sender's ack has none.
-            log_.debug("message " + pending->id + " acknowledged without an offset");
-        } else if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            // Written, at an offset nobody told us: see settle_held().
+            inferred_writes_.add();
+            held_.push_back({m->partition, pending->publish_seq, std::move(pending->id),
+                             std::move(ack), Clock::now() + kInferredWriteHold});
+            settle_held(false);
+            return;
+        }
+        if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
             brokers_reachable();
+            acked_offsets_.acked(m->partition, pending->publish_seq, m->offset);
+            if (!held_.empty()) settle_held(false);
             ack.position = format_position(m->partition, m->offset);
             std::lock_guard lock(progress_mutex_);
             auto& end = acked_end_[m->partition];
@@ -724,6 +755,36 @@ private:
             }
         }
         acks_.push_back(std::move(ack));
+    }
+
+    /// Decides the acks of writes librdkafka inferred from the brokers' acknowledging a
+    /// later message of this producer (AckedOffsets): ok, unless the log has no room
+    /// for the message between its neighbours. The later neighbour's own delivery
+    /// report comes behind the inference, so an ack is held until both neighbours are
+    /// known; after kInferredWriteHold (or with `give_up`) it is trusted as it is.
+    void settle_held(bool give_up) {
+        const auto now = Clock::now();
+        std::erase_if(held_, [&](HeldAck& held) {
+            const auto gap = acked_offsets_.gap(held.partition, held.publish_seq);
+            if (!gap && !give_up && now < held.until) return false;
+            if (gap && gap->empty()) {
+                held.ack.error = relay_error(sdk::Errc::unavailable);
+                delivery_failed_.add();
+                log_.warn("message " + held.id +
+                          " was counted as written because the brokers acknowledged a later "
+                          "message of this producer, but " +
+                          settings_.topic + "[" + std::to_string(held.partition) +
+                          "] has no room for it at offset " + std::to_string(gap->first) +
+                          "; its sender gets an error ack. These brokers do not check the "
+                          "sequence numbers of idempotent producers (librdkafka's mock "
+                          "cluster does not)");
+            } else {
+                // The broadcast carries its position; the ack has none.
+                log_.debug("message " + held.id + " acknowledged without an offset");
+            }
+            acks_.push_back(std::move(held.ack));
+            return true;
+        });
     }
 
     void post_acks() {
@@ -1484,6 +1545,7 @@ private:
     sdk::Counter& published_;
     sdk::Counter& queue_full_;
     sdk::Counter& delivery_failed_;
+    sdk::Counter& inferred_writes_;
     sdk::Counter& broadcast_count_;
     sdk::Counter& stored_count_;
     sdk::Counter& store_retries_;
@@ -1500,6 +1562,10 @@ private:
     std::atomic<std::int64_t> outstanding_{0};  // publishes not yet acked
     std::atomic<int> partition_count_{0};
     std::atomic<std::uint64_t> publish_errors_{0};  // for rate-limited warnings
+    std::mutex produce_mutex_;
+    std::uint64_t next_publish_seq_ = 0;  // guarded by produce_mutex_
+    AckedOffsets acked_offsets_;          // the producer's poll loop only
+    std::vector<HeldAck> held_;           // the producer's poll loop only
     std::atomic<bool> time_lookup_warned_{false};
 
     // Health (any thread; changes under health_mutex_, so posts keep their order).

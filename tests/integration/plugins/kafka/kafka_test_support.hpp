@@ -4,6 +4,8 @@
 #include "plugins/kafka/kafka_queue.hpp"
 #include "plugins/kafka/settings.hpp"
 #include "support/mock_kafka.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
 
 #include <relay/sdk/error.hpp>
 #include <relay/sdk/testing/test_context.hpp>
@@ -16,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -208,6 +211,33 @@ inline std::string order_problem(const std::vector<sdk::Message>& received) {
         }
     }
     return {};
+}
+
+/// For a failure message: for each of `ids`, the position its ack reported and where
+/// the topic's log holds it, read back with kcat. Tells a message the brokers lost
+/// from one the consumers skipped.
+inline std::string whereabouts(const relay::testing::MockKafka& cluster, const std::string& topic,
+                               const AckLog& acks, const std::set<std::string>& ids) {
+    relay::testing::TempDir dir;
+    const auto dump =
+        relay::testing::Process::run({"/usr/bin/kcat", "-C", "-b", cluster.bootstrap(), "-t", topic,
+                                      "-e", "-q", "-f", "%p:%o %s\n"},
+                                     dir.path(), std::chrono::seconds(30));
+    std::string out;
+    for (const auto& id : ids) {
+        out += "\n  " + id + ": acked at " + acks.position(id) + ", in the log at ";
+        std::istringstream lines(dump.out);
+        std::string line;
+        std::string found = "none (kcat exit " + std::to_string(dump.exit_code) + ")";
+        while (std::getline(lines, line)) {
+            if (line.find("\"" + id + "\"") != std::string::npos) {
+                found = line.substr(0, line.find(' '));
+                break;
+            }
+        }
+        out += found;
+    }
+    return out;
 }
 
 inline std::set<std::string> ids_of(const std::vector<sdk::Message>& messages) {
