@@ -1,5 +1,7 @@
 #include "socketio/packet.hpp"
 
+#include "socketio/placeholders.hpp"
+
 #include <array>
 
 namespace relay::plugins::websocket::socketio {
@@ -57,63 +59,31 @@ std::string_view trim_json_ws(std::string_view s) noexcept {
     return s;
 }
 
+// A plain non-negative integer literal (JSON already validated), else nullopt.
+std::optional<std::size_t> placeholder_index(std::string_view text) {
+    if (text.empty() || text.size() > 9) return std::nullopt;
+    std::size_t v = 0;
+    for (const char c : text) {
+        if (!is_digit(c)) return std::nullopt;
+        v = v * 10 + static_cast<std::size_t>(c - '0');
+    }
+    return v;
+}
+
 // Checks the `{"_placeholder":true,"num":k}` objects of a binary packet's payload:
 // each num an integer in [0, count), none repeated, exactly `count` of them.
-class PlaceholderCheck final : public json::Visitor {
-public:
-    explicit PlaceholderCheck(std::uint32_t count) : seen_(count, false) {}
-
-    void begin_object() override { stack_.push_back(Frame{}); }
-
-    void member(std::string_view key, std::string_view value) override {
-        Frame& top = stack_.back();
-        if (json::string_equals(key, "_placeholder")) {
-            top.placeholder = value == "true";
-        } else if (json::string_equals(key, "num")) {
-            top.num = value;
-        }
+std::error_code check_placeholders(std::string_view payload, std::uint32_t count,
+                                   const json::Limits& limits) {
+    PlaceholderNums nums;
+    if (auto ec = find_placeholders(payload, nums, limits)) return ec;
+    boost::container::small_vector<bool, 16> seen(count, false);
+    for (const std::string_view text : nums) {
+        const std::optional<std::size_t> num = placeholder_index(text);
+        if (!num || *num >= seen.size() || seen[*num]) return Errc::bad_placeholder;
+        seen[*num] = true;
     }
-
-    void end_object() override {
-        const Frame frame = stack_.back();
-        stack_.pop_back();
-        if (!frame.placeholder || error_) return;
-        const std::optional<std::size_t> num = index(frame.num);
-        if (!num || *num >= seen_.size() || seen_[*num]) {
-            error_ = Errc::bad_placeholder;
-            return;
-        }
-        seen_[*num] = true;
-        ++found_;
-    }
-
-    std::error_code result() const {
-        if (error_) return error_;
-        return found_ == seen_.size() ? std::error_code{} : Errc::attachment_mismatch;
-    }
-
-private:
-    struct Frame {
-        bool placeholder = false;
-        std::string_view num;
-    };
-
-    // A plain non-negative integer literal (JSON already validated), else nullopt.
-    static std::optional<std::size_t> index(std::string_view text) {
-        if (text.empty() || text.size() > 9) return std::nullopt;
-        std::size_t v = 0;
-        for (const char c : text) {
-            if (!is_digit(c)) return std::nullopt;
-            v = v * 10 + static_cast<std::size_t>(c - '0');
-        }
-        return v;
-    }
-
-    boost::container::small_vector<Frame, 8> stack_;
-    boost::container::small_vector<bool, 16> seen_;
-    std::size_t found_ = 0;
-    std::error_code error_;
-};
+    return nums.size() == count ? std::error_code{} : Errc::attachment_mismatch;
+}
 
 std::error_code check_event_items(const Packet& p) {
     if (p.items.empty()) return Errc::missing_event_name;
@@ -156,9 +126,7 @@ std::error_code check_payload(Packet& p, const DecodeLimits& limits) {
                 return Errc::missing_ack_id;
             }
             if (p.attachments > 0) {
-                PlaceholderCheck check(p.attachments);
-                if (auto ec = json::walk(p.data, check, limits.json)) return ec;
-                return check.result();
+                return check_placeholders(p.data, p.attachments, limits.json);
             }
             return {};
         }
