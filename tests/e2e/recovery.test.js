@@ -20,6 +20,28 @@ function untilText(received, text) {
   return eventually(() => received.some(([m]) => m.text === text), 5000, `'${text}' received`);
 }
 
+/**
+ * ann and bob over WebSocket in a fresh room; bob has seen ann's `first` message.
+ * Returns { room, a, b, atB } (atB: bob's messages as [msg, offset]).
+ */
+async function annAndBob(t, relay, prefix, first) {
+  const room = uniqueRoom(prefix);
+  const a = await connect(relay.url, { auth: { room, user: "ann" }, transports: ["websocket"] });
+  const b = await connect(relay.url, { auth: { room, user: "bob" }, transports: ["websocket"] });
+  t.after(() => closeAll(a, b));
+  const atB = collect(b, "message");
+  await emitAck(a, "message", { text: first });
+  await eventually(() => atB.length === 1, 5000, "b got one");
+  return { room, a, b, atB };
+}
+
+/** Closes `client`'s transport as a network failure would, and waits for its disconnect. */
+async function dropTransport(client) {
+  const gone = nextEvent(client, "disconnect");
+  client.io.engine.close();
+  await gone;
+}
+
 const kinds = [
   ["websocket", "engine.close()", (s) => s.io.engine.close()],
   ["websocket", "the underlying ws closed", (s) => s.io.engine.transport.ws.close()],
@@ -129,17 +151,9 @@ for (const [how, drop] of [
 test("an offset older than the recent messages is recovered from the store", async (t) => {
   // 1 KiB of recent messages per thread: the missed ones must come from sqlite.
   const relay = await relayFor(t, { transport: "recovery_buffer: 1024" });
-  const room = uniqueRoom("rec-store");
-  const a = await connect(relay.url, { auth: { room, user: "ann" }, transports: ["websocket"] });
-  const b = await connect(relay.url, { auth: { room, user: "bob" }, transports: ["websocket"] });
-  t.after(() => closeAll(a, b));
-  const atB = collect(b, "message");
-  await emitAck(a, "message", { text: "seen" });
-  await eventually(() => atB.length === 1, 5000, "b got one");
+  const { a, b, atB } = await annAndBob(t, relay, "rec-store", "seen");
   for (const round of [0, 1]) {
-    const gone = nextEvent(b, "disconnect");
-    b.io.engine.close();
-    await gone;
+    await dropTransport(b);
     const missed = [];
     for (let i = 0; i < 40; i++) {
       missed.push(`r${round}-${i}`);
@@ -161,18 +175,10 @@ test("an offset older than the recent messages is recovered from the store", asy
 
 test("recovery does not echo the client's own messages, and carries attachments", async (t) => {
   const relay = await relayFor(t);
-  const room = uniqueRoom("rec-own");
-  const a = await connect(relay.url, { auth: { room, user: "ann" }, transports: ["websocket"] });
-  const b = await connect(relay.url, { auth: { room, user: "bob" }, transports: ["websocket"] });
-  t.after(() => closeAll(a, b));
-  const atB = collect(b, "message");
-  await emitAck(a, "message", { text: "seen" });
-  await eventually(() => atB.length === 1, 5000, "b got one");
+  const { a, b, atB } = await annAndBob(t, relay, "rec-own", "seen");
   // b's own messages after its offset, then b drops.
   for (let i = 0; i < 3; i++) await emitAck(b, "message", { text: `own${i}` });
-  const gone = nextEvent(b, "disconnect");
-  b.io.engine.close();
-  await gone;
+  await dropTransport(b);
   const blob = crypto.randomBytes(5000);
   await emitAck(a, "message", { text: "missed", blob });
   b.connect();
@@ -212,16 +218,8 @@ test("no recovery after a deliberate disconnect, or with an unknown pid", async 
 
 test("a recovered session keeps its room even if auth names another", async (t) => {
   const relay = await relayFor(t);
-  const room = uniqueRoom("rec-room");
-  const a = await connect(relay.url, { auth: { room, user: "ann" }, transports: ["websocket"] });
-  const b = await connect(relay.url, { auth: { room, user: "bob" }, transports: ["websocket"] });
-  t.after(() => closeAll(a, b));
-  const atB = collect(b, "message");
-  await emitAck(a, "message", { text: "one" });
-  await eventually(() => atB.length === 1, 5000, "b got one");
-  const gone = nextEvent(b, "disconnect");
-  b.io.engine.close();
-  await gone;
+  const { room, a, b } = await annAndBob(t, relay, "rec-room", "one");
+  await dropTransport(b);
   b.auth = { room: uniqueRoom("elsewhere"), user: "bob" };
   b.connect();
   await connected(b);
@@ -263,16 +261,8 @@ test("when the missed messages cannot all be had, the client is told it was not 
   // No store, a queue that keeps nothing, 1 KiB of recent messages: 40 missed
   // messages are out of reach. socket.io's answer: a fresh session (recovered false).
   const relay = await relayFor(t, { store: false, queue: "retain: 0", transport: "recovery_buffer: 1024" });
-  const room = uniqueRoom("rec-lost");
-  const a = await connect(relay.url, { auth: { room, user: "ann" }, transports: ["websocket"] });
-  const b = await connect(relay.url, { auth: { room, user: "bob" }, transports: ["websocket"] });
-  t.after(() => closeAll(a, b));
-  const atB = collect(b, "message");
-  await emitAck(a, "message", { text: "seen" });
-  await eventually(() => atB.length === 1, 5000, "b got one");
-  const gone = nextEvent(b, "disconnect");
-  b.io.engine.close();
-  await gone;
+  const { a, b, atB } = await annAndBob(t, relay, "rec-lost", "seen");
+  await dropTransport(b);
   for (let i = 0; i < 40; i++) await emitAck(a, "message", { text: `lost${i}`, pad: "p".repeat(100) });
   b.connect();
   await connected(b);
@@ -282,9 +272,7 @@ test("when the missed messages cannot all be had, the client is told it was not 
   await untilText(atB, "after");
   assert.deepEqual(atB.map(([m]) => m.text), ["seen", "after"]);
   // A later drop of this fresh session recovers normally.
-  const gone2 = nextEvent(b, "disconnect");
-  b.io.engine.close();
-  await gone2;
+  await dropTransport(b);
   await emitAck(a, "message", { text: "missed-once" });
   b.connect();
   await connected(b);

@@ -12,7 +12,6 @@
 
 #include <gtest/gtest.h>
 
-#include <future>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -21,23 +20,6 @@ namespace relay::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::pair<std::error_code, std::vector<sdk::Message>> recover(RecordingTransport& transport,
-                                                              const std::string& room,
-                                                              const std::string& after_id) {
-    auto result =
-        std::make_shared<std::promise<std::pair<std::error_code, std::vector<sdk::Message>>>>();
-    auto future = result->get_future();
-    transport.inbound().recover(room, after_id,
-                                [result](std::error_code ec, std::vector<sdk::Message> found) {
-                                    result->set_value({ec, std::move(found)});
-                                });
-    if (future.wait_for(20s) != std::future_status::ready) {
-        ADD_FAILURE() << "recover() never answered";
-        return {make_error_code(sdk::Errc::timed_out), {}};
-    }
-    return future.get();
-}
 
 /// Alice publishes `count` messages, every fourth to another room; returns once all
 /// were acked and bob (in "lobby") got his live.
@@ -81,12 +63,12 @@ TEST(FlowRecovery, WithoutAStoreTheMemoryQueuesRetainedMessagesServeRecovery) {
     ASSERT_EQ(live.size(), 9u);
 
     // Retained: the last 8 of 12 (messages 4..11). Bob last saw message 5.
-    auto [ec, missed] = recover(transport, "lobby", live[4].id);
+    auto [ec, missed] = transport.recover("lobby", live[4].id);
     ASSERT_FALSE(ec) << ec.message();
     ASSERT_EQ(missed.size(), 4u);
     for (std::size_t i = 0; i < missed.size(); ++i) EXPECT_EQ(missed[i].id, live[i + 5].id);
     // Message 1 is no longer retained: not recovered, rather than recovered with a gap.
-    std::tie(ec, missed) = recover(transport, "lobby", live[1].id);
+    std::tie(ec, missed) = transport.recover("lobby", live[1].id);
     EXPECT_TRUE(ec);
     EXPECT_TRUE(missed.empty());
     host.stop();
@@ -110,14 +92,14 @@ TEST(FlowRecovery, WithoutAStoreValkeyStreamsServeRecoveryFromTheRoomsStream) {
     const auto live = publish_lobby(transport, 12, 9);
     ASSERT_EQ(live.size(), 9u);
 
-    auto [ec, missed] = recover(transport, "lobby", live[1].id);
+    auto [ec, missed] = transport.recover("lobby", live[1].id);
     ASSERT_FALSE(ec) << ec.message();
     ASSERT_EQ(missed.size(), 7u);
     for (std::size_t i = 0; i < missed.size(); ++i) EXPECT_EQ(missed[i].id, live[i + 2].id);
-    std::tie(ec, missed) = recover(transport, "lobby", live.back().id);
+    std::tie(ec, missed) = transport.recover("lobby", live.back().id);
     EXPECT_FALSE(ec) << ec.message();
     EXPECT_TRUE(missed.empty());
-    std::tie(ec, missed) = recover(transport, "lobby", "01ARZ3NDEKTSV4RRFFQ69G5FAV");
+    std::tie(ec, missed) = transport.recover("lobby", "01ARZ3NDEKTSV4RRFFQ69G5FAV");
     EXPECT_TRUE(ec) << "an id the stream does not hold";
     host.stop();
 }

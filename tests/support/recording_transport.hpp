@@ -1,10 +1,15 @@
 #pragma once
+#include <relay/sdk/error.hpp>
 #include <relay/sdk/transport.hpp>
 
+#include <chrono>
+#include <future>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace relay::testing {
@@ -24,6 +29,24 @@ public:
         rooms_[room].insert(sid);
     }
     sdk::Inbound& inbound() { return *inbound_; }
+
+    /// Inbound::recover, waited for: its error and the messages after `after_id`;
+    /// Errc::timed_out and none when it did not answer within `timeout`.
+    std::pair<std::error_code, std::vector<sdk::Message>> recover(
+        const std::string& room, const std::string& after_id,
+        std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+        using Result = std::pair<std::error_code, std::vector<sdk::Message>>;
+        auto result = std::make_shared<std::promise<Result>>();
+        auto future = result->get_future();
+        inbound().recover(room, after_id,
+                          [result](std::error_code ec, std::vector<sdk::Message> found) {
+                              result->set_value({ec, std::move(found)});
+                          });
+        if (future.wait_for(timeout) != std::future_status::ready) {
+            return {make_error_code(sdk::Errc::timed_out), {}};
+        }
+        return future.get();
+    }
 
     void start(sdk::Inbound& inbound, sdk::Done done) override {
         inbound_ = &inbound;

@@ -11,7 +11,6 @@
 
 #include <gtest/gtest.h>
 
-#include <future>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -21,24 +20,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using relay::testing::RecordingTransport;
-
-/// Inbound::recover, waited for: its error and messages.
-std::pair<std::error_code, std::vector<sdk::Message>> recover(RecordingTransport& transport,
-                                                              const std::string& room,
-                                                              const std::string& after_id) {
-    auto result =
-        std::make_shared<std::promise<std::pair<std::error_code, std::vector<sdk::Message>>>>();
-    auto future = result->get_future();
-    transport.inbound().recover(room, after_id,
-                                [result](std::error_code ec, std::vector<sdk::Message> found) {
-                                    result->set_value({ec, std::move(found)});
-                                });
-    if (future.wait_for(30s) != std::future_status::ready) {
-        ADD_FAILURE() << "recover() never answered";
-        return {make_error_code(sdk::Errc::timed_out), {}};
-    }
-    return future.get();
-}
 
 TEST(KafkaFlowRecovery, WithoutAStoreAReconnectingMemberIsServedFromTheLog) {
     auto& cluster = shared_cluster();
@@ -86,7 +67,7 @@ TEST(KafkaFlowRecovery, WithoutAStoreAReconnectingMemberIsServedFromTheLog) {
 
     // Bob saw the first three, then his connection dropped: the rest from the log, in
     // delivery order, as the broadcast had them.
-    auto [ec, missed] = recover(transport, room, live[2].id);
+    auto [ec, missed] = transport.recover(room, live[2].id);
     ASSERT_FALSE(ec) << ec.message();
     ASSERT_EQ(missed.size(), 7u);
     for (std::size_t i = 0; i < missed.size(); ++i) {
@@ -96,15 +77,15 @@ TEST(KafkaFlowRecovery, WithoutAStoreAReconnectingMemberIsServedFromTheLog) {
         EXPECT_EQ(missed[i].user, "Alice");
         EXPECT_EQ(missed[i].payload_json, live[i + 3].payload);
     }
-    std::tie(ec, missed) = recover(transport, room, live.back().id);
+    std::tie(ec, missed) = transport.recover(room, live.back().id);
     EXPECT_FALSE(ec) << "nothing missed: " << ec.message();
     EXPECT_TRUE(missed.empty());
 
     // An offset the log does not hold is an error (the client is not recovered), never
     // an empty answer that would pass for "missed nothing".
-    std::tie(ec, missed) = recover(transport, room, "01ARZ3NDEKTSV4RRFFQ69G5FAV");
+    std::tie(ec, missed) = transport.recover(room, "01ARZ3NDEKTSV4RRFFQ69G5FAV");
     EXPECT_EQ(ec, make_error_code(QueueErrc::message_not_found));
-    std::tie(ec, missed) = recover(transport, room, "not-an-offset");
+    std::tie(ec, missed) = transport.recover(room, "not-an-offset");
     EXPECT_TRUE(ec);
     host.stop();
 }
