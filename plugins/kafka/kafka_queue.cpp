@@ -6,6 +6,7 @@
 
 #include <relay/sdk/asio.hpp>
 #include <relay/sdk/error.hpp>
+#include <relay/sdk/message_id.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -1199,7 +1200,7 @@ private:
         // Where the search starts, and the record time after which it gives up.
         std::int64_t start = low;
         std::optional<std::int64_t> give_up_after;
-        if (const auto id_ms = message_id_time(request.after_id)) {
+        if (const auto id_ms = sdk::message_id_time(request.after_id)) {
             give_up_after =
                 *id_ms + kClockSkewAllowance.count() + settings_.message_timeout.count();
             const auto from_ms = std::max<std::int64_t>(0, *id_ms - kClockSkewAllowance.count());

@@ -346,22 +346,6 @@ std::optional<sdk::Message> decode_record(std::string_view value, std::string* e
     return msg;
 }
 
-std::optional<std::int64_t> message_id_time(std::string_view id) {
-    if (id.size() != 26) return std::nullopt;
-    // 26 characters of 5 bits are 130 bits for a 128-bit value: the first character
-    // holds 3 bits. The first 10 characters are the 48-bit time.
-    std::uint64_t time = 0;
-    for (std::size_t i = 0; i < id.size(); ++i) {
-        char c = id[i];
-        if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-        static constexpr std::string_view kCrockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-        const auto digit = kCrockford.find(c);
-        if (digit == std::string_view::npos || (i == 0 && digit > 7)) return std::nullopt;
-        if (i < 10) time = (time << 5U) | digit;
-    }
-    return static_cast<std::int64_t>(time);
-}
-
 std::string base64_encode(std::string_view bytes) {
     std::string out;
     out.reserve((bytes.size() + 2) / 3 * 4);

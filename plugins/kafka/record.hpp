@@ -29,11 +29,6 @@ std::optional<sdk::Message> decode_record(std::string_view value, std::string* e
 /// True when `text` is exactly one JSON value (surrounding whitespace allowed).
 bool is_json(std::string_view text);
 
-/// The time (ms since the epoch) at the start of a message id made by the host: a ULID,
-/// 26 Crockford base32 characters whose first 48 bits are the time. nullopt for an id
-/// that is not a ULID.
-std::optional<std::int64_t> message_id_time(std::string_view id);
-
 std::string base64_encode(std::string_view bytes);
 /// nullopt for text that is not canonical padded base64.
 std::optional<std::string> base64_decode(std::string_view text);

@@ -5,6 +5,7 @@
 
 #include <relay/sdk/asio.hpp>
 #include <relay/sdk/error.hpp>
+#include <relay/sdk/message_id.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -67,21 +68,6 @@ std::string position_of(std::size_t partition, std::string_view id) {
 
 /// How far the server's clock may be behind the host's, for read_after's search.
 constexpr std::chrono::milliseconds kClockSkewAllowance{10000};
-
-/// The time (ms) at the start of a message id made by the host, a ULID (26 Crockford
-/// base32 characters, the first 48 bits the time); nullopt for other ids.
-std::optional<std::uint64_t> message_id_time(std::string_view id) {
-    static constexpr std::string_view kCrockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-    if (id.size() != 26) return std::nullopt;
-    std::uint64_t time = 0;
-    for (std::size_t i = 0; i < id.size(); ++i) {
-        const char c = id[i] >= 'a' && id[i] <= 'z' ? static_cast<char>(id[i] - 'a' + 'A') : id[i];
-        const auto digit = kCrockford.find(c);
-        if (digit == std::string_view::npos || (i == 0 && digit > 7)) return std::nullopt;
-        if (i < 10) time = (time << 5U) | digit;
-    }
-    return time;
-}
 
 /// Field/value pairs of one entry -> a message (without its position).
 std::optional<sdk::Message> decode_entry(const Reply& fields) {
@@ -313,9 +299,8 @@ public:
         // host's a moment earlier: the search starts kClockSkewAllowance before it. An
         // id without a time is searched from the stream's oldest entry.
         std::string from = "-";
-        if (const auto ms = message_id_time(after_id)) {
-            const auto skew = static_cast<std::uint64_t>(kClockSkewAllowance.count());
-            from = std::to_string(*ms > skew ? *ms - skew : 0);
+        if (const auto ms = sdk::message_id_time(after_id)) {
+            from = std::to_string(std::max<std::int64_t>(*ms - kClockSkewAllowance.count(), 0));
         }
         scan(room, partition_of(room, settings_.partitions), std::string(after_id), std::move(from),
              limit, {}, 0, done);

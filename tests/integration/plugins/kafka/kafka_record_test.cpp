@@ -4,15 +4,12 @@
 #include "plugins/kafka/record.hpp"
 #include "plugins/kafka/settings.hpp"
 
-#include "flow/message_id.hpp"
-
 #include <relay/sdk/testing/test_context.hpp>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <string>
-#include <thread>
 
 namespace relay::plugins::kafka {
 namespace {
@@ -124,22 +121,6 @@ TEST(KafkaRecord, Base64) {
     EXPECT_FALSE(base64_decode("Zm9vYg="));
     EXPECT_FALSE(base64_decode("Zm=vYg=="));
     EXPECT_FALSE(base64_decode("Zm9v!g=="));
-}
-
-TEST(KafkaMessageIdTime, IsTheTimeAtTheStartOfAHostMadeUlid) {
-    // The host's generator never goes back in time: a fresh one (a new thread) for a
-    // time in the past.
-    std::string id;
-    std::thread([&] { id = host::next_message_id(1700000000123); }).join();
-    EXPECT_EQ(message_id_time(id), 1700000000123);
-    EXPECT_EQ(message_id_time("01ARZ3NDEKTSV4RRFFQ69G5FAV"), 1469922850259);  // the ULID spec's
-    EXPECT_EQ(message_id_time("01arz3ndektsv4rrffq69g5fav"), 1469922850259);
-    EXPECT_EQ(message_id_time("7ZZZZZZZZZZZZZZZZZZZZZZZZZ"), 281474976710655);
-    EXPECT_FALSE(message_id_time("8ZZZZZZZZZZZZZZZZZZZZZZZZZ")) << "more than 128 bits";
-    EXPECT_FALSE(message_id_time("01ARZ3NDEKTSV4RRFFQ69G5FA")) << "25 characters";
-    EXPECT_FALSE(message_id_time("01ARZ3NDEKTSV4RRFFQ69G5FAU")) << "U is not Crockford";
-    EXPECT_FALSE(message_id_time("token-1000"));
-    EXPECT_FALSE(message_id_time(""));
 }
 
 TEST(KafkaPosition, IsPartitionColonOffset) {
