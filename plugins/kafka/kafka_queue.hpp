@@ -26,7 +26,9 @@ std::error_code make_error_code(QueueErrc e) noexcept;
 /// "partition:offset". A full producer queue (queue_buffering_max_messages) rejects with
 /// Errc::queue_full; a delivery that failed or outlived message_timeout acks with an
 /// error: Errc::unavailable when the brokers never got the message, Errc::timed_out when
-/// they may have (the outcome is unknown).
+/// they may have (the outcome is unknown). A write the producer inferred from the
+/// brokers' acking a later message is checked against its neighbours' offsets
+/// (AckedOffsets): with no room for it in the log, it acks with Errc::unavailable.
 ///
 /// The broadcast subscription reads every partition by manual assignment (no group),
 /// from the end of the log at start(), on every node. The store subscription is one
