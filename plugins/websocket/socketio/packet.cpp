@@ -2,6 +2,7 @@
 
 #include "socketio/placeholders.hpp"
 
+#include <algorithm>
 #include <array>
 
 namespace relay::plugins::websocket::socketio {
@@ -142,10 +143,8 @@ const std::error_category& socketio_category() noexcept {
 }
 
 bool is_reserved_event_name(std::string_view name) noexcept {
-    for (const auto reserved : kReservedEventNames) {
-        if (name == reserved) return true;
-    }
-    return false;
+    return std::ranges::any_of(kReservedEventNames,
+                               [name](std::string_view reserved) { return name == reserved; });
 }
 
 std::error_code decode_packet(std::string_view text, Packet& out, const DecodeLimits& limits) {
