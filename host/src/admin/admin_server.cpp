@@ -16,7 +16,7 @@ using tcp = boost::asio::ip::tcp;
 }  // namespace
 
 struct AdminServer::State : std::enable_shared_from_this<AdminServer::State> {
-    State(sdk::Executor executor, MetricsRegistry& metrics, const HealthBoard& health)
+    State(const sdk::Executor& executor, MetricsRegistry& metrics, const HealthBoard& health)
         : acceptor(executor), metrics(metrics), health(health) {}
 
     tcp::acceptor acceptor;
@@ -35,7 +35,7 @@ struct AdminServer::State : std::enable_shared_from_this<AdminServer::State> {
     }
 
     static void serve(const std::shared_ptr<State>& self,
-                      std::shared_ptr<beast::tcp_stream> stream) {
+                      const std::shared_ptr<beast::tcp_stream>& stream) {
         auto buffer = std::make_shared<beast::flat_buffer>();
         auto request = std::make_shared<http::request<http::string_body>>();
         stream->expires_after(std::chrono::seconds(10));
@@ -91,7 +91,7 @@ struct AdminServer::State : std::enable_shared_from_this<AdminServer::State> {
     }
 };
 
-AdminServer::AdminServer(sdk::Executor executor, MetricsRegistry& metrics,
+AdminServer::AdminServer(const sdk::Executor& executor, MetricsRegistry& metrics,
                          const HealthBoard& health)
     : state_(std::make_shared<State>(executor, metrics, health)) {}
 

@@ -19,8 +19,12 @@ namespace relay::host {
 /// Lifecycle: start() binds (throws on a bad address); stop() closes. One thread.
 class AdminServer {
 public:
-    AdminServer(sdk::Executor executor, MetricsRegistry& metrics, const HealthBoard& health);
+    AdminServer(const sdk::Executor& executor, MetricsRegistry& metrics, const HealthBoard& health);
     ~AdminServer();
+    AdminServer(const AdminServer&) = delete;
+    AdminServer& operator=(const AdminServer&) = delete;
+    AdminServer(AdminServer&&) = delete;
+    AdminServer& operator=(AdminServer&&) = delete;
     /// Binds `endpoint` ("host:port"); throws std::runtime_error naming it on failure.
     void start(const std::string& endpoint);
     void stop();

@@ -77,7 +77,7 @@ Options parse(int argc, char** argv) {
 }
 
 std::filesystem::path default_pipeline() {
-    const std::filesystem::path relative = "config/default.yaml";
+    std::filesystem::path relative = "config/default.yaml";
     std::error_code ec;
     if (std::filesystem::exists(relative, ec)) return relative;
     const auto bin_dir = std::filesystem::path(boost::dll::program_location(ec)).parent_path();

@@ -444,7 +444,7 @@ Pipeline load_pipeline(const std::filesystem::path& file, const LookupFactory& m
     return load_pipeline_text(text.str(), file.string(), make_lookup, env);
 }
 
-Pipeline load_pipeline_text(std::string_view text, std::string file_name,
+Pipeline load_pipeline_text(std::string_view text, const std::string& file_name,
                             const LookupFactory& make_lookup, const EnvLookup& env) {
     Loader loader(file_name, env);
     Pipeline pipeline;
@@ -556,9 +556,10 @@ Pipeline load_pipeline_text(std::string_view text, std::string file_name,
 
 std::shared_ptr<const PluginConfig> load_plugin_config(const sdk::Manifest& manifest,
                                                        std::string_view yaml_text,
-                                                       std::string section, std::string file_name,
+                                                       const std::string& section,
+                                                       std::string file_name,
                                                        const EnvLookup& env) {
-    Loader loader(file_name, env);
+    Loader loader(std::move(file_name), env);
     const auto root = [&]() -> std::optional<YAML::Node> {
         try {
             return YAML::Load(std::string(yaml_text));

@@ -25,7 +25,7 @@ Pipeline load_pipeline(const std::filesystem::path& file, const LookupFactory& m
 
 /// As load_pipeline, for `text` read from `file_name` (used in messages, and to
 /// resolve relative plugin paths).
-Pipeline load_pipeline_text(std::string_view text, std::string file_name,
+Pipeline load_pipeline_text(std::string_view text, const std::string& file_name,
                             const LookupFactory& make_lookup, const EnvLookup& env = process_env);
 
 /// Validates one plugin section's keys, given as a YAML mapping without `use`
@@ -35,7 +35,7 @@ Pipeline load_pipeline_text(std::string_view text, std::string file_name,
 /// Throws ConfigErrors.
 std::shared_ptr<const PluginConfig> load_plugin_config(const sdk::Manifest& manifest,
                                                        std::string_view yaml_text,
-                                                       std::string section = "plugin",
+                                                       const std::string& section = "plugin",
                                                        std::string file_name = "test.yaml",
                                                        const EnvLookup& env = process_env);
 

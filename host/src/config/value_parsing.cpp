@@ -141,7 +141,7 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
     if (!value) return std::nullopt;
     const long double ms = std::round(static_cast<long double>(*value) * per_unit);
     // Keep well inside int64 so later arithmetic on the duration cannot overflow.
-    if (ms > static_cast<long double>(std::numeric_limits<std::int64_t>::max() / 4)) {
+    if (ms > static_cast<long double>(std::numeric_limits<std::int64_t>::max()) / 4) {
         return std::nullopt;
     }
     return std::chrono::milliseconds(static_cast<std::int64_t>(ms));

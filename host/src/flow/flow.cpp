@@ -137,7 +137,7 @@ void Flow::enqueue(std::shared_ptr<Pending> pending) {
     });
 }
 
-void Flow::finish(Pending& pending, sdk::Published result) {
+void Flow::finish(Pending& pending, const sdk::Published& result) {
     if (pending.finished.exchange(true)) {
         log_->error("a plugin completed message {} twice; ignored the second", pending.msg.id);
         return;

@@ -54,7 +54,7 @@ private:
     struct Pending;
     void run_processors(std::shared_ptr<Pending> pending);
     void enqueue(std::shared_ptr<Pending> pending);
-    void finish(Pending& pending, sdk::Published result);
+    void finish(Pending& pending, const sdk::Published& result);
     void on_store_batch(std::vector<sdk::Message> batch, sdk::Done commit);
 
     Parts parts_;

@@ -113,7 +113,9 @@ std::string PluginCatalog::search_path_text() const {
 std::vector<std::filesystem::path> plugin_search_path(
     const std::vector<std::filesystem::path>& extra) {
     std::vector<std::filesystem::path> path = extra;
-    if (const char* env = std::getenv("RELAY_PLUGIN_PATH"); env != nullptr) {
+    // Read while the host starts, before any thread that could change the environment.
+    if (const char* env = std::getenv("RELAY_PLUGIN_PATH");  // NOLINT(concurrency-mt-unsafe)
+        env != nullptr) {
         std::string_view rest = env;
         while (!rest.empty()) {
             const auto colon = rest.find(':');
@@ -128,7 +130,8 @@ std::vector<std::filesystem::path> plugin_search_path(
     std::error_code ec;
     const auto bin_dir = std::filesystem::path(boost::dll::program_location(ec)).parent_path();
     if (!ec) {
-        for (auto dir : {bin_dir / "plugins", (bin_dir / ".." / RELAY_INSTALL_PLUGIN_SUBDIR)}) {
+        for (const auto& dir :
+             {bin_dir / "plugins", (bin_dir / ".." / RELAY_INSTALL_PLUGIN_SUBDIR)}) {
             std::error_code exists_ec;
             if (std::filesystem::is_directory(dir, exists_ec))
                 path.push_back(dir.lexically_normal());

@@ -22,7 +22,8 @@ PluginLibrary open_plugin_library(const std::filesystem::path& file) {
     library->load(file, ec, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
     if (ec) {
         // dlerror() names the file again ("<file>: invalid ELF header"): keep its reason.
-        const char* dl_error = ::dlerror();
+        // Plugins are loaded on one thread; dlerror() is per thread on glibc anyway.
+        const char* dl_error = ::dlerror();  // NOLINT(concurrency-mt-unsafe)
         std::string_view why = dl_error != nullptr ? dl_error : "";
         if (const auto prefix = file.string() + ": "; why.starts_with(prefix)) {
             why.remove_prefix(prefix.size());

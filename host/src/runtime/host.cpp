@@ -3,6 +3,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <future>
+#include <ranges>
 #include <thread>
 
 #include <fmt/format.h>
@@ -161,7 +162,9 @@ void Host::start() {
         try {
             start_step(label, start);
         } catch (const StartError&) {
-            for (auto it = undo.rbegin(); it != undo.rend(); ++it) stop_step(it->first, it->second);
+            for (const auto& [undo_label, undo_stop] : std::views::reverse(undo)) {
+                stop_step(undo_label, undo_stop);
+            }
             throw;
         }
         undo.emplace_back(label + " stop", std::move(stop));

@@ -41,6 +41,8 @@ public:
     ~Host();
     Host(const Host&) = delete;
     Host& operator=(const Host&) = delete;
+    Host(Host&&) = delete;
+    Host& operator=(Host&&) = delete;
 
     /// Blocks until every plugin started; throws StartError naming the plugin.
     void start();
@@ -66,7 +68,8 @@ private:
                            sdk::Executor home);
     static std::error_code wait(const std::function<void(sdk::Done)>& operation,
                                 std::chrono::milliseconds limit, bool& timed_out);
-    void start_step(const std::string& label, const std::function<void(sdk::Done)>& operation);
+    static void start_step(const std::string& label,
+                           const std::function<void(sdk::Done)>& operation);
     void stop_step(const std::string& label, const std::function<void(sdk::Done)>& operation);
 
     // Declaration order is destruction order, reversed, and it matters:

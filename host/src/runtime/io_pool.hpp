@@ -18,6 +18,8 @@ public:
     ~IoPool();
     IoPool(const IoPool&) = delete;
     IoPool& operator=(const IoPool&) = delete;
+    IoPool(IoPool&&) = delete;
+    IoPool& operator=(IoPool&&) = delete;
 
     const std::vector<sdk::Executor>& executors() const { return executors_; }
     sdk::Executor control() const { return executors_.front(); }

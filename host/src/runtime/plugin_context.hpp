@@ -14,10 +14,11 @@ namespace relay::host {
 class HostPluginContext final : public sdk::PluginContext {
 public:
     HostPluginContext(std::shared_ptr<const sdk::ConfigView> config, sdk::Executor home,
-                      const std::vector<sdk::Executor>& io, std::unique_ptr<PluginLogger> log,
-                      sdk::Metrics& metrics, sdk::Health& health, std::string node_id)
+                      const std::vector<sdk::Executor>& io,  // NOLINT(modernize-pass-by-value)
+                      std::unique_ptr<PluginLogger> log, sdk::Metrics& metrics, sdk::Health& health,
+                      std::string node_id)
         : config_(std::move(config)),
-          home_(home),
+          home_(std::move(home)),
           io_(io),
           log_(std::move(log)),
           metrics_(metrics),
@@ -35,7 +36,7 @@ public:
 private:
     std::shared_ptr<const sdk::ConfigView> config_;
     sdk::Executor home_;
-    const std::vector<sdk::Executor>& io_;
+    const std::vector<sdk::Executor>& io_;  // the host's, shared by every plugin
     std::unique_ptr<PluginLogger> log_;
     sdk::Metrics& metrics_;
     sdk::Health& health_;

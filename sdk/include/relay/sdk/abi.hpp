@@ -8,7 +8,8 @@
 #include <cstdint>
 
 #ifndef RELAY_SDK_ABI_VERSION
-#define RELAY_SDK_ABI_VERSION 3
+// A macro: a test build overrides it (-D) to make a plugin of another ABI.
+#define RELAY_SDK_ABI_VERSION 3  // NOLINT(cppcoreguidelines-macro-usage)
 #endif
 
 namespace relay::sdk {

@@ -67,7 +67,9 @@ struct Manifest {
 
 /// Exports `manifest_function` (a function `const relay::sdk::Manifest& ()`) as the
 /// library's manifest, and the SDK ABI version it was compiled against as a plain C
-/// symbol the host reads first. Use once per plugin library, at namespace scope.
+/// symbol the host reads first. Use once per plugin library, at namespace scope. (A
+/// macro: it defines extern "C" symbols.)
+// NOLINTNEXTLINE(cppcoreguidelines-macro-usage)
 #define RELAY_PLUGIN(manifest_function)                                           \
     extern "C" BOOST_SYMBOL_EXPORT const std::uint32_t relay_sdk_abi_version;     \
     extern "C" const std::uint32_t relay_sdk_abi_version = RELAY_SDK_ABI_VERSION; \

@@ -50,12 +50,16 @@ public:
     virtual void members(std::string_view room, MembersDone done) = 0;
     /// How many members `room` has. Optional: the default answers Errc::not_supported,
     /// inline.
-    virtual void count(std::string_view /*room*/, CountDone done) {
+    virtual void count(
+        std::string_view /*room*/,
+        CountDone done) {  // NOLINT(performance-unnecessary-value-param): overrides keep it
         done(make_error_code(Errc::not_supported), 0);
     }
     /// The rooms `user` is in (on any node). Optional: the default answers
     /// Errc::not_supported, inline.
-    virtual void rooms_of(std::string_view /*user*/, RoomsDone done) {
+    virtual void rooms_of(
+        std::string_view /*user*/,
+        RoomsDone done) {  // NOLINT(performance-unnecessary-value-param): overrides keep it
         done(make_error_code(Errc::not_supported), {});
     }
     virtual void stop(Done done) = 0;

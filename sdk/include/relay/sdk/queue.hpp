@@ -43,8 +43,9 @@ public:
     /// the queue does not hold (never published, another room's, no longer retained)
     /// is an error, never an empty answer: the client then is not recovered.
     /// Optional: the default answers Errc::not_supported, inline.
-    virtual void read_after(std::string_view /*room*/, std::string_view /*after_id*/,
-                            std::size_t /*limit*/, ReadDone done) {
+    virtual void read_after(
+        std::string_view /*room*/, std::string_view /*after_id*/, std::size_t /*limit*/,
+        ReadDone done) {  // NOLINT(performance-unnecessary-value-param): overrides keep it
         done(make_error_code(Errc::not_supported), {});
     }
     /// Stops taking publishes, delivers what was accepted to the subscribers and
