@@ -221,33 +221,38 @@ TEST_F(KafkaFaults, AWriteInferredFromALaterOneIsCheckedAgainstTheLog) {
     // once lost a message.) The queue checks such acks against the offsets of their
     // neighbours (AckedOffsets): written, or an error ack, never an ok ack for a
     // message the log has no room for.
-    auto node = make_node([](sdk::testing::TestConfig& config) {
-        auto properties = config.string_list("properties");
-        properties.push_back("topic.metadata.refresh.interval.ms=100");  // finds leaders fast
-        config.set_string_list("properties", properties);
-    });
-    for (int p = 0; p < kPartitions; ++p) cluster_->leader(topic_, p, 1);
+    // Half the partitions lead on a broker that turns slow, half on a fast one; then all
+    // move to the third. The fast one's NOT_LEADER answers make the producer refresh
+    // its metadata and send later batches to the new leader while the slow one still
+    // holds earlier batches, to refuse them late. (No short periodic metadata refresh:
+    // it keeps the store group rebalancing on the mock; see kTestSessionTimeout.)
+    const auto split_leaders = [&](int even, int odd) {
+        for (int p = 0; p < kPartitions; ++p) cluster_->leader(topic_, p, p % 2 ? odd : even);
+    };
+    split_leaders(1, 2);
+    auto node = make_node();
     start_and_warm_up(*node);
     const auto inferred = [&] {
         return node->ctx().test_metrics().counter_value("kafka_inferred_writes_total").value_or(0);
     };
     std::atomic<bool> done{false};
     std::thread sender([&] {
-        for (int i = 0; i < 1000 && !done.load(); ++i) {
+        for (int i = 0; i < 4000 && !done.load(); ++i) {
             publish(*node, next_seq_++);
             std::this_thread::sleep_for(10ms);  // the publishing rate, not synchronisation
         }
     });
     // The race is likely, not certain: the fault is repeated until it happened.
-    int leader = 1;
-    for (int round = 0; round < 6 && inferred() == 0; ++round) {
-        std::this_thread::sleep_for(300ms);
-        const int next = leader % 3 + 1;
-        cluster_->rtt(leader, 1000);  // the former leader answers late...
+    for (int round = 0; round < 15 && inferred() == 0; ++round) {
+        const int slow = round % 3 + 1;
+        const int fast = (round + 1) % 3 + 1;
+        const int next = (round + 2) % 3 + 1;
+        split_leaders(slow, fast);
+        std::this_thread::sleep_for(500ms);  // the producer finds the split
+        cluster_->rtt(slow, 1000);
         for (int p = 0; p < kPartitions; ++p) cluster_->leader(topic_, p, next);
-        std::this_thread::sleep_for(1500ms);  // ...while the new one acks later messages
-        cluster_->rtt(leader, 0);
-        leader = next;
+        std::this_thread::sleep_for(1500ms);  // the new leader acks later batches meanwhile
+        cluster_->rtt(slow, 0);
     }
     done.store(true);
     sender.join();
