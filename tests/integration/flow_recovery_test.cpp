@@ -4,6 +4,7 @@
 // queue's version is in plugins/kafka/kafka_flow_recovery_test.cpp.
 #include "runtime/host.hpp"
 #include "support/pipeline_fixture.hpp"
+#include "support/recording_host.hpp"
 #include "support/recording_transport.hpp"
 #include "support/valkey_server.hpp"
 #include "support/wait.hpp"
@@ -52,12 +53,9 @@ TEST(FlowRecovery, WithoutAStoreTheMemoryQueuesRetainedMessagesServeRecovery) {
         "transport: { use: testline }\n"
         "queue: { use: memory, retain: 8 }\n"
         "presence: { use: local }\n");
-    auto owned = std::make_unique<RecordingTransport>();
-    RecordingTransport& transport = *owned;
-    transport.add_member("lobby", "alice");
-    transport.add_member("lobby", "bob");
-    host::Host host(loaded.pipeline, *loaded.catalog, std::move(owned));
-    host.start();
+    RecordingHost running(loaded, {{"lobby", "alice"}, {"lobby", "bob"}});
+    RecordingTransport& transport = running.transport;
+    host::Host& host = running.host;
 
     const auto live = publish_lobby(transport, 12, 9);  // lobby: 0 1 2 4 5 6 8 9 10
     ASSERT_EQ(live.size(), 9u);
@@ -83,12 +81,9 @@ TEST(FlowRecovery, WithoutAStoreValkeyStreamsServeRecoveryFromTheRoomsStream) {
         server.url() +
         " }\n"
         "presence: { use: local }\n");
-    auto owned = std::make_unique<RecordingTransport>();
-    RecordingTransport& transport = *owned;
-    transport.add_member("lobby", "alice");
-    transport.add_member("lobby", "bob");
-    host::Host host(loaded.pipeline, *loaded.catalog, std::move(owned));
-    host.start();
+    RecordingHost running(loaded, {{"lobby", "alice"}, {"lobby", "bob"}});
+    RecordingTransport& transport = running.transport;
+    host::Host& host = running.host;
     const auto live = publish_lobby(transport, 12, 9);
     ASSERT_EQ(live.size(), 9u);
 

@@ -2,6 +2,7 @@
 // store) loaded from build/plugins, with an in-process recording transport.
 #include "runtime/host.hpp"
 #include "support/pipeline_fixture.hpp"
+#include "support/recording_host.hpp"
 #include "support/recording_transport.hpp"
 #include "support/sqlite_rows.hpp"
 #include "support/temp_dir.hpp"
@@ -123,12 +124,9 @@ TEST(Flow, AProcessorThatRejectsEveryThirdMessageProducesErrorAcksForExactlyThos
     TempDir dir;
     auto loaded = load_test_pipeline(embedded_pipeline(
         dir / "relay.db", "processors:\n  - { use: testpass }\n  - { use: rejectthird }\n"));
-    auto owned = std::make_unique<RecordingTransport>();
-    RecordingTransport& transport = *owned;
-    transport.add_member("lobby", "a");
-    transport.add_member("lobby", "b");
-    host::Host host(loaded.pipeline, *loaded.catalog, std::move(owned));
-    host.start();
+    RecordingHost running(loaded, {{"lobby", "a"}, {"lobby", "b"}});
+    RecordingTransport& transport = running.transport;
+    host::Host& host = running.host;
 
     constexpr int kMessages = 300;
     std::mutex mutex;
@@ -167,10 +165,8 @@ TEST(Flow, AProcessorThatRejectsEveryThirdMessageProducesErrorAcksForExactlyThos
 TEST(Flow, PresenceJoinAndLeaveReachTheTransportAndMembersAreListed) {
     TempDir dir;
     auto loaded = load_test_pipeline(embedded_pipeline(dir / "relay.db"));
-    auto owned = std::make_unique<RecordingTransport>();
-    RecordingTransport& transport = *owned;
-    host::Host host(loaded.pipeline, *loaded.catalog, std::move(owned));
-    host.start();
+    RecordingHost running(loaded);
+    RecordingTransport& transport = running.transport;
     std::atomic<int> done{0};
     transport.inbound().join({"lobby", "s1", "ann", "test-node", 1}, [&](std::error_code ec) {
         EXPECT_FALSE(ec);
@@ -199,10 +195,8 @@ TEST(Flow, PresenceJoinAndLeaveReachTheTransportAndMembersAreListed) {
 TEST(Flow, HistoryComesFromTheStoreOldestFirst) {
     TempDir dir;
     auto loaded = load_test_pipeline(embedded_pipeline(dir / "relay.db"));
-    auto owned = std::make_unique<RecordingTransport>();
-    RecordingTransport& transport = *owned;
-    host::Host host(loaded.pipeline, *loaded.catalog, std::move(owned));
-    host.start();
+    RecordingHost running(loaded);
+    RecordingTransport& transport = running.transport;
     std::atomic<int> acked{0};
     for (int i = 0; i < 20; ++i) {
         sdk::Message msg;

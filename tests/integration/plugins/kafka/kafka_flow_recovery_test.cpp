@@ -6,6 +6,7 @@
 
 #include "runtime/host.hpp"
 #include "support/pipeline_fixture.hpp"
+#include "support/recording_host.hpp"
 #include "support/recording_transport.hpp"
 #include "support/wait.hpp"
 
@@ -19,6 +20,7 @@ namespace relay::plugins::kafka::testing {
 namespace {
 
 using namespace std::chrono_literals;
+using relay::testing::RecordingHost;
 using relay::testing::RecordingTransport;
 
 TEST(KafkaFlowRecovery, WithoutAStoreAReconnectingMemberIsServedFromTheLog) {
@@ -33,12 +35,9 @@ TEST(KafkaFlowRecovery, WithoutAStoreAReconnectingMemberIsServedFromTheLog) {
         cluster.bootstrap() + "\", topic: " + topic +
         ", partitions: 4 }\n"
         "presence: { use: local }\n");
-    auto owned = std::make_unique<RecordingTransport>();
-    RecordingTransport& transport = *owned;
-    transport.add_member(room, "alice");
-    transport.add_member(room, "bob");
-    host::Host host(loaded.pipeline, *loaded.catalog, std::move(owned));
-    host.start();
+    RecordingHost running(loaded, {{room, "alice"}, {room, "bob"}});
+    RecordingTransport& transport = running.transport;
+    host::Host& host = running.host;
 
     // Alice writes 10 messages to the room and 5 elsewhere; bob gets them live.
     std::mutex mutex;

@@ -4,6 +4,7 @@
 #include "runtime/host.hpp"
 #include "support/pipeline_fixture.hpp"
 #include "support/postgres_server.hpp"
+#include "support/recording_host.hpp"
 #include "support/recording_transport.hpp"
 #include "support/wait.hpp"
 
@@ -28,10 +29,9 @@ TEST(PostgresFlow, EveryAckedMessageIsStoredOnceAcrossAServerCrash) {
         server.url() +
         "', batch_max: 100, retry_backoff: 10ms, retry_backoff_max: 100ms }\n"
         "node: { id: test-node, threads: 2 }\n");
-    auto owned = std::make_unique<RecordingTransport>();
-    RecordingTransport& transport = *owned;
-    host::Host host(loaded.pipeline, *loaded.catalog, std::move(owned));
-    host.start();
+    RecordingHost running(loaded);
+    RecordingTransport& transport = running.transport;
+    host::Host& host = running.host;
 
     // A sender publishes without pause (a bounded number ahead of its acks); the
     // server dies while the store works through them, and more are published while it
