@@ -3,6 +3,7 @@
 // tools/mock-kafka in a process of its own (real Kafka protocol over loopback TCP),
 // with fault injection. With RELAY_TEST_KAFKA_BROKERS set, the cluster named there
 // instead: nothing is started, and fault injection fails loudly (it needs the mock).
+#include "support/line_request.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 #include "support/wait.hpp"
@@ -121,21 +122,8 @@ public:
     /// Sends one control line; returns the reply. Throws on "ERR …".
     std::string command(const std::string& line) {
         if (!process_) throw std::runtime_error("mock Kafka is not running");
-        const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0) throw std::runtime_error("socket() failed");
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_port = htons(static_cast<std::uint16_t>(control_port_));
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        std::string reply;
-        if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-            const std::string out = line + "\n";
-            if (::write(fd, out.data(), out.size()) == static_cast<ssize_t>(out.size())) {
-                char c = 0;
-                while (::read(fd, &c, 1) == 1 && c != '\n') reply += c;
-            }
-        }
-        ::close(fd);
+        const std::string reply =
+            line_request(static_cast<std::uint16_t>(control_port_), line + "\n");
         if (reply != "OK") {
             throw std::runtime_error("mock Kafka refused '" + line +
                                      "': " + (reply.empty() ? "no answer" : reply));

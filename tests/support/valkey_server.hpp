@@ -10,6 +10,7 @@
 /// /usr/bin or /usr/local/bin. A server that cannot be started throws with the command
 /// that failed and its output.
 #include "support/free_port.hpp"
+#include "support/line_request.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -87,25 +88,7 @@ public:
 
     /// Sends one inline command and returns the first reply line ("+PONG").
     std::string command(const std::string& inline_command) const {
-        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        if (fd < 0) return {};
-        timeval tv{2, 0};
-        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_port = htons(port_);
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        std::string reply;
-        if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-            const std::string line = inline_command + "\r\n";
-            if (::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size())) {
-                char c = 0;
-                while (::read(fd, &c, 1) == 1 && c != '\n') reply.push_back(c);
-                if (!reply.empty() && reply.back() == '\r') reply.pop_back();
-            }
-        }
-        ::close(fd);
-        return reply;
+        return line_request(port_, inline_command + "\r\n");
     }
 
     static std::string binary() {
