@@ -1,6 +1,7 @@
 #include "flow/message_id.hpp"
 
 #include <array>
+#include <mutex>
 #include <random>
 
 namespace relay::host {
@@ -47,7 +48,13 @@ std::string MessageIdGenerator::next(std::int64_t now_ms) {
 }
 
 std::string next_message_id(std::int64_t now_ms) {
-    thread_local MessageIdGenerator generator;
+    // One generator for the whole process, so that ids are strictly increasing per node:
+    // history and recovery order by id, and two messages accepted in the same millisecond
+    // on different I/O threads must keep their acceptance order. One uncontended lock per
+    // accepted message is the price.
+    static std::mutex mutex;
+    static MessageIdGenerator generator;
+    std::lock_guard lock(mutex);
     return generator.next(now_ms);
 }
 
