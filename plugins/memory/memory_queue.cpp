@@ -72,30 +72,35 @@ public:
                                       : make_error_code(sdk::Errc::shutting_down));
     }
 
-    void publish(sdk::Message msg, const sdk::PublishDone& done) {
+    void publish(sdk::Message msg, sdk::PublishDone done) {
         if (state_ == State::stopping || state_ == State::stopped) {
             done(make_error_code(sdk::Errc::shutting_down), {});
             return;
         }
-        if (store_ && uncommitted_.size() >= settings_.capacity) {
+        const std::size_t bytes = message_bytes(msg);
+        if (store_ && (uncommitted_.size() >= settings_.capacity ||
+                       uncommitted_bytes_ + bytes > settings_.max_bytes)) {
             rejected_.add();
             done(make_error_code(sdk::Errc::queue_full), {});
             return;
         }
         const std::uint64_t seq = next_seq_++;
         msg.position = std::to_string(seq);
-        Entry entry{seq, std::make_shared<const sdk::Message>(std::move(msg))};
-        if (settings_.retain > 0) {
-            if (retained_.size() >= settings_.retain) retained_.pop_front();
-            retained_.push_back(entry);
-        }
-        if (store_) {
-            uncommitted_.push_back(entry);
-            depth_.add();
-        }
+        Entry entry{seq, std::make_shared<const sdk::Message>(std::move(msg)), bytes, {}};
         published_.add();
-        done({}, entry.msg->position);
-        for (const auto& handler : broadcast_) handler(*entry.msg);
+        if (!store_) {
+            done({}, entry.msg->position);
+            release(entry);
+            return;
+        }
+        if (settings_.ack == AckMode::stored)
+            entry.done = std::move(done);
+        else
+            done({}, entry.msg->position);
+        if (settings_.ack == AckMode::accepted) release(entry);
+        uncommitted_bytes_ += bytes;
+        uncommitted_.push_back(std::move(entry));
+        depth_.add();
         deliver_store();
     }
 
@@ -154,7 +159,34 @@ private:
     struct Entry {
         std::uint64_t seq;
         std::shared_ptr<const sdk::Message> msg;  // shared by retained_ and uncommitted_
+        std::size_t bytes;                        // message_bytes(*msg)
+        sdk::PublishDone done;                    // the sender's ack, while it waits
     };
+
+    /// What a message holds in memory, for the byte bounds: its strings plus a fixed
+    /// allowance for the object and the queue's bookkeeping.
+    static std::size_t message_bytes(const sdk::Message& msg) {
+        constexpr std::size_t kOverhead = sizeof(sdk::Message) + 64;
+        std::size_t bytes = kOverhead + msg.id.size() + msg.room.size() + msg.sender.size() +
+                            msg.user.size() + msg.payload_json.size() + msg.position.size();
+        for (const auto& attachment : msg.attachments) bytes += attachment.size() + 32;
+        return bytes;
+    }
+
+    /// The message is published: every broadcast subscriber gets it, and it is kept for
+    /// read_after() within `retain` messages and `retain_bytes`.
+    void release(const Entry& entry) {
+        if (settings_.retain > 0 && entry.bytes <= settings_.retain_bytes) {
+            retained_bytes_ += entry.bytes;
+            retained_.push_back(entry);
+            while (retained_.size() > settings_.retain ||
+                   retained_bytes_ > settings_.retain_bytes) {
+                retained_bytes_ -= retained_.front().bytes;
+                retained_.pop_front();
+            }
+        }
+        for (const auto& handler : broadcast_) handler(*entry.msg);
+    }
     enum class State { created, running, stopping, stopped };
 
     void deliver_store() {
@@ -225,6 +257,15 @@ private:
             return;
         }
         failures_in_a_row_ = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            Entry& entry = uncommitted_[i];
+            uncommitted_bytes_ -= entry.bytes;
+            if (settings_.ack != AckMode::stored) continue;
+            // Stored: now the sender may hear of it, and the room may see it.
+            auto done = std::move(entry.done);
+            done({}, entry.msg->position);
+            release(entry);
+        }
         uncommitted_.erase(uncommitted_.begin(),
                            uncommitted_.begin() + static_cast<std::ptrdiff_t>(n));
         depth_.sub(static_cast<std::int64_t>(n));
@@ -246,6 +287,11 @@ private:
 
     void finish(std::error_code result) {
         state_ = State::stopped;
+        // Acks still waiting for the store will not be stored by this process: the
+        // senders hear so, rather than nothing.
+        for (auto& entry : uncommitted_) {
+            if (auto done = std::move(entry.done)) done(make_error_code(sdk::Errc::timed_out), {});
+        }
         close();
         auto waiters = std::move(stop_waiters_);
         stop_waiters_.clear();
@@ -269,9 +315,11 @@ private:
     sdk::StoreHandler store_;
     std::vector<sdk::Done> stop_waiters_;
     std::uint64_t next_seq_ = 1;
-    std::deque<Entry> retained_;     // the last `retain` messages, by seq
+    std::deque<Entry> retained_;  // the last `retain` messages, by seq (no `done`)
+    std::size_t retained_bytes_ = 0;
     std::deque<Entry> uncommitted_;  // accepted, not yet committed, by seq
-    std::size_t in_flight_ = 0;      // the front of uncommitted_ handed to the store
+    std::size_t uncommitted_bytes_ = 0;
+    std::size_t in_flight_ = 0;  // the front of uncommitted_ handed to the store
     std::uint64_t batch_serial_ = 0;
     bool retry_pending_ = false;
     std::uint64_t failures_in_a_row_ = 0;
@@ -303,7 +351,7 @@ void MemoryQueue::start(sdk::Done done) {
 void MemoryQueue::publish(sdk::Message msg, sdk::PublishDone done) {
     boost::asio::post(executor_,
                       [core = core_, msg = std::move(msg), done = std::move(done)]() mutable {
-                          core->publish(std::move(msg), done);
+                          core->publish(std::move(msg), std::move(done));
                       });
 }
 

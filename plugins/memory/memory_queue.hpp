@@ -20,14 +20,19 @@ std::error_code make_error_code(QueueErrc e) noexcept;
 
 /// An in-process, ordered log: one node, nothing survives a restart.
 ///
-/// Publishing assigns the next sequence number (decimal text) as the position, acks,
-/// then hands the message to every broadcast subscriber, in publish order. The store
-/// subscription gets batches of at most `store_batch_max`, one batch in flight; a
-/// failed commit redelivers the same batch after `store_retry_delay`. At most
-/// `capacity` messages wait for their commit; beyond that publish() fails with
-/// Errc::queue_full. Without a store subscriber a message counts as committed once
-/// broadcast. The last `retain` messages serve read_after(room, after_id), which finds
-/// the message `after_id` among them.
+/// Publishing assigns the next sequence number (decimal text) as the position. With a
+/// store subscriber and `ack: stored` (the default) the message then waits for the
+/// store: once its batch is committed the sender is acked and every broadcast
+/// subscriber gets it, in publish order, so an ack means the message is in the store
+/// and nothing broadcast can vanish from history in a crash. With `ack: accepted`, or
+/// without a store subscriber, publish acks and broadcasts at once. The store
+/// subscription gets batches of at most `store_batch_max`, one batch in flight (group
+/// commit: what arrives meanwhile goes in the next one); a failed commit redelivers the
+/// same batch after `store_retry_delay`. At most `capacity` messages and `max_bytes`
+/// bytes wait for their commit; beyond that publish() fails with Errc::queue_full.
+/// Without a store subscriber a message counts as committed once broadcast. The last
+/// `retain` messages (within `retain_bytes`) serve read_after(room, after_id), which
+/// finds the message `after_id` among them.
 ///
 /// Thread safety: every member may be called from any thread; the work runs on the
 /// context's executor, where every callback runs too. Nothing throws.

@@ -23,7 +23,11 @@ struct MemoryQueueTraits {
     static std::unique_ptr<sdk::Queue> make(sdk::PluginContext& ctx) {
         return std::make_unique<MemoryQueue>(parse_settings(ctx.config()), ctx);
     }
-    static void set_up(TestConfig& config) { config.set_duration("store_retry_delay", 10ms); }
+    // The contract acks before the store commits (it holds the store to fill the
+    // queue); the durable ack of the default is tested on its own below.
+    static void set_up(TestConfig& config) {
+        config.set_duration("store_retry_delay", 10ms).set_string("ack", "accepted");
+    }
     static std::size_t configure_small(TestConfig& config) {
         config.set_integer("capacity", 8);
         return 8;
@@ -73,8 +77,11 @@ std::vector<std::string> ids(const std::vector<sdk::Message>& messages) {
 class MemoryQueueTest : public ::testing::Test {
 protected:
     // Batches go to the store at once unless a test says otherwise: the tests below
-    // count them exactly.
-    MemoryQueueTest() { ctx_.settings().set_duration("store_batch_delay", 0ms); }
+    // count them exactly. They ack on acceptance to drive the store by hand; the
+    // durable acks of the default (`ack: stored`) have tests of their own.
+    MemoryQueueTest() {
+        ctx_.settings().set_duration("store_batch_delay", 0ms).set_string("ack", "accepted");
+    }
     void TearDown() override {
         if (queue_) {
             Probe<std::error_code> stopped(ctx_);
@@ -141,9 +148,13 @@ TEST(MemorySettings, DefaultsComeFromTheSchema) {
     EXPECT_EQ(settings.capacity, defaults.capacity);
     EXPECT_EQ(settings.capacity, 100000u);
     EXPECT_EQ(settings.store_batch_max, 500u);
-    EXPECT_EQ(settings.store_batch_delay, 5ms);
+    EXPECT_EQ(settings.store_batch_delay, 2ms);
     EXPECT_EQ(settings.store_retry_delay, 200ms);
     EXPECT_EQ(settings.retain, 10000u);
+    EXPECT_EQ(settings.ack, AckMode::stored);
+    EXPECT_EQ(settings.max_bytes, defaults.max_bytes);
+    EXPECT_EQ(settings.max_bytes, 64U * 1024 * 1024);
+    EXPECT_EQ(settings.retain_bytes, 16U * 1024 * 1024);
     EXPECT_EQ(settings.drain_timeout, 10s);
 }
 
@@ -375,6 +386,93 @@ TEST_F(MemoryQueueTest, ReadAfterServesTheRetainedWindow) {
     EXPECT_EQ(ec, make_error_code(QueueErrc::message_not_retained));
     std::tie(ec, got) = read_after("a", "");
     EXPECT_EQ(ec, sdk::Errc::invalid_argument);
+}
+
+TEST_F(MemoryQueueTest, WithAckStoredTheAckAndTheBroadcastWaitForTheStoresCommit) {
+    ctx_.settings().set_string("ack", "stored");
+    auto& queue = make();
+    queue.subscribe_broadcast([this](const sdk::Message& msg) { broadcast_.add(msg.id); });
+    queue.subscribe_store(store_.handler());
+    start();
+    Collector<std::string> acks;
+    for (int i = 0; i < 3; ++i) {
+        queue.publish(message(), [&acks](std::error_code ec, const std::string& position) {
+            acks.add(ec ? "error " + ec.message() : position);
+        });
+    }
+    auto first = store_.batch(1);
+    ASSERT_EQ(ids(first.messages), (std::vector<std::string>{"id-1000"}));
+    settle();
+    EXPECT_EQ(acks.size(), 0U) << "acked before the store committed";
+    EXPECT_EQ(broadcast_.size(), 0U) << "broadcast before the store committed";
+    first.commit({});
+    ASSERT_TRUE(acks.wait_for_size(1));
+    EXPECT_EQ(acks.snapshot(), (std::vector<std::string>{"1"}));
+    EXPECT_EQ(broadcast_.snapshot(), (std::vector<std::string>{"id-1000"}));
+
+    // What arrived while the first batch was in flight went together (group commit).
+    auto second = store_.batch(2);
+    EXPECT_EQ(ids(second.messages), (std::vector<std::string>{"id-1001", "id-1002"}));
+    second.commit(make_error_code(sdk::Errc::unavailable));  // retried, not acked
+    auto again = store_.batch(3);
+    EXPECT_EQ(acks.size(), 1U) << "a failed commit acked";
+    again.commit({});
+    ASSERT_TRUE(acks.wait_for_size(3));
+    EXPECT_EQ(acks.snapshot(), (std::vector<std::string>{"1", "2", "3"}));
+    EXPECT_EQ(broadcast_.snapshot(), (std::vector<std::string>{"id-1000", "id-1001", "id-1002"}));
+}
+
+TEST_F(MemoryQueueTest, WithAckStoredAStopThatGivesUpFailsTheWaitingAcks) {
+    ctx_.settings().set_string("ack", "stored").set_duration("drain_timeout", 50ms);
+    auto& queue = make();
+    queue.subscribe_store(store_.handler());
+    start();
+    Collector<std::error_code> acks;
+    queue.publish(message(), [&acks](std::error_code ec, const std::string&) { acks.add(ec); });
+    store_.batch(1);  // never committed
+    Probe<std::error_code> stopped(ctx_);
+    queue.stop(stopped.callback());
+    ASSERT_TRUE(stopped.wait());
+    ASSERT_TRUE(acks.wait_for_size(1)) << "a waiting ack was never answered";
+    EXPECT_EQ(acks.snapshot().front(), sdk::Errc::timed_out);
+    queue_.reset();
+}
+
+TEST_F(MemoryQueueTest, MaxBytesBoundsWhatWaitsForTheStore) {
+    ctx_.settings().set_size("max_bytes", 4096);
+    auto& queue = make();
+    queue.subscribe_store(store_.handler());
+    start();
+    auto big = message();
+    big.payload_json = "{\"t\":\"" + std::string(1500, 'x') + "\"}";
+    EXPECT_FALSE(publish(big).first);
+    big.id = "id-big-2";
+    EXPECT_FALSE(publish(big).first);
+    big.id = "id-big-3";
+    EXPECT_EQ(publish(big).first, sdk::Errc::queue_full) << "a third 1.5 KB message fit in 4 KiB";
+    EXPECT_FALSE(publish(message()).first) << "a small one still fits";
+    store_.batch(1).commit({});
+    store_.batch(2).commit({});
+    big.id = "id-big-4";
+    EXPECT_FALSE(publish(big).first) << "room again after the commits";
+    store_.batch(3).commit({});
+}
+
+TEST_F(MemoryQueueTest, RetainBytesBoundsTheRecoveryWindow) {
+    ctx_.settings().set_size("retain_bytes", 4096);
+    make();
+    start();
+    std::vector<sdk::Message> sent;
+    for (int i = 0; i < 5; ++i) {
+        auto msg = message();
+        msg.payload_json = "{\"t\":\"" + std::string(1000, 'x') + "\"}";
+        ASSERT_FALSE(publish(msg).first);
+        sent.push_back(msg);
+    }
+    EXPECT_EQ(read_after("r", sent[0].id).first, make_error_code(QueueErrc::message_not_retained));
+    auto [ec, got] = read_after("r", sent[3].id);
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_EQ(got.size(), 1U);
 }
 
 TEST_F(MemoryQueueTest, DestroyingWithoutStopIsSafe) {
