@@ -112,3 +112,20 @@ for (const transport of ["websocket", "polling"]) {
     assert.ok(history[2].nested.again.equals(one), "a nested attachment");
   });
 }
+
+test("a binary sent beside the message object is refused, not half kept", async (t) => {
+  const relay = await relayFor(t);
+  const room = uniqueRoom("binarg");
+  const a = await connect(relay.url, { auth: { room, user: "ann" }, transports: ["websocket"] });
+  const b = await connect(relay.url, { auth: { room, user: "bob" }, transports: ["websocket"] });
+  t.after(() => closeAll(a, b));
+  const atB = collect(b, "message");
+  const ack = await new Promise((resolve) => a.emit("message", { text: "x" }, Buffer.from([1, 2, 3]), resolve));
+  assert.deepEqual(ack, { error: "message takes one argument, a JSON object; put binary data inside it" });
+  // The connection goes on; the next proper message is the only one anyone sees.
+  const ok = await emitAck(a, "message", { text: "after", blob: Buffer.from([4]) });
+  await eventually(() => atB.length === 1, 5000, "the proper message");
+  assert.equal(atB[0][0].id, ok.id);
+  const history = await emitAck(b, "history", { limit: 10 });
+  assert.deepEqual(history.map((m) => m.text), ["after"]);
+});

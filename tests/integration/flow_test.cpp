@@ -11,6 +11,7 @@
 #include <relay/sdk/error.hpp>
 
 #include <atomic>
+#include <future>
 #include <map>
 #include <mutex>
 #include <set>
@@ -160,6 +161,70 @@ TEST(Flow, AProcessorThatRejectsEveryThirdMessageProducesErrorAcksForExactlyThos
     EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()), accepted);
     EXPECT_EQ(ids.size(), 200U);
     EXPECT_EQ(transport.received()["b"].size(), 200U);
+}
+
+TEST(Flow, WhatAProcessorMadeUndeliverableIsAnErrorAckAndNeitherStoredNorBroadcast) {
+    const std::map<std::string, std::string> cases = {
+        {"not_json", "a processor made the payload invalid JSON"},
+        {"array", "a processor made the payload something other than a JSON object"},
+        {"orphan_placeholder", "a processor left a binary placeholder without its attachment"},
+    };
+    for (const auto& [make, reason] : cases) {
+        SCOPED_TRACE(make);
+        TempDir dir;
+        auto loaded = load_test_pipeline(embedded_pipeline(
+            dir / "relay.db", "processors:\n  - { use: mangle, make: " + make + " }\n"));
+        RecordingHost running(loaded, {{"lobby", "a"}, {"lobby", "b"}});
+        std::mutex mutex;
+        std::vector<Ack> acks;
+        for (int i = 0; i < 3; ++i) {
+            sdk::Message msg;
+            msg.room = "lobby";
+            msg.sender = "a";
+            msg.payload_json = R"({"text":"hi"})";
+            running.transport.inbound().publish(std::move(msg), [&](const sdk::Published& p) {
+                std::lock_guard lock(mutex);
+                acks.push_back({p.id, p.error, p.reason});
+            });
+        }
+        ASSERT_TRUE(eventually([&] {
+            std::lock_guard lock(mutex);
+            return acks.size() == 3;
+        }));
+        for (const auto& ack : acks) {
+            EXPECT_EQ(ack.error, sdk::Errc::rejected);
+            EXPECT_EQ(ack.reason, reason);
+        }
+        running.host.stop();
+        EXPECT_TRUE(stored_ids(dir / "relay.db").empty());
+        EXPECT_TRUE(running.transport.received()["b"].empty());
+    }
+}
+
+TEST(Flow, HistoryRightAfterTheAckHasTheMessage) {
+    TempDir dir;
+    auto loaded = load_test_pipeline(embedded_pipeline(dir / "relay.db"));
+    RecordingHost running(loaded);
+    for (int i = 0; i < 20; ++i) {
+        sdk::Message msg;
+        msg.room = "lobby";
+        msg.sender = "a";
+        msg.payload_json = "{\"n\":" + std::to_string(i) + "}";
+        std::promise<sdk::Published> acked;
+        running.transport.inbound().publish(std::move(msg),
+                                            [&](const sdk::Published& p) { acked.set_value(p); });
+        const auto ack = acked.get_future().get();
+        ASSERT_FALSE(ack.error) << ack.reason;
+        std::promise<std::vector<sdk::Message>> answered;
+        running.transport.inbound().history("lobby", {1, {}, {}},
+                                            [&](std::error_code ec, std::vector<sdk::Message> m) {
+                                                EXPECT_FALSE(ec) << ec.message();
+                                                answered.set_value(std::move(m));
+                                            });
+        const auto last = answered.get_future().get();
+        ASSERT_EQ(last.size(), 1U) << "message " << i;
+        EXPECT_EQ(last.front().id, ack.id) << "message " << i;
+    }
 }
 
 TEST(Flow, PresenceJoinAndLeaveReachTheTransportAndMembersAreListed) {

@@ -122,6 +122,18 @@ TEST_F(RelayCli, APluginBuiltForAnotherAbiIsOneLineAndExitCodeTwo) {
                   std::to_string(sdk::kAbiVersion) + "; rebuild the plugin against this SDK\n");
 }
 
+TEST_F(RelayCli, CheckSaysWhatAnAckMeansWithoutAStore) {
+    const auto file = pipeline("transport: { use: testline }\n");
+    const auto r = relay({"check", file});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, file +
+                         ": ok (transport 'testline', queue 'memory', presence 'local', store "
+                         "'none', 0 processor(s))\n"
+                         "note: no store: no history, and an ack means only that queue 'memory' "
+                         "accepted the message (the memory queue keeps it in this process only, "
+                         "so it does not survive a restart)\n");
+}
+
 TEST_F(RelayCli, APluginOfTheWrongKindIsRefused) {
     const auto file = pipeline("transport: { use: testline }\nqueue: { use: testpass }\n");
     const auto r = relay({"check", file});

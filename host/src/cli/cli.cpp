@@ -124,6 +124,12 @@ int command_check(const Options& options) {
               << loaded.pipeline.presence.use << "', store '"
               << (loaded.pipeline.store ? loaded.pipeline.store->use : std::string("none")) << "', "
               << loaded.pipeline.processors.size() << " processor(s))\n";
+    if (!loaded.pipeline.store) {
+        std::cout << "note: no store: no history, and an ack means only that queue '"
+                  << loaded.pipeline.queue.use
+                  << "' accepted the message (the memory queue keeps it in this process only, "
+                     "so it does not survive a restart)\n";
+    }
     return 0;
 }
 

@@ -1,6 +1,7 @@
 #include "flow/flow.hpp"
 
 #include "flow/message_id.hpp"
+#include "flow/processed_message_check.hpp"
 
 #include <chrono>
 
@@ -20,6 +21,9 @@ Flow::Flow(Parts parts, sdk::Metrics& metrics, std::shared_ptr<spdlog::logger> l
       log_(std::move(log)),
       accepted_(metrics.counter("messages_accepted_total", "Messages made durable by the queue")),
       rejected_(metrics.counter("messages_rejected_total", "Messages rejected by a processor")),
+      invalid_after_processing_(
+          metrics.counter("messages_invalid_after_processing_total",
+                          "Messages a processor left invalid (error acks, nothing queued)")),
       publish_failed_(metrics.counter("publish_failures_total",
                                       "Messages the queue did not accept (error acks)")),
       broadcast_(metrics.counter("messages_broadcast_total", "Messages handed to the transport")),
@@ -29,6 +33,7 @@ Flow::Flow(Parts parts, sdk::Metrics& metrics, std::shared_ptr<spdlog::logger> l
 void Flow::connect() {
     parts_.queue->subscribe_broadcast([this](const sdk::Message& msg) {
         broadcast_.add();
+        if (parts_.store != nullptr) unstored_.add(msg);
         parts_.transport->broadcast(msg, msg.sender);
     });
     if (parts_.store != nullptr) {
@@ -94,6 +99,21 @@ void Flow::publish(sdk::Message msg, sdk::PublishedDone done) {
 
 void Flow::run_processors(std::shared_ptr<Pending> pending) {
     if (pending->stage == parts_.processors.size()) {
+        if (!parts_.processors.empty()) {
+            // What the processors made of it must still be a message the transports can
+            // deliver: never ack, store or broadcast one that no receiver would get.
+            if (auto reason = check_processed_message(pending->msg); !reason.empty()) {
+                if (invalid_after_processing_.value() % 1000 == 0) {
+                    log_->warn("message {} refused: {} (a processor bug; 1 in 1000 logged)",
+                               pending->msg.id, reason);
+                }
+                invalid_after_processing_.add();
+                finish(
+                    *pending,
+                    {make_error_code(sdk::Errc::rejected), std::move(reason), pending->msg.id, {}});
+                return;
+            }
+        }
         enqueue(std::move(pending));
         return;
     }
@@ -123,18 +143,26 @@ void Flow::run_processors(std::shared_ptr<Pending> pending) {
 }
 
 void Flow::enqueue(std::shared_ptr<Pending> pending) {
+    // With a store, the ack's message is kept for history until the store has it.
+    std::shared_ptr<sdk::Message> kept;
+    if (parts_.store != nullptr) kept = std::make_shared<sdk::Message>(pending->msg);
     sdk::Message msg = std::move(pending->msg);
     pending->msg.id = msg.id;  // all the ack needs of it
-    parts_.queue->publish(std::move(msg), [this, pending = std::move(pending)](
-                                              std::error_code ec, std::string position) {
-        if (ec) {
-            publish_failed_.add();
-            finish(*pending, {ec, ec.message(), pending->msg.id, {}});
-            return;
-        }
-        accepted_.add();
-        finish(*pending, {{}, {}, pending->msg.id, std::move(position)});
-    });
+    parts_.queue->publish(std::move(msg),
+                          [this, pending = std::move(pending), kept = std::move(kept)](
+                              std::error_code ec, std::string position) {
+                              if (ec) {
+                                  publish_failed_.add();
+                                  finish(*pending, {ec, ec.message(), pending->msg.id, {}});
+                                  return;
+                              }
+                              if (kept) {
+                                  kept->position = position;
+                                  unstored_.add(std::move(kept));
+                              }
+                              accepted_.add();
+                              finish(*pending, {{}, {}, pending->msg.id, std::move(position)});
+                          });
 }
 
 void Flow::finish(Pending& pending, const sdk::Published& result) {
@@ -153,7 +181,15 @@ void Flow::history(std::string_view room, sdk::HistoryQuery query, sdk::HistoryD
         done(make_error_code(sdk::Errc::not_supported), {});
         return;
     }
-    parts_.store->history(room, std::move(query), std::move(done));
+    parts_.store->history(room, query,
+                          [this, room = std::string(room), query, done = std::move(done)](
+                              std::error_code ec, std::vector<sdk::Message> stored) {
+                              if (ec) {
+                                  done(ec, {});
+                                  return;
+                              }
+                              done({}, unstored_.merge(room, query, std::move(stored)));
+                          });
 }
 
 void Flow::recover(std::string_view room, std::string_view after_id, sdk::HistoryDone done) {

@@ -1,4 +1,6 @@
 #pragma once
+#include "flow/unstored_messages.hpp"
+
 #include <relay/sdk/metrics.hpp>
 #include <relay/sdk/presence.hpp>
 #include <relay/sdk/processor.hpp>
@@ -7,6 +9,7 @@
 #include <relay/sdk/transport.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -33,6 +36,10 @@ public:
     };
     /// How many messages a recovery read returns at most.
     static constexpr std::size_t kRecoveryLimit = 10000;
+    /// How long, and within how many bytes, messages acked or broadcast here are kept
+    /// for history until the store has them (read-your-writes; see UnstoredMessages).
+    static constexpr std::chrono::milliseconds kUnstoredMaxAge{60000};
+    static constexpr std::size_t kUnstoredMaxBytes = std::size_t{16} * 1024 * 1024;
 
     Flow(Parts parts, sdk::Metrics& metrics, std::shared_ptr<spdlog::logger> log);
 
@@ -43,6 +50,8 @@ public:
     void begin_shutdown(std::function<void()> idle);
 
     void publish(sdk::Message msg, sdk::PublishedDone done) override;
+    /// The store's answer, with what this node acked or broadcast and the store does
+    /// not have yet: a sender holding its ack finds its message.
     void history(std::string_view room, sdk::HistoryQuery query, sdk::HistoryDone done) override;
     /// From the store when there is one, else from the queue's log (Queue::read_after).
     void recover(std::string_view room, std::string_view after_id, sdk::HistoryDone done) override;
@@ -59,6 +68,7 @@ private:
 
     Parts parts_;
     std::shared_ptr<spdlog::logger> log_;
+    UnstoredMessages unstored_{kUnstoredMaxAge, kUnstoredMaxBytes};
 
     std::atomic<bool> stopping_{false};
     std::atomic<std::size_t> in_flight_{0};
@@ -69,6 +79,7 @@ private:
 
     sdk::Counter& accepted_;
     sdk::Counter& rejected_;
+    sdk::Counter& invalid_after_processing_;
     sdk::Counter& publish_failed_;
     sdk::Counter& broadcast_;
     sdk::Counter& stored_;

@@ -353,6 +353,13 @@ void ChatSocket::on_message(const socketio::Packet& packet, std::vector<std::str
         ack_error(packet.id, "message must be a JSON object");
         return;
     }
+    // One object carries everything, binary data included (as its members): an
+    // argument beside it would be acked and then lost to receivers and history.
+    if (args.size() > 1) {
+        ack_error(packet.id,
+                  "message takes one argument, a JSON object; put binary data inside it");
+        return;
+    }
     if (server_.stopping) {
         ack_error(packet.id, "server is shutting down");
         return;

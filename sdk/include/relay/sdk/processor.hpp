@@ -20,6 +20,15 @@ using VerdictDone = std::function<void(Verdict)>;
 /// An optional stage between the transport and the queue: validate, filter,
 /// rate-limit, enrich. Processors run in pipeline order; the first rejection stops
 /// the chain and becomes the sender's error ack.
+///
+/// What a processor may do to `msg`: change `payload_json` (it must stay one JSON
+/// object) and `attachments` (every binary placeholder `{"_placeholder":true,"num":N}`
+/// in the payload must name one of them: N < attachments.size()). What it must keep:
+/// `id`, `ts_ms`, `room`, `sender`, `user` (the host's and the session's; changing them
+/// would forge a message). The host checks the payload and the placeholders after the
+/// last processor: a message that breaks them is refused with an error ack naming the
+/// problem (metric `relay_messages_invalid_after_processing_total`), and is neither
+/// queued, stored nor broadcast.
 /// Thread safety: process() is called from any I/O thread, concurrently; `msg` stays
 /// valid and untouched by others until `done` runs. `done` runs exactly once, on any
 /// host executor (calling it inline is fine). Never throws.

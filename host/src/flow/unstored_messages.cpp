@@ -1,0 +1,115 @@
+#include "flow/unstored_messages.hpp"
+
+#include <algorithm>
+#include <iterator>
+#include <unordered_set>
+
+namespace relay::host {
+namespace {
+
+std::size_t footprint(const sdk::Message& msg) {
+    std::size_t bytes = sizeof(sdk::Message) + msg.id.size() * 3 + msg.room.size() +
+                        msg.sender.size() + msg.user.size() + msg.payload_json.size() +
+                        msg.position.size();
+    for (const auto& attachment : msg.attachments) bytes += attachment.size();
+    return bytes;
+}
+
+}  // namespace
+
+void UnstoredMessages::add(const sdk::Message& msg, Clock::time_point now) {
+    {
+        std::lock_guard lock(mutex_);
+        auto room = rooms_.find(msg.room);
+        if (room != rooms_.end() && room->second.count(msg.id) != 0) return;
+    }
+    add(std::make_shared<const sdk::Message>(msg), now);
+}
+
+void UnstoredMessages::add(std::shared_ptr<const sdk::Message> msg, Clock::time_point now) {
+    const std::size_t bytes = footprint(*msg);
+    if (bytes > max_bytes_) return;
+    std::lock_guard lock(mutex_);
+    auto& room = rooms_[msg->room];
+    if (room.count(msg->id) != 0) return;
+    order_.push_back({msg->room, msg->id, bytes, now});
+    room.emplace(msg->id, std::move(msg));
+    bytes_ += bytes;
+    evict(now);
+}
+
+std::vector<sdk::Message> UnstoredMessages::merge(std::string_view room_name,
+                                                  const sdk::HistoryQuery& query,
+                                                  std::vector<sdk::Message> stored,
+                                                  Clock::time_point now) {
+    std::lock_guard lock(mutex_);
+    evict(now);
+    auto room_it = rooms_.find(std::string(room_name));
+    if (room_it == rooms_.end()) return stored;
+    auto& room = room_it->second;
+
+    // The store has these now: forget them, for good.
+    for (const auto& msg : stored) {
+        if (auto it = room.find(msg.id); it != room.end()) {
+            bytes_ -= std::min(bytes_, footprint(*it->second));
+            room.erase(it);
+        }
+    }
+    std::unordered_set<std::string_view> have;
+    for (const auto& msg : stored) have.insert(msg.id);
+    auto first = query.after_id.empty() ? room.begin() : room.upper_bound(query.after_id);
+    auto last = query.before_id.empty() ? room.end() : room.lower_bound(query.before_id);
+    bool added = false;
+    for (auto it = first; it != last && it != room.end(); ++it) {
+        if (have.count(it->first) != 0) continue;
+        stored.push_back(*it->second);
+        added = true;
+    }
+    if (room.empty()) rooms_.erase(room_it);
+    if (!added) return stored;
+
+    std::sort(stored.begin(), stored.end(),
+              [](const sdk::Message& a, const sdk::Message& b) { return a.id < b.id; });
+    if (stored.size() > query.limit) {
+        // "After" wants the first `limit`; the last `limit` otherwise.
+        if (query.after_id.empty()) {
+            stored.erase(stored.begin(),
+                         stored.begin() + static_cast<std::ptrdiff_t>(stored.size() - query.limit));
+        } else {
+            stored.resize(query.limit);
+        }
+    }
+    return stored;
+}
+
+void UnstoredMessages::evict(Clock::time_point now) {
+    // The entry bound keeps the bookkeeping of messages merge() already forgot small.
+    const std::size_t max_entries = max_bytes_ / 256 + 1;
+    while (!order_.empty() && (bytes_ > max_bytes_ || order_.size() > max_entries ||
+                               now - order_.front().added > max_age_)) {
+        erase(order_.front());
+        order_.pop_front();
+    }
+}
+
+void UnstoredMessages::erase(const Kept& kept) {
+    auto room_it = rooms_.find(kept.room);
+    if (room_it == rooms_.end()) return;
+    // merge() may have forgotten it already, and subtracted its bytes then.
+    if (room_it->second.erase(kept.id) != 0) bytes_ -= std::min(bytes_, kept.bytes);
+    if (room_it->second.empty()) rooms_.erase(room_it);
+}
+
+std::size_t UnstoredMessages::size() const {
+    std::lock_guard lock(mutex_);
+    std::size_t n = 0;
+    for (const auto& [room, messages] : rooms_) n += messages.size();
+    return n;
+}
+
+std::size_t UnstoredMessages::bytes() const {
+    std::lock_guard lock(mutex_);
+    return bytes_;
+}
+
+}  // namespace relay::host
