@@ -5,6 +5,11 @@
 //   client: HELLO <room> <user>            server: WELCOME <sid>
 //   client: PUB <token> <json>             server: ACK <token> <id>  |  NACK <token> <reason>
 //   server (to the other members of the room):  MSG <id> <sender-sid> <json>
+//   client: HIST <token> <limit> [before <id> | after <id>]
+//                                          server: HISTORY <token> [<id> ...]  |  NACK <token>
+//                                          <reason>
+//     the history of the room of HELLO, oldest first: the last <limit> messages, the
+//     last <limit> before <id>, or the first <limit> after <id> (as sdk::HistoryQuery).
 // All connection state lives on one executor: simple, and fast enough for tests.
 #include <relay/sdk/plugin.hpp>
 
@@ -13,7 +18,9 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -142,6 +149,20 @@ public:
             });
         });
     }
+    void history(std::shared_ptr<Connection> from, std::string token, sdk::HistoryQuery query) {
+        inbound_->history(
+            from->room(), std::move(query),
+            [this, from, token](std::error_code ec, std::vector<sdk::Message> messages) {
+                std::string line = ec ? "NACK " + token + " " + ec.message() : "HISTORY " + token;
+                if (!ec) {
+                    for (const auto& msg : messages) line += " " + msg.id;
+                }
+                line += "\n";
+                asio::post(executor_, [from, line = std::move(line)]() mutable {
+                    from->send(std::move(line));
+                });
+            });
+    }
     void joined(Connection* c, const std::string& user) {
         rooms_[c->room()].insert(c);
         inbound_->join({c->room(), c->sid(), user, "test", 0}, [](std::error_code) {});
@@ -223,6 +244,21 @@ void Connection::handle(std::string_view line) {
         const auto sep = rest.find(' ');
         owner_.publish(shared_from_this(), std::string(rest.substr(0, sep)),
                        std::string(rest.substr(sep + 1)));
+    } else if (verb == "HIST") {
+        std::istringstream words{std::string(rest)};
+        std::string token;
+        std::string direction;
+        std::string id;
+        sdk::HistoryQuery query;
+        const bool ok = static_cast<bool>(words >> token >> query.limit) &&
+                        (!(words >> direction) ||
+                         ((direction == "before" || direction == "after") && (words >> id)));
+        if (!ok) {
+            send("ERROR usage: HIST <token> <limit> [before <id> | after <id>]\n");
+            return;
+        }
+        (direction == "before" ? query.before_id : query.after_id) = id;
+        owner_.history(shared_from_this(), std::move(token), std::move(query));
     } else {
         send("ERROR unknown command\n");
     }
