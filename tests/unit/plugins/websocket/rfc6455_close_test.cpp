@@ -37,7 +37,8 @@ TEST(Rfc6455Close, AnInvalidCloseIsAProtocolError) {
     const auto one_byte = reply_to_close(std::string(1, '\x03'));
     EXPECT_EQ(one_byte.code, CloseCode::protocol_error);
     EXPECT_TRUE(one_byte.protocol_violation);
-    for (const std::uint16_t code : {0, 999, 1004, 1005, 1006, 1015, 1016, 2000, 2999, 5000, 65535}) {
+    for (const std::uint16_t code :
+         {0, 999, 1004, 1005, 1006, 1015, 1016, 2000, 2999, 5000, 65535}) {
         const auto reply = reply_to_close(body(code));
         EXPECT_EQ(reply.code, CloseCode::protocol_error) << code;
         EXPECT_TRUE(reply.protocol_violation) << code;

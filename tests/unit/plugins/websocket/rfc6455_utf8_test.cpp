@@ -16,19 +16,19 @@ TEST(Utf8, AcceptsWellFormedText) {
     EXPECT_TRUE(valid_utf8(""));
     EXPECT_TRUE(valid_utf8("plain ASCII, longer than one word"));
     EXPECT_TRUE(valid_utf8("\x00\x7f"s));
-    EXPECT_TRUE(valid_utf8("\xc2\x80"));              // U+0080, the first two-byte
-    EXPECT_TRUE(valid_utf8("\xdf\xbf"));              // U+07FF
-    EXPECT_TRUE(valid_utf8("\xe0\xa0\x80"));          // U+0800, the first three-byte
-    EXPECT_TRUE(valid_utf8("\xed\x9f\xbf"));          // U+D7FF, below the surrogates
-    EXPECT_TRUE(valid_utf8("\xee\x80\x80"));          // U+E000, above them
-    EXPECT_TRUE(valid_utf8("\xef\xbf\xbf"));          // U+FFFF
-    EXPECT_TRUE(valid_utf8("\xf0\x90\x80\x80"));      // U+10000, the first four-byte
-    EXPECT_TRUE(valid_utf8("\xf4\x8f\xbf\xbf"));      // U+10FFFF, the last
+    EXPECT_TRUE(valid_utf8("\xc2\x80"));          // U+0080, the first two-byte
+    EXPECT_TRUE(valid_utf8("\xdf\xbf"));          // U+07FF
+    EXPECT_TRUE(valid_utf8("\xe0\xa0\x80"));      // U+0800, the first three-byte
+    EXPECT_TRUE(valid_utf8("\xed\x9f\xbf"));      // U+D7FF, below the surrogates
+    EXPECT_TRUE(valid_utf8("\xee\x80\x80"));      // U+E000, above them
+    EXPECT_TRUE(valid_utf8("\xef\xbf\xbf"));      // U+FFFF
+    EXPECT_TRUE(valid_utf8("\xf0\x90\x80\x80"));  // U+10000, the first four-byte
+    EXPECT_TRUE(valid_utf8("\xf4\x8f\xbf\xbf"));  // U+10FFFF, the last
     EXPECT_TRUE(valid_utf8("h\xc3\xa9llo \xf0\x9f\x98\x80 \xe2\x9c\x93"));
 }
 
 TEST(Utf8, RefusesWhatRfc3629Forbids) {
-    EXPECT_FALSE(valid_utf8("\x80"));              // a lone continuation byte
+    EXPECT_FALSE(valid_utf8("\x80"));  // a lone continuation byte
     EXPECT_FALSE(valid_utf8("\xbf"));
     EXPECT_FALSE(valid_utf8("\xc0\x80"));          // overlong NUL
     EXPECT_FALSE(valid_utf8("\xc1\xbf"));          // overlong U+007F
@@ -40,7 +40,7 @@ TEST(Utf8, RefusesWhatRfc3629Forbids) {
     EXPECT_FALSE(valid_utf8("\xf5\x80\x80\x80"));
     EXPECT_FALSE(valid_utf8("\xff"));
     EXPECT_FALSE(valid_utf8("\xfe"));
-    EXPECT_FALSE(valid_utf8("\xc3\x28"));          // a continuation that is not one
+    EXPECT_FALSE(valid_utf8("\xc3\x28"));  // a continuation that is not one
     EXPECT_FALSE(valid_utf8("\xe2\x28\xa1"));
     EXPECT_FALSE(valid_utf8("\xf0\x9f\x98\x28"));
 }
