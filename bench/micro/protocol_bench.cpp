@@ -3,6 +3,7 @@
 // shared by every recipient). nlohmann parse+dump of the same event is the baseline a
 // DOM-based design would pay.
 #include "engineio/packet.hpp"
+#include "rfc6455/utf8.hpp"
 #include "socketio/chat.hpp"
 #include "socketio/json.hpp"
 #include "socketio/packet.hpp"
@@ -110,6 +111,22 @@ void BM_JsonValidate(benchmark::State& state) {
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * doc.size()));
 }
 BENCHMARK(BM_JsonValidate)->Arg(1)->Arg(100);
+
+// RFC 6455: every text message is checked as UTF-8 before it is decoded. Arg 0: the
+// ASCII chat frame above; arg 1: the same length of mostly non-ASCII text.
+void BM_ValidUtf8(benchmark::State& state) {
+    std::string text = kFrame;
+    if (state.range(0) == 1) {
+        text = R"(42["message",{"text":")";
+        while (text.size() < kFrame.size() - 4) text += "h\xc3\xa9 \xe2\x9c\x93\xf0\x9f\x98\x80";
+        text += R"("}])";
+    }
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(relay::plugins::websocket::rfc6455::valid_utf8(text));
+    }
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * text.size()));
+}
+BENCHMARK(BM_ValidUtf8)->Arg(0)->Arg(1);
 
 // Baseline: what parsing into a DOM and re-serialising the same event costs.
 void BM_Baseline_NlohmannParseSpliceDump(benchmark::State& state) {

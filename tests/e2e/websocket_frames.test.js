@@ -9,6 +9,7 @@ const crypto = require("node:crypto");
 const net = require("node:net");
 const { relayFor, eventually } = require("./support/relay");
 const { connect, closeAll, emitAck, uniqueRoom } = require("./support/clients");
+const { bystandersFor } = require("./support/bystander");
 
 /** A bare TCP WebSocket client: upgrade by hand, then raw frames both ways. */
 class BareSocket {
@@ -268,4 +269,81 @@ test("frames queued while a client does not read go out in fewer writes", async 
   const writes = (await metric(admin, "relay_websocket_writes_total")) - writesBefore;
   // Without coalescing this would be at least count + 1 writes (plus the sender's acks).
   assert.ok(writes < count / 2, `${writes} writes for ${count + 1} frames to the paused reader`);
+});
+
+/** A close frame's body: a status code, then a reason. */
+function closeBody(code, reason = "") {
+  const body = Buffer.alloc(2);
+  body.writeUInt16BE(code);
+  return Buffer.concat([body, Buffer.from(reason)]);
+}
+
+// RFC 6455 5.5.1 and 7.4: the answer to a client's close, by what its body says.
+const closeAnswers = [
+  ["no body", Buffer.alloc(0), 1000],
+  ["1000", closeBody(1000), 1000],
+  ["1001 (going away), echoed", closeBody(1001), 1001],
+  ["1011 (internal error), echoed", closeBody(1011), 1011],
+  ["3000 (a library's code), echoed", closeBody(3000), 3000],
+  ["4999 (an application's code), echoed", closeBody(4999), 4999],
+  ["1000 with a UTF-8 reason", closeBody(1000, "bye ✓"), 1000],
+  ["a 1-byte body", Buffer.from([0x03]), 1002],
+  ["0", closeBody(0), 1002],
+  ["999", closeBody(999), 1002],
+  ["1004 (reserved)", closeBody(1004), 1002],
+  ["1005 (never on the wire)", closeBody(1005), 1002],
+  ["1006 (never on the wire)", closeBody(1006), 1002],
+  ["1015 (never on the wire)", closeBody(1015), 1002],
+  ["1016 (unassigned)", closeBody(1016), 1002],
+  ["2999 (unassigned)", closeBody(2999), 1002],
+  ["5000 (out of range)", closeBody(5000), 1002],
+  ["65535 (out of range)", closeBody(65535), 1002],
+  ["1000 with a reason that is not UTF-8", Buffer.concat([closeBody(1000), Buffer.from([0xc3, 0x28])]), 1007],
+];
+
+test("a client's close gets its code echoed, or 1002 / 1007 when the close is invalid", async (t) => {
+  const relay = await relayFor(t, { store: false });
+  const bystanders = await bystandersFor(t, relay.url);
+  for (const [what, body, code] of closeAnswers) {
+    const socket = await bare(t, relay);
+    socket.write(BareSocket.frame(8, body));
+    assert.equal(await socket.closedWith().catch((e) => assert.fail(`${what}: ${e.message}`)), code, what);
+  }
+  await bystanders.finish();
+});
+
+// RFC 6455 8.1: a text message that is not UTF-8 fails the connection with 1007.
+const notUtf8 = [
+  ["a byte that never starts a character", [Buffer.from("42[\"message\",{\"t\":\""), Buffer.from([0xff]), Buffer.from("\"}]")]],
+  ["an overlong NUL", [Buffer.from("4"), Buffer.from([0xc0, 0x80])]],
+  ["a surrogate", [Buffer.from("4"), Buffer.from([0xed, 0xa0, 0x80])]],
+  ["a code point past U+10FFFF", [Buffer.from("4"), Buffer.from([0xf4, 0x90, 0x80, 0x80])]],
+  ["a character cut at the end", [Buffer.from("4abc"), Buffer.from([0xe2, 0x82])]],
+];
+
+test("text that is not UTF-8 closes with 1007, in one frame or across fragments", async (t) => {
+  const relay = await relayFor(t, { store: false });
+  const bystanders = await bystandersFor(t, relay.url);
+  for (const [what, parts] of notUtf8) {
+    const whole = await bare(t, relay);
+    whole.write(BareSocket.frame(1, Buffer.concat(parts)));
+    assert.equal(await whole.closedWith().catch((e) => assert.fail(`${what}: ${e.message}`)), 1007, what);
+    // The same bytes as a fragmented message, one part per frame.
+    const fragmented = await bare(t, relay);
+    parts.forEach((part, i) => {
+      fragmented.write(BareSocket.frame(i === 0 ? 1 : 0, part, { fin: i === parts.length - 1 }));
+    });
+    assert.equal(await fragmented.closedWith().catch((e) => assert.fail(`${what} (fragmented): ${e.message}`)), 1007, what);
+  }
+  // A character split between two fragments is whole once they are joined.
+  const room = uniqueRoom("utf8");
+  const socket = await bare(t, relay);
+  const connect = Buffer.from(`40{"room":"${room}","user":"é😀"}`);
+  const cut = connect.indexOf(Buffer.from("😀")) + 2;
+  socket.write(BareSocket.frame(1, connect.subarray(0, cut), { fin: false }));
+  socket.write(BareSocket.frame(0, connect.subarray(cut), { fin: true }));
+  const reply = await socket.waitFor((f) => f.opcode === 1 && f.payload.toString().startsWith("40"));
+  assert.match(reply.payload.toString(), /^40\{"sid":"[^"]+"/);
+  assert.equal(socket.ended, false);
+  await bystanders.finish();
 });

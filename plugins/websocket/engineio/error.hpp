@@ -10,6 +10,7 @@ enum class Errc {
     unknown_packet_type,  ///< first character not 0..6 (nor `b` for base64 binary)
     bad_base64,           ///< a `b` record whose base64 does not decode
     too_many_packets,     ///< a polling payload with more records than allowed
+    bad_utf8,             ///< a polling payload that is not valid UTF-8 text
 };
 
 const std::error_category& engineio_category() noexcept;

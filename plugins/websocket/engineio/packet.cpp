@@ -1,6 +1,7 @@
 #include "engineio/packet.hpp"
 
 #include "engineio/base64.hpp"
+#include "rfc6455/utf8.hpp"
 
 #include <charconv>
 
@@ -16,6 +17,7 @@ public:
             case Errc::unknown_packet_type: return "unknown packet type";
             case Errc::bad_base64: return "invalid base64 in binary packet";
             case Errc::too_many_packets: return "too many packets in payload";
+            case Errc::bad_utf8: return "payload is not valid UTF-8";
         }
         return "invalid Engine.IO packet";
     }
@@ -83,6 +85,9 @@ std::error_code decode_payload(std::string_view body, std::vector<Frame>& out, s
                                std::size_t max_frames) {
     out.clear();
     storage.clear();
+    // The body is text (binary packets travel as base64): bytes that are not UTF-8
+    // are refused here, as a WebSocket text frame would be.
+    if (!rfc6455::valid_utf8(body)) return Errc::bad_utf8;
     bool reserved = false;
     std::size_t pos = 0;
     for (;;) {

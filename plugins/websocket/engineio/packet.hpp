@@ -53,8 +53,8 @@ std::error_code decode_frame(const Frame& frame, Packet& out, std::string& scrat
 /// Splits a polling request body into its frames: text records as they are, `b`
 /// records base64-decoded into `storage`. `storage` is cleared and reserved once for
 /// the whole body, so the views handed out stay valid until it is next modified.
-/// Strict: an empty body, an empty record (`4a\x1e`) or bad base64 is an error, as
-/// is more than `max_frames` records.
+/// Strict: a body that is not UTF-8, an empty body, an empty record (`4a\x1e`) or
+/// bad base64 is an error, as is more than `max_frames` records.
 std::error_code decode_payload(std::string_view body, std::vector<Frame>& out, std::string& storage,
                                std::size_t max_frames = 256);
 

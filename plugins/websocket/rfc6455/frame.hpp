@@ -24,11 +24,14 @@ enum class Opcode : std::uint8_t {
     pong = 0xA,
 };
 
-/// Close status codes the server sends (RFC 6455 section 7.4.1).
+/// Close status codes the server sends (RFC 6455 section 7.4.1). In answer to a
+/// client's close the server echoes the client's code, which may be any valid one
+/// (rfc6455/close.hpp).
 enum class CloseCode : std::uint16_t {
     normal = 1000,
     going_away = 1001,
     protocol_error = 1002,
+    invalid_payload = 1007,  ///< a text message or close reason that is not UTF-8
     too_big = 1009,
 };
 

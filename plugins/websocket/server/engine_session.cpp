@@ -8,6 +8,7 @@
 
 #include <relay/sdk/error.hpp>
 
+#include <algorithm>
 #include <array>
 #include <vector>
 
@@ -87,28 +88,46 @@ void EngineSession::open_websocket(const std::shared_ptr<WebSocketLink>& link) {
     arm_ping();
 }
 
-bool EngineSession::poll(PollWaiter waiter) {
+std::optional<engineio::HttpError> EngineSession::poll(PollWaiter waiter) {
     if (closed_) {
+        // Gone for the client, as engine.io forgets a closed socket (this GET found it
+        // just before it went).
+        if (!draining_) return engineio::HttpError::unknown_sid;
         // A closed session draining (see close()): its queued frames, then, in a GET
         // of its own, the close packet.
-        if (draining_ && !outbox_.empty()) {
+        if (!outbox_.empty()) {
             waiter(take_payload());
-            return true;
+            return std::nullopt;
         }
         waiter(engineio::encode_packet(engineio::PacketType::close));
         end_drain();
-        return true;
+        return std::nullopt;
     }
-    if (waiter_) return false;
+    // Upgraded: polling is over for this session. Answering (rather than holding the
+    // GET, which nothing would ever release) lets a stale or confused client move on.
+    if (ws_) return engineio::HttpError::bad_request;
+    if (waiter_) {
+        // Two GETs at once: the reference server closes the session; the waiting GET
+        // gets the close packet.
+        close("overlapping polls", false);
+        return engineio::HttpError::bad_request;
+    }
     waiter_ = std::move(waiter);
     if (probed_ && outbox_.empty()) {
         // An upgrade is under way: the client pauses polling once its GETs are answered,
         // and only then sends `5` (engine.io's "fast upgrade" noop).
         release_poll();
-        return true;
+        return std::nullopt;
     }
     flush();
-    return true;
+    return std::nullopt;
+}
+
+void EngineSession::on_poll_hangup() {
+    // After the upgrade the polling connection is the client's to drop; engine.io
+    // ignores what happens to a discarded polling transport too.
+    if (ws_) return;
+    close("transport close", false);
 }
 
 void EngineSession::release_poll() {
@@ -124,31 +143,40 @@ void EngineSession::end_probe() {
     upgrade_timer_.cancel();
 }
 
-std::error_code EngineSession::receive_polling(std::string_view body) {
-    // A closed session ignores what still arrives, as engine.io does; the client learns
-    // of the close from its next GET.
+std::optional<engineio::HttpError> EngineSession::receive_polling(std::string_view body) {
     if (closed_) {
-        // The client may be closing too (its `1`): nothing is left for it but the close
-        // packet, so the session need not wait for another GET.
-        if (draining_ && outbox_.empty()) end_drain();
-        return {};
+        if (!draining_) return engineio::HttpError::unknown_sid;  // see poll()
+        // A closing session that still drains its last frames ignores what arrives, as
+        // engine.io does; the client learns of the close from its next GET. The client
+        // may be closing too (its `1`): nothing is left for it but the close packet, so
+        // the session need not wait for another GET.
+        if (outbox_.empty()) end_drain();
+        return std::nullopt;
     }
+    // Upgraded: a POST is a transport mismatch (engine.io answers 400); the WebSocket
+    // is not the POST's to disturb.
+    if (ws_) return engineio::HttpError::bad_request;
     std::vector<engineio::Frame> frames;
     std::string storage;
     if (auto ec = engineio::decode_payload(body, frames, storage)) {
         fail(ec, "bad polling payload");
-        return ec;
+        return engineio::HttpError::bad_request;
     }
     for (const auto& frame : frames) {
         engineio::Packet packet;
         if (auto ec = engineio::decode_frame(frame, packet, scratch_)) {
             fail(ec, "bad Engine.IO packet");
-            return ec;
+            return engineio::HttpError::bad_request;
         }
         on_packet(packet, true);
-        if (closed_) break;
+        if (closed_) {
+            // The body ended the session: its own close or disconnect is fine (200); a
+            // packet the Socket.IO layer refused is the same error as a bad record.
+            if (closed_for_bad_input_) return engineio::HttpError::bad_request;
+            return std::nullopt;
+        }
     }
-    return {};
+    return std::nullopt;
 }
 
 void EngineSession::begin_upgrade(const std::shared_ptr<WebSocketLink>& link) {
@@ -223,11 +251,19 @@ void EngineSession::on_packet(const engineio::Packet& packet, bool from_polling)
                 chat_->on_text(packet.data);
             }
             break;
-        case PacketType::close: close("client close"); break;
+        case PacketType::close:
+            if (from_polling) {
+                // engine.io's polling transport answers a waiting GET with a noop and
+                // drops what was queued: the client is closing and reads nothing more.
+                release_poll();
+                close("client close", false);
+            } else {
+                close("client close");
+            }
+            break;
         case PacketType::noop: break;
         case PacketType::open:
         case PacketType::upgrade:
-            (void)from_polling;
             fail(make_error_code(sdk::Errc::invalid_argument), "unexpected Engine.IO packet");
             break;
     }
@@ -302,26 +338,45 @@ void EngineSession::write_next() {
 }
 
 void EngineSession::arm_ping() {
-    const auto generation = ++timer_generation_;
-    timer_.expires_after(server_.settings.ping_interval);
-    timer_.async_wait([self = shared_from_this(), generation](const boost::system::error_code& ec) {
-        if (ec || self->closed_ || generation != self->timer_generation_) return;
-        if (!self->chat_->connected() && std::chrono::steady_clock::now() - self->opened_at_ >
-                                             self->server_.settings.connect_timeout) {
-            self->close("connect timeout");
-            return;
-        }
-        self->awaiting_pong_ = true;
-        self->send(ping_frame());
-        const auto deadline_generation = ++self->timer_generation_;
-        self->timer_.expires_after(self->server_.settings.ping_timeout);
-        self->timer_.async_wait(
-            [self, deadline_generation](const boost::system::error_code& wait_ec) {
-                if (wait_ec || self->closed_ || deadline_generation != self->timer_generation_)
-                    return;
-                if (self->awaiting_pong_) self->close("ping timeout");
-            });
-    });
+    arm_timer(TimerDue::ping, std::chrono::steady_clock::now() + server_.settings.ping_interval,
+              ++timer_generation_);
+}
+
+void EngineSession::arm_timer(TimerDue due, TimePoint at, std::uint64_t generation) {
+    // Until the client's CONNECT the timer wakes at connect_timeout too, if that comes
+    // first: waiting for the next ping to look would make it late by up to a ping
+    // interval.
+    auto wake_at = at;
+    if (!chat_->connected()) {
+        wake_at = std::min(wake_at, opened_at_ + server_.settings.connect_timeout);
+    }
+    timer_.expires_at(wake_at);
+    timer_.async_wait(
+        [self = shared_from_this(), due, at, generation](const boost::system::error_code& ec) {
+            if (ec || self->closed_ || generation != self->timer_generation_) return;
+            self->on_timer(due, at, generation);
+        });
+}
+
+void EngineSession::on_timer(TimerDue due, TimePoint at, std::uint64_t generation) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!chat_->connected() && now >= opened_at_ + server_.settings.connect_timeout) {
+        close("connect timeout");
+        return;
+    }
+    if (now < at) {  // woke for connect_timeout, but the client connected in time
+        arm_timer(due, at, generation);
+        return;
+    }
+    if (due == TimerDue::pong) {
+        // The client did not answer: its queued frames are dropped (engine.io's
+        // onClose), and a later request for this sid gets 400, not stale frames.
+        if (awaiting_pong_) close("ping timeout", false);
+        return;
+    }
+    awaiting_pong_ = true;
+    send(ping_frame());
+    arm_timer(TimerDue::pong, now + server_.settings.ping_timeout, ++timer_generation_);
 }
 
 void EngineSession::fail(std::error_code ec, std::string_view what) {
@@ -355,6 +410,7 @@ void EngineSession::end_drain() {
 void EngineSession::close(std::string_view reason, bool flush_queued) {
     if (closed_) return;
     closed_ = true;
+    closed_for_bad_input_ = reason == "parse error";
     ++timer_generation_;
     timer_.cancel();
     upgrade_timer_.cancel();

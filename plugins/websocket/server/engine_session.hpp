@@ -1,4 +1,5 @@
 #pragma once
+#include "engineio/handshake.hpp"
 #include "server/out_frame.hpp"
 
 #include <relay/sdk/asio.hpp>
@@ -9,6 +10,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -53,11 +55,19 @@ public:
     /// Opens the session over a WebSocket (no polling first); sends the open packet.
     void open_websocket(const std::shared_ptr<WebSocketLink>& link);
 
-    /// A polling GET: answered now when frames are queued, else when one is.
-    /// Returns false when another GET is already waiting (the client misbehaves).
-    bool poll(PollWaiter waiter);
-    /// A polling POST body. An error closes the session; the caller answers 400.
-    std::error_code receive_polling(std::string_view body);
+    /// A polling GET: answered now when frames are queued, else when one is; nullopt.
+    /// Or the HTTP error to answer instead, `waiter` unused: `bad_request` when
+    /// another GET is already waiting (the session is closed, as engine.io does), or
+    /// when the session has moved to WebSocket (it is left alone: engine.io's
+    /// transport mismatch); `unknown_sid` when it has closed (and drains nothing).
+    std::optional<engineio::HttpError> poll(PollWaiter waiter);
+    /// The connection of a waiting GET went away. The client is gone (the session
+    /// closes), unless it moved to WebSocket and merely dropped a polling request.
+    void on_poll_hangup();
+    /// A polling POST body; nullopt when the caller answers 200 "ok". `bad_request`
+    /// when the body broke the protocol (the session is closed) or the session has
+    /// moved to WebSocket (it is left alone); `unknown_sid` as for poll().
+    std::optional<engineio::HttpError> receive_polling(std::string_view body);
     /// An upgrade's WebSocket, handshake done: probe it, then switch on `5`.
     void begin_upgrade(const std::shared_ptr<WebSocketLink>& link);
 
@@ -88,7 +98,14 @@ private:
     void end_probe();
     void flush();
     void write_next();
+    /// What the session timer waits for; until the Socket.IO CONNECT it also keeps
+    /// connect_timeout, so a session needs one timer, not two.
+    enum class TimerDue : std::uint8_t { ping, pong };
+    using TimePoint = std::chrono::steady_clock::time_point;
+    /// Schedules the next ping after ping_interval.
     void arm_ping();
+    void arm_timer(TimerDue due, TimePoint at, std::uint64_t generation);
+    void on_timer(TimerDue due, TimePoint at, std::uint64_t generation);
     void fail(std::error_code ec, std::string_view what);
 
     ServerContext& server_;
@@ -113,9 +130,10 @@ private:
     boost::asio::steady_timer timer_;  // next ping, then the pong deadline
     std::uint64_t timer_generation_ = 0;
     bool awaiting_pong_ = false;
-    std::chrono::steady_clock::time_point opened_at_;
+    TimePoint opened_at_;
     bool closed_ = false;
-    bool draining_ = false;  // closed, polling, frames queued for the next GET
+    bool closed_for_bad_input_ = false;  // a "parse error": a POST that did it gets 400
+    bool draining_ = false;              // closed, polling, frames queued for the next GET
     std::string scratch_;
 };
 

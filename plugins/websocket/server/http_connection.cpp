@@ -117,13 +117,14 @@ bool HttpConnection::origin_allowed_for_websocket(const Request& request) const 
            std::find(allowed.begin(), allowed.end(), origin) != allowed.end();
 }
 
-void HttpConnection::send_engineio_error(const Request& request, engineio::HttpError error) {
+void HttpConnection::send_engineio_error(const Request& request, engineio::HttpError error,
+                                         bool keep_alive) {
     Response res{static_cast<http::status>(engineio::http_error_status(error)), request.version()};
     res.set(http::field::server, kServerName);
     res.set(http::field::content_type, "application/json");
     add_cors(request, res);
     res.body() = engineio::http_error_body(error);
-    res.keep_alive(request.keep_alive());
+    res.keep_alive(keep_alive && request.keep_alive());
     send(std::move(res));
 }
 
@@ -243,14 +244,19 @@ void HttpConnection::on_poll(Request request, const std::string& sid) {
     auto here = shard_.executor();
     if (req->method() == http::verb::post) {
         boost::asio::post(session->executor(), [self, here, session, req] {
-            const auto ec = session->receive_polling(req->body());
-            boost::asio::post(here, [self, req, ec] {
-                Response res{ec ? http::status::bad_request : http::status::ok, req->version()};
+            const auto error = session->receive_polling(req->body());
+            boost::asio::post(here, [self, req, error] {
+                if (error) {
+                    // Its body may be the client's garbage: this connection ends too.
+                    self->send_engineio_error(*req, *error, false);
+                    return;
+                }
+                Response res{http::status::ok, req->version()};
                 res.set(http::field::server, kServerName);
                 res.set(http::field::content_type, "text/html");
                 self->add_cors(*req, res);
-                res.body() = ec ? "bad request" : "ok";
-                res.keep_alive(req->keep_alive() && !ec);
+                res.body() = "ok";
+                res.keep_alive(req->keep_alive());
                 self->send(std::move(res));
             });
         });
@@ -265,7 +271,7 @@ void HttpConnection::on_poll(Request request, const std::string& sid) {
     stream_.expires_never();
     watch_for_hangup(session);
     boost::asio::post(session->executor(), [self, here, session, req] {
-        const bool accepted = session->poll([self, here, session, req](std::string body) {
+        const auto error = session->poll([self, here, session, req](std::string body) {
             boost::asio::post(here, [self, session, req, body = std::move(body)]() mutable {
                 self->after_watch([self, session, req, body = std::move(body)]() mutable {
                     Response res{http::status::ok, req->version()};
@@ -278,13 +284,9 @@ void HttpConnection::on_poll(Request request, const std::string& sid) {
                 });
             });
         });
-        if (!accepted) {
-            // Two GETs at once: the reference server closes the session.
-            session->close("overlapping polls", false);
-            boost::asio::post(here, [self, req] {
-                self->after_watch([self, req] {
-                    self->send_engineio_error(*req, engineio::HttpError::bad_request);
-                });
+        if (error) {
+            boost::asio::post(here, [self, req, error] {
+                self->after_watch([self, req, error] { self->send_engineio_error(*req, *error); });
             });
         }
     });
@@ -298,23 +300,22 @@ void HttpConnection::watch_for_hangup(const std::shared_ptr<EngineSession>& sess
     // HTTP parser.
     watching_ = true;
     std::weak_ptr<EngineSession> weak = session;
-    stream_.socket().async_read_some(
-        buffer_.prepare(4096),
-        [self = shared_from_this(), weak](beast::error_code ec, std::size_t n) {
-            self->watching_ = false;
-            self->buffer_.commit(n);
-            if (ec && ec != boost::asio::error::operation_aborted) {
-                if (auto session = weak.lock()) {
-                    boost::asio::post(session->executor(),
-                                      [session] { session->close("transport close", false); });
-                }
+    stream_.socket().async_read_some(buffer_.prepare(4096), [self = shared_from_this(), weak](
+                                                                beast::error_code ec,
+                                                                std::size_t n) {
+        self->watching_ = false;
+        self->buffer_.commit(n);
+        if (ec && ec != boost::asio::error::operation_aborted) {
+            if (auto session = weak.lock()) {
+                boost::asio::post(session->executor(), [session] { session->on_poll_hangup(); });
             }
-            if (self->after_watch_) {
-                auto next = std::move(self->after_watch_);
-                self->after_watch_ = nullptr;
-                next();
-            }
-        });
+        }
+        if (self->after_watch_) {
+            auto next = std::move(self->after_watch_);
+            self->after_watch_ = nullptr;
+            next();
+        }
+    });
 }
 
 void HttpConnection::after_watch(std::function<void()> next) {

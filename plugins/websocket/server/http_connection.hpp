@@ -45,7 +45,10 @@ private:
     /// Writes `response`, then reads the next request (keep-alive) or closes. A failed
     /// write of a poll response closes `polled`'s session.
     void send(Response response, std::shared_ptr<EngineSession> polled = nullptr);
-    void send_engineio_error(const Request& request, engineio::HttpError error);
+    /// The reference server's error response; the connection stays open if the
+    /// request asked for keep-alive and `keep_alive` allows it.
+    void send_engineio_error(const Request& request, engineio::HttpError error,
+                             bool keep_alive = true);
     void add_cors(const Request& request, Response& response) const;
     bool origin_allowed_for_websocket(const Request& request) const;
 

@@ -1,5 +1,7 @@
 #include "server/websocket_link.hpp"
 
+#include "rfc6455/close.hpp"
+#include "rfc6455/utf8.hpp"
 #include "server/engine_session.hpp"
 #include "server/server_context.hpp"
 
@@ -184,20 +186,28 @@ bool WebSocketLink::on_frame(const rfc6455::ClientFrame& frame) {
             }
         case Opcode::ping: queue_control(Opcode::pong, frame.payload); return true;
         case Opcode::pong: return true;
-        case Opcode::close:
-            if (frame.payload.size() == 1) {
-                fail(CloseCode::protocol_error, "a close frame with a 1-byte body");
+        case Opcode::close: {
+            const auto reply = rfc6455::reply_to_close(frame.payload);
+            if (reply.protocol_violation) {
+                fail(reply.code, reply.code == CloseCode::invalid_payload
+                                     ? "a close reason that is not UTF-8"
+                                     : "a close frame with a 1-byte body or an invalid code");
                 return false;
             }
             // The client ends the connection: answer its close, tell the session.
-            close();
+            close(reply.code);
             if (auto session = session_.lock()) session->on_ws_closed(this, {});
             return false;
+        }
     }
     return false;
 }
 
 bool WebSocketLink::deliver(std::string_view message, bool binary) {
+    if (!binary && !rfc6455::valid_utf8(message)) {
+        fail(CloseCode::invalid_payload, "a text message that is not UTF-8");
+        return false;
+    }
     auto session = session_.lock();
     if (!session) return false;
     session->on_ws_message(this, message, binary);
@@ -331,10 +341,10 @@ void WebSocketLink::on_written(const boost::system::error_code& ec, bool with_da
     pump();
 }
 
-void WebSocketLink::close() {
+void WebSocketLink::close(CloseCode code) {
     if (close_queued_ || shut_) return;
     close_queued_ = true;
-    const auto frame = rfc6455::server_close(CloseCode::normal);
+    const auto frame = rfc6455::server_close(code);
     control_.append(frame.view());
     pump();
 }

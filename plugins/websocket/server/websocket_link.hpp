@@ -53,8 +53,9 @@ public:
     /// returns when the socket took them at once. One at a time.
     void write(const std::deque<OutFrame>& frames, std::size_t count, WriteDone done);
     void write(const OutFrame& frame, WriteDone done);
-    /// Sends a close frame after the write in flight, then ends the connection.
-    void close();
+    /// Sends a close frame with `code` after the write in flight, then ends the
+    /// connection.
+    void close(rfc6455::CloseCode code = rfc6455::CloseCode::normal);
 
 private:
     void wait_readable();

@@ -198,6 +198,21 @@ TEST(EngineioPayload, BadRecords) {
               Errc::bad_base64);
 }
 
+TEST(EngineioPayload, TextThatIsNotUtf8IsAnError) {
+    // The body is text; a WebSocket text frame with these bytes would close with 1007.
+    std::vector<Frame> frames;
+    std::string storage;
+    EXPECT_EQ(decode_payload("42[\"message\",{\"t\":\"\xff\"}]", frames, storage), Errc::bad_utf8);
+    EXPECT_EQ(decode_payload("3\x1e"
+                             "4\xc0\x80",
+                             frames, storage),
+              Errc::bad_utf8);
+    EXPECT_EQ(decode_payload("4abc\xe2\x82", frames, storage), Errc::bad_utf8);
+    EXPECT_EQ(make_error_code(Errc::bad_utf8).message(), "payload is not valid UTF-8");
+    ASSERT_FALSE(decode_payload("4h\xc3\xa9llo \xf0\x9f\x98\x80", frames, storage));
+    EXPECT_EQ(frames.at(0).bytes, "4h\xc3\xa9llo \xf0\x9f\x98\x80");
+}
+
 TEST(EngineioPayload, TooManyRecords) {
     std::vector<Frame> frames;
     std::string storage;
