@@ -67,6 +67,12 @@ sdk::Schema schema() {
         config_key("history_max", ValueType::integer, "most messages one `history` call returns")
             .fallback("500")
             .at_least(1),
+        config_key("history_max_bytes", ValueType::size,
+                   "most bytes of stored messages sent to a client at once: a `history` reply "
+                   "is cut to the newest that fit and says there is more; a recovery that "
+                   "missed more connects afresh; below max_queued_bytes")
+            .fallback("1MiB")
+            .at_least(1024),
         config_key("serve_page", ValueType::boolean, "serve the chat page at /").fallback("true"),
     };
 }
@@ -84,6 +90,15 @@ std::vector<sdk::KeyProblem> check(const sdk::ConfigView& config) {
         }
     }
     if (transports.empty()) problems.push_back({"transports", "expected at least one transport"});
+    // A history reply (or a recovery) must leave the outbound queue room for the live
+    // messages that follow it, or asking for history would drop the client.
+    const auto history_bytes = config.size("history_max_bytes");
+    const auto queued_bytes = config.size("max_queued_bytes");
+    if (history_bytes >= queued_bytes) {
+        problems.push_back({"history_max_bytes",
+                            "expected less than max_queued_bytes (" + std::to_string(queued_bytes) +
+                                " bytes), got " + std::to_string(history_bytes) + " bytes"});
+    }
     return problems;
 }
 
@@ -115,6 +130,7 @@ Settings parse(const sdk::ConfigView& config) {
     s.recovery_buffer = config.size("recovery_buffer");
     s.presence_events = config.boolean("presence_events");
     s.history_max = static_cast<std::uint64_t>(config.integer("history_max"));
+    s.history_max_bytes = config.size("history_max_bytes");
     s.serve_page = config.boolean("serve_page");
     return s;
 }
