@@ -30,7 +30,9 @@ PageCut cut_history_page(std::span<const std::size_t> sizes, PageEnd keep, std::
                          std::size_t room) {
     const std::size_t n = sizes.size();
     // The i-th message counted from the kept end.
-    auto size_at = [&](std::size_t i) { return keep == PageEnd::newest ? sizes[n - 1 - i] : sizes[i]; };
+    auto size_at = [&](std::size_t i) {
+        return keep == PageEnd::newest ? sizes[n - 1 - i] : sizes[i];
+    };
     std::size_t count = 0;
     std::size_t used = 0;
     while (count < n && size_at(count) <= budget - used) {
