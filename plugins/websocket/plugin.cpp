@@ -47,7 +47,8 @@ sdk::Schema schema() {
             "origins allowed to open a WebSocket; empty: any (non-browser clients send none)")
             .fallback("[]"),
         config_key("max_queued_bytes", ValueType::size,
-                   "outbound bytes a slow client may have queued before it is dropped")
+                   "outbound bytes a slow client may have queued before it is dropped; more "
+                   "than twice max_payload")
             .fallback("4MiB")
             .at_least(1024),
         config_key("recovery", ValueType::boolean,
@@ -90,10 +91,21 @@ std::vector<sdk::KeyProblem> check(const sdk::ConfigView& config) {
         }
     }
     if (transports.empty()) problems.push_back({"transports", "expected at least one transport"});
+    // One message (its text and its attachments, each up to max_payload) must fit in
+    // what a receiver may queue, or a single message drops every member of its room
+    // and can never be had from the history either.
+    const auto payload_bytes = config.size("max_payload");
+    const auto queued_bytes = config.size("max_queued_bytes");
+    if (queued_bytes <= 2 * payload_bytes) {
+        problems.push_back({"max_queued_bytes",
+                            "expected more than twice max_payload (a message and its "
+                            "attachments, " +
+                                std::to_string(2 * payload_bytes) + " bytes), got " +
+                                std::to_string(queued_bytes) + " bytes"});
+    }
     // A history reply (or a recovery) must leave the outbound queue room for the live
     // messages that follow it, or asking for history would drop the client.
     const auto history_bytes = config.size("history_max_bytes");
-    const auto queued_bytes = config.size("max_queued_bytes");
     if (history_bytes >= queued_bytes) {
         problems.push_back({"history_max_bytes",
                             "expected less than max_queued_bytes (" + std::to_string(queued_bytes) +

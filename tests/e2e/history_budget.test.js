@@ -8,7 +8,7 @@
 "use strict";
 const test = require("node:test");
 const assert = require("node:assert/strict");
-const { relayFor, eventually } = require("./support/relay");
+const { startRelay, relayFor, eventually } = require("./support/relay");
 const { uniqueRoom, connect, connected, emitAck, nextEvent, closeAll } = require("./support/clients");
 const { bystanderPair } = require("./support/bystander_pair");
 
@@ -146,11 +146,14 @@ test("a message larger than the budget comes alone, so paging gets past it", asy
   assert.ok(poster.connected);
 });
 
-test("history_max_bytes must be below max_queued_bytes", async () => {
-  const { startRelay } = require("./support/relay");
+test("history_max_bytes must be below max_queued_bytes, and that above twice max_payload", async () => {
   await assert.rejects(
-    startRelay({ transport: "max_queued_bytes: 1MiB, history_max_bytes: 1MiB" }),
+    startRelay({ transport: "max_queued_bytes: 1MiB, history_max_bytes: 1MiB, max_payload: 4096" }),
     /transport\.history_max_bytes: expected less than max_queued_bytes \(1048576 bytes\), got 1048576 bytes/,
+  );
+  await assert.rejects(
+    startRelay({ transport: "max_queued_bytes: 2MiB, max_payload: 1MiB, history_max_bytes: 64KiB" }),
+    /transport\.max_queued_bytes: expected more than twice max_payload \(a message and its attachments, 2097152 bytes\), got 2097152 bytes/,
   );
 });
 
