@@ -461,7 +461,7 @@ void ChatSocket::on_history(const socketio::Packet& packet) {
     }
     query.limit = std::clamp<std::size_t>(query.limit, 1, server_.settings.history_max);
     if (!history_in_flight_) {
-        start_history(*packet.id, std::move(query));
+        start_history(*packet.id, query);
     } else if (history_waiting_.size() < kMaxWaitingHistory) {
         history_waiting_.push_back({*packet.id, std::move(query)});
     } else {
@@ -469,7 +469,7 @@ void ChatSocket::on_history(const socketio::Packet& packet) {
     }
 }
 
-void ChatSocket::start_history(std::uint64_t ack_id, sdk::HistoryQuery query) {
+void ChatSocket::start_history(std::uint64_t ack_id, const sdk::HistoryQuery& query) {
     history_in_flight_ = true;
     std::weak_ptr<EngineSession> weak = session_.weak_from_this();
     auto executor = session_.executor();
@@ -533,7 +533,7 @@ void ChatSocket::answer_history(std::uint64_t ack_id, const sdk::HistoryQuery& q
     if (!history_waiting_.empty() && connected_) {
         auto next = std::move(history_waiting_.front());
         history_waiting_.pop_front();
-        start_history(next.ack_id, std::move(next.query));
+        start_history(next.ack_id, next.query);
     }
 }
 

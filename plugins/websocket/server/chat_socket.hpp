@@ -81,7 +81,7 @@ private:
     void on_message(const socketio::Packet& packet, std::vector<std::string> attachments);
     void on_history(const socketio::Packet& packet);
     /// Asks the store; one query per socket at a time (see history_waiting_).
-    void start_history(std::uint64_t ack_id, sdk::HistoryQuery query);
+    void start_history(std::uint64_t ack_id, const sdk::HistoryQuery& query);
     /// Answers a history query with the page of `messages` that fits (see
     /// socketio/history_page.hpp), then starts the next waiting query.
     void answer_history(std::uint64_t ack_id, const sdk::HistoryQuery& query, std::error_code ec,
