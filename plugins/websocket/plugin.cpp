@@ -47,7 +47,8 @@ sdk::Schema schema() {
             "origins allowed to open a WebSocket; empty: any (non-browser clients send none)")
             .fallback("[]"),
         config_key("max_queued_bytes", ValueType::size,
-                   "outbound bytes a slow client may have queued before it is dropped")
+                   "outbound bytes a slow client may have queued before it is dropped; more "
+                   "than twice max_payload")
             .fallback("4MiB")
             .at_least(1024),
         config_key("recovery", ValueType::boolean,
@@ -67,6 +68,12 @@ sdk::Schema schema() {
         config_key("history_max", ValueType::integer, "most messages one `history` call returns")
             .fallback("500")
             .at_least(1),
+        config_key("history_max_bytes", ValueType::size,
+                   "most bytes of stored messages sent to a client at once: a `history` reply "
+                   "is cut to the newest that fit and says there is more; a recovery that "
+                   "missed more connects afresh; below max_queued_bytes")
+            .fallback("1MiB")
+            .at_least(1024),
         config_key("serve_page", ValueType::boolean, "serve the chat page at /").fallback("true"),
     };
 }
@@ -84,6 +91,26 @@ std::vector<sdk::KeyProblem> check(const sdk::ConfigView& config) {
         }
     }
     if (transports.empty()) problems.push_back({"transports", "expected at least one transport"});
+    // One message (its text and its attachments, each up to max_payload) must fit in
+    // what a receiver may queue, or a single message drops every member of its room
+    // and can never be had from the history either.
+    const auto payload_bytes = config.size("max_payload");
+    const auto queued_bytes = config.size("max_queued_bytes");
+    if (queued_bytes <= 2 * payload_bytes) {
+        problems.push_back({"max_queued_bytes",
+                            "expected more than twice max_payload (a message and its "
+                            "attachments, " +
+                                std::to_string(2 * payload_bytes) + " bytes), got " +
+                                std::to_string(queued_bytes) + " bytes"});
+    }
+    // A history reply (or a recovery) must leave the outbound queue room for the live
+    // messages that follow it, or asking for history would drop the client.
+    const auto history_bytes = config.size("history_max_bytes");
+    if (history_bytes >= queued_bytes) {
+        problems.push_back({"history_max_bytes",
+                            "expected less than max_queued_bytes (" + std::to_string(queued_bytes) +
+                                " bytes), got " + std::to_string(history_bytes) + " bytes"});
+    }
     return problems;
 }
 
@@ -115,6 +142,7 @@ Settings parse(const sdk::ConfigView& config) {
     s.recovery_buffer = config.size("recovery_buffer");
     s.presence_events = config.boolean("presence_events");
     s.history_max = static_cast<std::uint64_t>(config.integer("history_max"));
+    s.history_max_bytes = config.size("history_max_bytes");
     s.serve_page = config.boolean("serve_page");
     return s;
 }

@@ -29,6 +29,9 @@ struct Settings {
     std::uint64_t recovery_buffer = std::uint64_t{64} * 1024 * 1024;
     bool presence_events = true;
     std::uint64_t history_max = 500;
+    /// Bytes of stored messages sent to a client at once (a `history` page, a recovery's
+    /// missed messages); below max_queued_bytes, so such a reply never drops a client.
+    std::uint64_t history_max_bytes = std::uint64_t{1} * 1024 * 1024;
     bool serve_page = true;
 };
 

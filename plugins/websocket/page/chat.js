@@ -2,18 +2,30 @@
 // receive, see who is present. Speaks the chat events of the websocket transport
 // (README: "Chat events") through socket.io-client, bundled from npm.
 //
-// Everything a peer sends is put into the page with textContent, never as HTML.
+// Everything a peer sends is put into the page with textContent, never as HTML, and
+// nothing it sends decides how it is shown: a message is styled as the viewer's own
+// only from the `sender` the server set (one of this page's socket ids) or an id the
+// server acked to this page, never from a field of the message (`mine`).
+//
+// History comes in pages: the server sends the newest messages that fit its byte
+// budget and, when some did not, a second ack argument {more, before}; "Load older
+// messages" asks `before` the oldest one shown.
 (function () {
   "use strict";
   const $ = (id) => document.getElementById(id);
   const messages = $("messages");
   const ACK_TIMEOUT_MS = 10000;
+  const HISTORY_PAGE = 50;      // messages asked for per history request
   const SERVER_FIELDS = ["id", "room", "ts", "sender", "user"];
 
   let socket = null;
   let me = "";
   let shown = new Set();        // ids of the messages on screen
   let members = new Map();      // sid -> {sid, user, room}
+  const ownSids = new Set();    // every socket id this page has had
+  const ownIds = new Set();     // ids the server acked for this page's messages
+  let olderCursor = null;       // `before` for the next older page ("": the newest); null: none left
+  let loadingOlder = false;
 
   // --- rendering -------------------------------------------------------------
 
@@ -42,11 +54,17 @@
     if (force || nearBottom()) messages.scrollTop = messages.scrollHeight;
   }
 
-  function messageItem(m, kind) {
+  /** Whether the server says this page sent `m` (never what `m` says of itself). */
+  function isOwn(m) {
+    return (typeof m.sender === "string" && ownSids.has(m.sender)) ||
+      (typeof m.id === "string" && ownIds.has(m.id));
+  }
+
+  function messageItem(m, kind, own) {
     const li = document.createElement("li");
     li.className = "msg";
     if (kind) li.classList.add(kind);
-    if (m.mine || (socket && m.sender && m.sender === socket.id)) li.classList.add("mine");
+    if (own || isOwn(m)) li.classList.add("mine");
     if (m.id) li.dataset.id = m.id;
     const who = document.createElement("span");
     who.className = "who";
@@ -59,28 +77,50 @@
     return li;
   }
 
-  function addMessage(m, kind) {
+  function addMessage(m, kind, own) {
     if (m.id) {
       if (shown.has(m.id)) return null;
       shown.add(m.id);
     }
     const stick = nearBottom();
-    const li = messageItem(m, kind);
+    const li = messageItem(m, kind, own);
     messages.append(li);
     scrollDown(stick);
     return li;
   }
 
-  /** History goes above whatever live messages arrived while it was fetched. */
-  function addHistory(list) {
+  /**
+   * History goes above whatever is shown: the first page above the live messages that
+   * arrived while it was fetched (then to the bottom), an older page above it all
+   * (the view stays where the reader is).
+   */
+  function addHistory(list, older) {
     const fragment = document.createDocumentFragment();
     for (const m of list) {
-      if (!m || (m.id && shown.has(m.id))) continue;
+      if (!m || typeof m !== "object" || (m.id && shown.has(m.id))) continue;
       if (m.id) shown.add(m.id);
       fragment.append(messageItem(m, "history"));
     }
+    const fromBottom = messages.scrollHeight - messages.scrollTop;
     messages.prepend(fragment);
-    scrollDown(true);
+    if (older) messages.scrollTop = messages.scrollHeight - fromBottom;
+    else scrollDown(true);
+  }
+
+  /**
+   * Where the page before `list` starts, from the ack's second argument when the
+   * server cut the page short, else from a full page's oldest message.
+   */
+  function nextCursor(list, page, asked) {
+    if (page && page.more) return typeof page.before === "string" ? page.before : asked;
+    if (list.length >= HISTORY_PAGE && list[0] && typeof list[0].id === "string") return list[0].id;
+    return null;
+  }
+
+  function setOlder(cursor) {
+    olderCursor = cursor;
+    $("older").hidden = cursor === null;
+    $("older").disabled = false;
   }
 
   function addSystem(text) {
@@ -131,11 +171,26 @@
     });
   }
 
-  function loadHistory() {
-    socket.timeout(ACK_TIMEOUT_MS).emit("history", { limit: 50 }, (err, history) => {
-      if (err) addSystem("history unavailable: timed out");
-      else if (Array.isArray(history)) addHistory(history);
-      else if (history && history.error) addSystem(String(history.error));
+  /** Asks one page of history: the newest (`before` "") or the one before `before`. */
+  function loadHistory(before) {
+    const older = before !== "";
+    const query = older ? { limit: HISTORY_PAGE, before } : { limit: HISTORY_PAGE };
+    const asking = socket;
+    loadingOlder = true;
+    $("older").disabled = true;
+    socket.timeout(ACK_TIMEOUT_MS).emit("history", query, (err, history, page) => {
+      if (socket !== asking) return; // left or rejoined meanwhile
+      loadingOlder = false;
+      if (err) {
+        addSystem("history unavailable: timed out");
+        setOlder(before);
+      } else if (Array.isArray(history)) {
+        addHistory(history, older);
+        setOlder(nextCursor(history, page, before));
+      } else {
+        if (history && history.error) addSystem(String(history.error));
+        setOlder(null);
+      }
     });
   }
 
@@ -156,6 +211,7 @@
     messages.replaceChildren();
     shown = new Set();
     members = new Map();
+    setOlder(null);
     renderMembers();
     showJoin();
   }
@@ -173,12 +229,14 @@
 
     socket = io({ auth: { room, user } });
     socket.on("connect", () => {
+      ownSids.add(socket.id);
       setStatus(socket.recovered ? "reconnected" : "connected", "ok");
       if (!socket.recovered) {
         // A new session: what is on screen may be stale, the history is not.
         messages.replaceChildren();
         shown = new Set();
-        loadHistory();
+        setOlder(null);
+        loadHistory("");
       }
       refreshPresence();
       $("text").focus();
@@ -216,7 +274,7 @@
   function send(text) {
     // The server does not echo a message to its sender: show ours at once, pending,
     // and confirm it (or mark it failed) on its ack.
-    const li = addMessage({ text, user: me, mine: true, ts: Date.now() }, "pending");
+    const li = addMessage({ text, user: me, ts: Date.now() }, "pending", true);
     scrollDown(true);
     socket.timeout(ACK_TIMEOUT_MS).emit("message", { text }, (err, ack) => {
       li.classList.remove("pending");
@@ -229,6 +287,7 @@
       }
       li.dataset.id = ack.id;
       shown.add(ack.id);
+      ownIds.add(ack.id);
     });
   }
 
@@ -252,6 +311,10 @@
   });
 
   $("leave").addEventListener("click", leave);
+
+  $("older").addEventListener("click", () => {
+    if (socket && olderCursor !== null && !loadingOlder) loadHistory(olderCursor);
+  });
 
   $("send").addEventListener("submit", (e) => {
     e.preventDefault();

@@ -30,6 +30,21 @@ constexpr std::string_view kMainNamespace = "/";
 constexpr std::chrono::milliseconds kStoreCatchUp{2000};
 constexpr std::chrono::milliseconds kStoreRetryDelay{10};
 
+// History queries a socket may have waiting behind the one in flight; one more is
+// answered with an error.
+constexpr std::size_t kMaxWaitingHistory = 8;
+
+// What an ack frame adds to a history page besides the messages: `43<ack id>[` (or
+// `46<count>-<ack id>[`), `]`, the comma before a second argument, its queue slot.
+constexpr std::size_t kAckOverhead = 48 + sizeof(OutFrame);
+// The second argument without its cursor's quoted text: `{"more":true,"before":}`.
+constexpr std::size_t kMoreObjectOverhead = 24;
+
+/// `a - b`, or 0 when b is larger.
+std::size_t minus(std::size_t a, std::size_t b) {
+    return a > b ? a - b : 0;
+}
+
 /// The close reasons after which socket.io keeps a session for recovery: the client
 /// did not ask to leave (a DISCONNECT packet) and nothing it sent was malformed.
 bool recoverable(std::string_view reason) {
@@ -231,11 +246,21 @@ void ChatSocket::recover(const std::string& offset) {
     // sent now, in the task that put the socket back in its room, so every message is
     // either replayed here or delivered live after, once and in order.
     if (auto missed = session_.shard().recent_after(room_, offset)) {
-        send_connect();
+        // A socket never gets its own messages back, recovered or not.
+        std::erase_if(*missed, [&](const auto& broadcast) { return broadcast->sender == sid_; });
+        std::size_t bytes = 0;
         for (const auto& broadcast : *missed) {
-            // A socket never gets its own messages back, recovered or not.
-            if (broadcast->sender != sid_) session_.send(broadcast->frames);
+            for (const auto& frame : broadcast->frames) bytes += frame.bytes->size();
         }
+        if (bytes > server_.settings.history_max_bytes) {
+            // Sent at once, this much could pass what the client may queue and drop it,
+            // and again on every reconnect: it connects afresh and pages the history.
+            log_not_recovered(bytes);
+            connect_afresh();
+            return;
+        }
+        send_connect();
+        for (const auto& broadcast : *missed) session_.send(broadcast->frames);
         return;
     }
     // An offset older than the recent messages: the store has it. Live broadcasts wait
@@ -259,7 +284,7 @@ void ChatSocket::read_missed(std::string offset, std::string until,
         boost::asio::post(here, [weak, here, offset = std::move(offset), until = std::move(until),
                                  deadline, ec, stored = std::move(stored)]() mutable {
             auto session = weak.lock();
-            if (!session || session->closed()) return;
+            if (!session || session->closed() || !session->chat().recovering_) return;
             const bool caught_up =
                 until.empty() || std::any_of(stored.begin(), stored.end(),
                                              [&](const sdk::Message& m) { return m.id == until; });
@@ -281,19 +306,44 @@ void ChatSocket::read_missed(std::string offset, std::string until,
     server_.inbound->recover(room_, offset, std::move(done));
 }
 
-void ChatSocket::finish_recovery(const std::vector<sdk::Message>& stored, bool complete) {
-    std::unordered_set<std::string_view> sent;
-    if (!complete) {
-        // As socket.io when it cannot restore a session: a new private id, so
-        // `socket.recovered` is false on the client, and nothing replayed.
-        if (server_.log.enabled(sdk::LogLevel::debug)) {
-            server_.log.debug("could not recover " + sid_ + " completely; connecting it afresh");
-        }
-        server_.recovery.remove_live(pid_, &session_);
-        pid_ = random_id();
-        server_.recovery.add_live(pid_, session_.shared_from_this());
-    }
+void ChatSocket::connect_afresh() {
+    // As socket.io when it cannot restore a session: a new private id, so
+    // `socket.recovered` is false on the client, and nothing replayed.
+    server_.recovery.remove_live(pid_, &session_);
+    pid_ = random_id();
+    server_.recovery.add_live(pid_, session_.shared_from_this());
     send_connect();
+}
+
+void ChatSocket::log_not_recovered(std::size_t bytes) {
+    if (server_.log.enabled(sdk::LogLevel::debug)) {
+        server_.log.debug("not recovering " + sid_ + ": it missed " + std::to_string(bytes) +
+                          " bytes (transport.history_max_bytes = " +
+                          std::to_string(server_.settings.history_max_bytes) +
+                          "); connecting it afresh");
+    }
+}
+
+void ChatSocket::finish_recovery(const std::vector<sdk::Message>& stored, bool complete) {
+    if (!recovering_) return;  // given up meanwhile (see deliver())
+    std::unordered_set<std::string_view> sent;
+    if (complete) {
+        std::size_t bytes = 0;
+        for (const auto& msg : stored) {
+            if (msg.sender != sid_) bytes += socketio::history_entry_bytes(msg, sizeof(OutFrame));
+        }
+        if (bytes > server_.settings.history_max_bytes) {
+            log_not_recovered(bytes);
+            complete = false;
+        }
+    } else if (server_.log.enabled(sdk::LogLevel::debug)) {
+        server_.log.debug("could not recover " + sid_ + " completely; connecting it afresh");
+    }
+    if (complete) {
+        send_connect();
+    } else {
+        connect_afresh();
+    }
     static const std::vector<sdk::Message> kNothing;
     std::string frame;
     for (const auto& msg : complete ? stored : kNothing) {
@@ -325,9 +375,17 @@ void ChatSocket::deliver(const std::shared_ptr<const Broadcast>& broadcast) {
     if (recovering_) {
         held_.push_back(broadcast);
         for (const auto& frame : broadcast->frames) held_bytes_ += frame.bytes->size();
-        // The outbound bound holds while recovering too.
-        if (held_bytes_ > server_.settings.max_queued_bytes) {
-            session_.drop_slow_consumer(held_bytes_);
+        // The outbound bound holds while recovering too: what is held and the missed
+        // messages (up to history_max_bytes) go out together. Past it the recovery is
+        // given up rather than the client dropped: it connects afresh, the live
+        // messages flow from now on, and what it missed is in the history.
+        if (held_bytes_ >
+            minus(server_.settings.max_queued_bytes, server_.settings.history_max_bytes)) {
+            log_not_recovered(held_bytes_);
+            recovering_ = false;
+            held_.clear();
+            held_bytes_ = 0;
+            connect_afresh();
         }
         return;
     }
@@ -409,47 +467,81 @@ void ChatSocket::on_history(const socketio::Packet& packet) {
         query.after_id = socketio::string_member(args.front(), "after").value_or("");
     }
     query.limit = std::clamp<std::size_t>(query.limit, 1, server_.settings.history_max);
+    if (!history_in_flight_) {
+        start_history(*packet.id, query);
+    } else if (history_waiting_.size() < kMaxWaitingHistory) {
+        history_waiting_.push_back({*packet.id, std::move(query)});
+    } else {
+        ack_error(packet.id, "too many history requests at once; wait for their acks");
+    }
+}
+
+void ChatSocket::start_history(std::uint64_t ack_id, const sdk::HistoryQuery& query) {
+    history_in_flight_ = true;
     std::weak_ptr<EngineSession> weak = session_.weak_from_this();
     auto executor = session_.executor();
     server_.inbound->history(
-        room_, std::move(query),
-        [weak, executor, id = *packet.id](std::error_code ec,
-                                          const std::vector<sdk::Message>& messages) {
-            std::string arg;
-            // Messages with binary attachments make the reply a BINARY_ACK carrying
-            // all of them, their placeholders numbered in one sequence.
-            std::vector<std::string> attachments;
-            if (ec) {
-                arg = error_object(sdk::same_error(ec, sdk::Errc::not_supported)
-                                       ? "history is not available (no store configured)"
-                                       : "history failed: " + ec.message());
-            } else {
-                arg = "[";
-                std::string spliced;
-                for (const auto& m : messages) {
-                    if (arg.size() > 1) arg += ',';
-                    const socketio::ServerFields fields{m.id, m.room, m.ts_ms, m.sender, m.user};
-                    if (m.attachments.empty()) {
-                        socketio::append_spliced_message(arg, m.payload_json, fields);
-                        continue;
+        room_, query,
+        [weak, executor, ack_id, query](std::error_code ec, std::vector<sdk::Message> messages) {
+            // The page is cut where the client's outbound queue is known.
+            boost::asio::post(
+                executor, [weak, ack_id, query, ec, messages = std::move(messages)]() mutable {
+                    auto session = weak.lock();
+                    if (session && !session->closed()) {
+                        session->chat().answer_history(ack_id, query, ec, std::move(messages));
                     }
-                    spliced.clear();
-                    socketio::append_spliced_message(spliced, m.payload_json, fields);
-                    socketio::append_renumbered(arg, spliced,
-                                                static_cast<std::uint32_t>(attachments.size()));
-                    attachments.insert(attachments.end(), m.attachments.begin(),
-                                       m.attachments.end());
-                }
-                arg += ']';
-            }
-            boost::asio::post(executor, [weak, id, arg = std::move(arg),
-                                         attachments = std::move(attachments)]() mutable {
-                auto session = weak.lock();
-                if (session && !session->closed()) {
-                    session->chat().ack(id, arg, std::move(attachments));
-                }
-            });
+                });
         });
+}
+
+void ChatSocket::answer_history(std::uint64_t ack_id, const sdk::HistoryQuery& query,
+                                std::error_code ec, std::vector<sdk::Message> messages) {
+    history_in_flight_ = false;
+    if (ec) {
+        ack_error(ack_id, sdk::same_error(ec, sdk::Errc::not_supported)
+                              ? "history is not available (no store configured)"
+                              : "history failed: " + ec.message());
+    } else {
+        // The page fits the budget and what the client may still queue, so asking
+        // never drops a client; the second argument (its cursor) is counted too.
+        const auto keep = socketio::page_end_for(!query.after_id.empty());
+        std::size_t cursor_bytes =
+            std::max(json::quoted_size(query.before_id), json::quoted_size(query.after_id));
+        std::vector<std::size_t> sizes;
+        sizes.reserve(messages.size());
+        for (const auto& m : messages) {
+            sizes.push_back(socketio::history_entry_bytes(m, sizeof(OutFrame)));
+            cursor_bytes = std::max(cursor_bytes, json::quoted_size(m.id));
+        }
+        const std::size_t overhead = kAckOverhead + kMoreObjectOverhead + cursor_bytes;
+        const std::size_t room =
+            minus(server_.settings.max_queued_bytes, session_.queued_bytes() + overhead);
+        const std::size_t budget =
+            std::min(minus(server_.settings.history_max_bytes, overhead), room);
+        const auto cut = socketio::cut_history_page(sizes, keep, budget, room);
+        const std::span<sdk::Message> page(messages.data() + cut.first, cut.count);
+        std::string array;
+        std::vector<std::string> attachments;
+        socketio::append_history_array(array, page, attachments);
+        if (!cut.more) {
+            ack(ack_id, array, std::move(attachments));
+        } else {
+            // Where the next query goes on from: the page's far end, or, for an empty
+            // page, the query's own cursor (ask again once the queue has drained).
+            std::string_view cursor =
+                keep == socketio::PageEnd::newest ? query.before_id : query.after_id;
+            if (!page.empty())
+                cursor = keep == socketio::PageEnd::newest ? page.front().id : page.back().id;
+            const std::string more = socketio::history_more_object(keep, cursor);
+            const std::array<std::string_view, 2> args = {array, more};
+            ack(ack_id, args, std::move(attachments));
+        }
+    }
+    if (!history_waiting_.empty() && connected_) {
+        auto next = std::move(history_waiting_.front());
+        history_waiting_.pop_front();
+        start_history(next.ack_id, next.query);
+    }
 }
 
 void ChatSocket::on_presence(const socketio::Packet& packet) {
@@ -480,6 +572,11 @@ void ChatSocket::on_presence(const socketio::Packet& packet) {
 void ChatSocket::ack(std::uint64_t id, std::string_view json_arg,
                      std::vector<std::string> attachments) {
     const std::array<std::string_view, 1> args = {json_arg};
+    ack(id, args, std::move(attachments));
+}
+
+void ChatSocket::ack(std::uint64_t id, std::span<const std::string_view> args,
+                     std::vector<std::string> attachments) {
     session_.send(text_frame(socketio::encode_ack(kMainNamespace, id, args,
                                                   static_cast<std::uint32_t>(attachments.size()))));
     for (auto& attachment : attachments) {
@@ -508,6 +605,7 @@ void ChatSocket::on_close(std::string_view reason) {
     decoder_.reset();
     held_.clear();
     held_bytes_ = 0;
+    history_waiting_.clear();
     if (!connected_) return;
     connected_ = false;
     if (joined_room_) {

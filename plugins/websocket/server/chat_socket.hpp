@@ -1,12 +1,16 @@
 #pragma once
 #include "server/out_frame.hpp"
 #include "socketio/decoder.hpp"
+#include "socketio/history_page.hpp"
 
 #include <relay/sdk/message.hpp>
+#include <relay/sdk/store.hpp>
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -21,7 +25,9 @@ struct ServerContext;
 /// chat on top of it (the wire contract is in README.md):
 ///   CONNECT with auth {room, user}     → joins the room (else CONNECT_ERROR)
 ///   EVENT "message" {..} [ack]         → published; ack {id} once durable, or {error}
-///   EVENT "history" {limit, before?}   → ack [messages], oldest first
+///   EVENT "history" {limit, before?, after?} → ack [messages], oldest first, at most
+///                                      history_max_bytes; {more, before|after} second
+///                                      when some did not fit (socketio/history_page.hpp)
 ///   EVENT "presence"                   → ack [{sid, user}]
 ///   broadcasts                         → EVENT "message" {.., id, room, ts, sender, user}, offset
 ///   members coming and going           → EVENT "join" / "leave" {sid, user, room}
@@ -29,7 +35,10 @@ struct ServerContext;
 /// than `recovery_window` ago gets the same sid and room back and every message after
 /// its `offset`, before any live one: from its thread's recent messages (see Shard), or
 /// from the store for an older offset. Only closes the client did not ask for are
-/// recoverable (as in socket.io: transport close or error, ping timeout).
+/// recoverable (as in socket.io: transport close or error, ping timeout). A recovery
+/// whose missed messages pass history_max_bytes, or whose held live ones pass what the
+/// client may queue besides, connects the client afresh (`recovered` false) instead
+/// of dropping it: the client pages the history it missed.
 /// Thread safety: the session's executor only.
 class ChatSocket {
 public:
@@ -71,10 +80,21 @@ private:
     void on_event(const socketio::Packet& packet, std::vector<std::string> attachments);
     void on_message(const socketio::Packet& packet, std::vector<std::string> attachments);
     void on_history(const socketio::Packet& packet);
+    /// Asks the store; one query per socket at a time (see history_waiting_).
+    void start_history(std::uint64_t ack_id, const sdk::HistoryQuery& query);
+    /// Answers a history query with the page of `messages` that fits (see
+    /// socketio/history_page.hpp), then starts the next waiting query.
+    void answer_history(std::uint64_t ack_id, const sdk::HistoryQuery& query, std::error_code ec,
+                        std::vector<sdk::Message> messages);
+    /// The client connects afresh rather than recovered: a new pid, the CONNECT reply.
+    void connect_afresh();
+    void log_not_recovered(std::size_t missed_bytes);
     void on_presence(const socketio::Packet& packet);
     /// ACKs `id` with one argument; with attachments, a BINARY_ACK followed by them.
     void ack(std::uint64_t id, std::string_view json_arg,
              std::vector<std::string> attachments = {});
+    void ack(std::uint64_t id, std::span<const std::string_view> json_args,
+             std::vector<std::string> attachments);
     void ack_error(std::optional<std::uint64_t> id, std::string_view error);
     void refuse_connect(std::string_view nsp, std::string_view message);
     void fail(std::error_code ec, std::string_view what);
@@ -95,6 +115,15 @@ private:
     bool recovering_ = false;
     std::vector<std::shared_ptr<const Broadcast>> held_;
     std::size_t held_bytes_ = 0;
+    // One history query per socket at a time: a store's answer is held in memory
+    // whole (up to history_max messages) before it is cut to a page, so a client
+    // firing many at once would hold many. The others wait here, a few at most.
+    struct WaitingHistory {
+        std::uint64_t ack_id;
+        sdk::HistoryQuery query;
+    };
+    bool history_in_flight_ = false;
+    std::deque<WaitingHistory> history_waiting_;
 };
 
 }  // namespace relay::plugins::websocket

@@ -49,6 +49,8 @@ public:
     sdk::Executor executor() const;
     bool closed() const { return closed_; }
     bool over_websocket() const { return ws_ != nullptr; }
+    /// Bytes queued for the client and not yet written (what max_queued_bytes bounds).
+    std::size_t queued_bytes() const { return outbox_bytes_; }
 
     /// Opens the session over polling; returns the body of the handshake response.
     std::string open_polling();

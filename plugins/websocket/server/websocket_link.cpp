@@ -236,6 +236,10 @@ void WebSocketLink::lost(std::error_code ec) {
 
 void WebSocketLink::queue_control(Opcode opcode, std::string_view payload) {
     if (close_queued_) return;
+    // Only pongs come here, and only the latest unsent one is kept (RFC 6455 5.5.3
+    // allows it): a client that pings without reading would otherwise grow control_
+    // by a pong per ping while the write in flight waits for it.
+    control_.clear();
     control_.append(rfc6455::server_header(opcode, payload.size()).view());
     control_.append(payload);
     pump();

@@ -86,7 +86,7 @@ private:
     std::vector<OutFrame> in_flight_;
     std::vector<rfc6455::FrameHeader> headers_;
     std::vector<boost::asio::const_buffer> gather_;
-    std::string control_;            // pongs / close waiting for the next write
+    std::string control_;            // a pong and/or the close waiting for the next write
     std::string control_in_flight_;  // the ones being written
     WriteDone data_done_;
     bool data_pending_ = false;

@@ -134,6 +134,12 @@ std::error_code append_spliced_message(std::string& out, std::string_view client
     return {};
 }
 
+std::size_t spliced_size_bound(std::string_view client_json, const ServerFields& fields) noexcept {
+    // spliced_size() is at most the trimmed text without its '}', a comma, the server
+    // fields and the '}' back.
+    return client_json.size() + 1 + server_fields_size(fields);
+}
+
 std::error_code encode_message_broadcast(std::string& out, std::string_view nsp,
                                          std::string_view client_json, const ServerFields& fields,
                                          std::optional<std::string_view> offset,

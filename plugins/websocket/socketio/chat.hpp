@@ -58,6 +58,10 @@ std::error_code check_client_message(std::string_view arg_json);
 std::error_code append_spliced_message(std::string& out, std::string_view client_json,
                                        const ServerFields& fields);
 
+/// At least the bytes append_spliced_message() appends for `client_json`, without
+/// scanning it: budgets (a history page) need sizes before anything is encoded.
+std::size_t spliced_size_bound(std::string_view client_json, const ServerFields& fields) noexcept;
+
 /// The whole broadcast frame: 4 + 2[<nsp>,]["message",<spliced>(,"<offset>")], or with
 /// `attachments` > 0 the BINARY_EVENT header (its binary frames are the message's
 /// attachments, sent unchanged). `out` is cleared, sized once and written.
