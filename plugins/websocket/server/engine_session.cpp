@@ -371,12 +371,15 @@ void EngineSession::close(std::string_view reason, bool flush_queued) {
         // Frames already queued (a DISCONNECT on stop, say) go out before the close
         // frame: write_next() closes the link when the queue is empty.
         if (!writing_) write_next();
-    } else if (!outbox_.empty()) {
+    } else if (!outbox_.empty() || (!waiter_ && server_.stopping)) {
         // Polling: the queued frames (acks, a DISCONNECT) go in one response and the
         // close packet in the next, as engine.io does: socket.io-client handles a
         // DISCONNECT a tick after its transport closes, so sent together the client
-        // would see "transport close" instead. The session stays findable for those
-        // GETs until handshake_timeout; this timer keeps it alive.
+        // would see "transport close" instead. On a stop with no GET waiting, the next
+        // one gets the close packet, so the client sees "transport close" and
+        // reconnects elsewhere (a GET for a forgotten session would get a 400:
+        // "transport error"). The session stays findable for those GETs until
+        // handshake_timeout; this timer keeps it alive.
         if (waiter_) {
             auto waiter = std::move(waiter_);
             waiter_ = nullptr;
