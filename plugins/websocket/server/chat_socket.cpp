@@ -187,7 +187,7 @@ bool ChatSocket::try_recover(const socketio::RecoveryRequest& request, const std
     // only place that knows a pid was closed for good or already recovered).
     if (auto entry = server_.recovery.take(request.pid)) {
         if (!entry->recoverable || !same_room(entry->room)) return false;
-        restore(entry->sid, entry->room, entry->user, request);
+        restore(entry->sid, entry->room, entry->user, request, false);
         return true;
     }
     if (may_take_over) {
@@ -208,17 +208,17 @@ bool ChatSocket::try_recover(const socketio::RecoveryRequest& request, const std
     if (now - std::max(claim->issued_ms, seen_ms) > server_.settings.recovery_window.count()) {
         return false;
     }
-    restore(claim->sid, claim->room, claim->user, request);
+    restore(claim->sid, claim->room, claim->user, request, true);
     return true;
 }
 
 void ChatSocket::restore(std::string sid, std::string room, std::string user,
-                         const socketio::RecoveryRequest& request) {
+                         const socketio::RecoveryRequest& request, bool from_elsewhere) {
     sid_ = std::move(sid);
     pid_ = request.pid;
     // The CONNECT waits for the outcome: its pid tells the client whether it was
     // recovered.
-    accept_connect(std::move(room), std::move(user), false);
+    accept_connect(std::move(room), std::move(user), false, from_elsewhere);
     recover(request.offset);
 }
 
@@ -240,15 +240,32 @@ void ChatSocket::take_over(const std::shared_ptr<EngineSession>& old, std::strin
     });
 }
 
-void ChatSocket::accept_connect(std::string room, std::string user, bool reply) {
+void ChatSocket::accept_connect(std::string room, std::string user, bool reply,
+                                bool member_elsewhere) {
     room_ = std::move(room);
     user_ = std::move(user);
     connected_ = true;
     joined_ms_ = now_ms();
     session_.shard().join(room_, this);
     joined_room_ = true;
-    server_.inbound->join({room_, sid_, user_, server_.node_id, joined_ms_},
-                          [](std::error_code) {});
+    sdk::Member member{room_, sid_, user_, server_.node_id, joined_ms_};
+    if (member_elsewhere) {
+        // The session's old node may still list the sid (it died, or has not noticed
+        // the close yet): a cluster-wide presence keeps one member per sid, so that
+        // entry goes first and this node's takes its place.
+        // The join waits on this session's thread, so that a close meanwhile (whose
+        // leave would otherwise pass it) means no join.
+        std::weak_ptr<EngineSession> weak = session_.weak_from_this();
+        server_.inbound->leave(member, [weak, here = session_.executor(), inbound = server_.inbound,
+                                        member](std::error_code) {
+            boost::asio::post(here, [weak, inbound, member] {
+                auto session = weak.lock();
+                if (session && !session->closed()) inbound->join(member, [](std::error_code) {});
+            });
+        });
+    } else {
+        server_.inbound->join(member, [](std::error_code) {});
+    }
     if (!pid_.empty()) server_.recovery.add_live(pid_, session_.shared_from_this());
     if (reply) send_connect();
 }

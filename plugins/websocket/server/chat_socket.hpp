@@ -63,11 +63,14 @@ private:
     /// node's record or its token allows; false: connect afresh.
     bool try_recover(const socketio::RecoveryRequest& request, const std::string& room,
                      std::string_view auth, bool may_take_over);
+    /// `from_elsewhere`: the session was last seen on another node (or process).
     void restore(std::string sid, std::string room, std::string user,
-                 const socketio::RecoveryRequest& request);
+                 const socketio::RecoveryRequest& request, bool from_elsewhere);
     void take_over(const std::shared_ptr<EngineSession>& old, std::string auth);
-    /// Joins the room; `reply`: sends the CONNECT reply too (recovery sends it later).
-    void accept_connect(std::string room, std::string user, bool reply = true);
+    /// Joins the room; `reply`: sends the CONNECT reply too (recovery sends it later);
+    /// `member_elsewhere`: presence may list the sid for another node, to be replaced.
+    void accept_connect(std::string room, std::string user, bool reply = true,
+                        bool member_elsewhere = false);
     void send_connect();
     void recover(const std::string& offset);
     /// Reads the store after `offset` until it has `until` (it may lag the queue).

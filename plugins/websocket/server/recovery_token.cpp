@@ -100,8 +100,7 @@ std::string RecoveryTokens::mac(std::string_view data) const {
 
 std::string RecoveryTokens::issue(const SessionClaim& claim) const {
     std::string body;
-    body.reserve(1 + 8 + 12 + claim.sid.size() + claim.room.size() + claim.user.size() +
-                 kMacSize);
+    body.reserve(1 + 8 + 12 + claim.sid.size() + claim.room.size() + claim.user.size() + kMacSize);
     body += static_cast<char>(kVersion);
     put_u64(body, static_cast<std::uint64_t>(claim.issued_ms));
     put_field(body, claim.sid);

@@ -1,5 +1,6 @@
 // A relay cluster for failover tests: `nodes` relay processes sharing one queue
-// (valkey_streams on a redis-server) and one store (postgres), each with its admin
+// (valkey_streams) and presence (valkey) on a redis-server and one store (postgres),
+// each with its admin
 // server for /readyz, every node signing recovery tokens with the same secret; and a
 // round-robin balancer in front (support/balancer.js) that follows /readyz.
 //
@@ -43,7 +44,8 @@ async function startCluster(options = {}) {
         // claim_idle: a killed node's unstored entries are taken over by the others
         // within a second, not the default minute.
         `queue: { use: valkey_streams, url: "${redis.url}", partitions: 4, claim_idle: 1s }`,
-        "presence: { use: local }",
+        // A dead node's members expire after ttl: 2 s rather than the default 15.
+        `presence: { use: valkey, url: "${redis.url}", ttl: 2s, heartbeat_interval: 500ms }`,
         `store: { use: postgres, dsn: "${postgres.dsn}" }`,
         `admin: { listen: "127.0.0.1:${adminPort}" }`,
       ].join("\n");

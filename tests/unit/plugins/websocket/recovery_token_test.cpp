@@ -1,7 +1,7 @@
 // Recovery tokens (the pids any node can verify) and the node's own record of closed
 // sessions: no sockets, no server.
-#include "server/recovery_registry.hpp"
 #include "server/recovery_token.hpp"
+#include "server/recovery_registry.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,10 +11,8 @@ namespace relay::plugins::websocket {
 namespace {
 
 const std::string kSecret = "0123456789abcdef0123456789abcdef";
-const SessionClaim kClaim{.sid = "wZX3oN0bSVIhsaknAAAI",
-                          .room = "lobby",
-                          .user = "alice",
-                          .issued_ms = 1700000000123};
+const SessionClaim kClaim{
+    .sid = "wZX3oN0bSVIhsaknAAAI", .room = "lobby", .user = "alice", .issued_ms = 1700000000123};
 
 TEST(RecoveryToken, RoundTripsOnAnyHolderOfTheSecret) {
     const RecoveryTokens issuer(kSecret);
@@ -22,19 +20,20 @@ TEST(RecoveryToken, RoundTripsOnAnyHolderOfTheSecret) {
     const auto token = issuer.issue(kClaim);
     EXPECT_EQ(other_node.verify(token), kClaim);
     // It travels in JSON and URLs as is: base64url, no padding.
-    EXPECT_EQ(token.find_first_not_of(
-                  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
-              std::string::npos);
+    EXPECT_EQ(
+        token.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+        std::string::npos);
     // The same claim, the same token: nothing random in it.
     EXPECT_EQ(issuer.issue(kClaim), token);
 }
 
 TEST(RecoveryToken, KeepsAnyBytesInItsFields) {
     const RecoveryTokens tokens(kSecret);
-    const SessionClaim odd{.sid = "s", .room = std::string("r\0\"{é", 6), .user = "", .issued_ms = 0};
+    const SessionClaim odd{
+        .sid = "s", .room = std::string("r\0\"{é", 6), .user = "", .issued_ms = 0};
     EXPECT_EQ(tokens.verify(tokens.issue(odd)), odd);
-    const SessionClaim large{.sid = "s", .room = std::string(70000, 'r'), .user = "u",
-                             .issued_ms = 1};
+    const SessionClaim large{
+        .sid = "s", .room = std::string(70000, 'r'), .user = "u", .issued_ms = 1};
     EXPECT_EQ(tokens.verify(tokens.issue(large)), large);
 }
 
