@@ -93,11 +93,21 @@ test("SIGTERM with idle clients: /readyz 503 at once, 'transport close', a quick
   for (const transports of [["websocket"], ["polling"], ["polling", "websocket"]]) {
     sockets.push(await connect(relay.url, { auth: { room }, transports, reconnection: true, reconnectionDelay: 60000 }));
   }
+  // An Engine.IO session that never polls again holds the stop for up to 2 s, long
+  // enough to watch /readyz.
+  const silent = await new Promise((resolve, reject) => {
+    http.get(`${relay.url}/socket.io/?EIO=4&transport=polling`, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode));
+    }).on("error", reject);
+  });
+  assert.equal(silent, 200);
   const gone = sockets.map((s) => nextEvent(s, "disconnect", 10000));
   const started = Date.now();
   relay.proc.kill("SIGTERM");
-  // Out of a load balancer's rotation before any client is closed.
-  assert.equal(await status(adminPort, "/readyz"), 503);
+  // Out of a load balancer's rotation once the signal is seen: the host says so
+  // before it stops the transport.
+  await eventually(async () => (await status(adminPort, "/readyz")) === 503, 1000, "/readyz 503");
   // engine.io-client: a WebSocket close frame, or the close packet answering a polling
   // GET, is "transport close" (a GET refused with 400 would be "transport error").
   for (const [reason] of await Promise.all(gone)) assert.equal(reason, "transport close");

@@ -8,6 +8,7 @@
 
 #include <relay/sdk/error.hpp>
 
+#include <algorithm>
 #include <array>
 #include <vector>
 
@@ -22,6 +23,16 @@ const OutFrame& ping_frame() {
 const OutFrame& noop_frame() {
     static const OutFrame frame = text_frame("6");
     return frame;
+}
+
+/// Whether a polling body holds the client's close packet.
+bool is_close_payload(std::string_view body) {
+    std::vector<engineio::Frame> frames;
+    std::string storage;
+    if (engineio::decode_payload(body, frames, storage)) return false;
+    return std::any_of(frames.begin(), frames.end(), [](const engineio::Frame& f) {
+        return !f.binary && f.bytes == engineio::encode_packet(engineio::PacketType::close);
+    });
 }
 
 std::size_t frame_cost(const OutFrame& frame) {
@@ -129,8 +140,10 @@ std::error_code EngineSession::receive_polling(std::string_view body) {
     // of the close from its next GET.
     if (closed_) {
         // The client may be closing too (its `1`): nothing is left for it but the close
-        // packet, so the session need not wait for another GET.
-        if (draining_ && outbox_.empty()) end_drain();
+        // packet, so the session need not wait for another GET. Anything else (a
+        // message sent before it saw the close) leaves the session for that GET, or it
+        // would get a 400 ("transport error") instead of the close packet.
+        if (draining_ && outbox_.empty() && is_close_payload(body)) end_drain();
         return {};
     }
     std::vector<engineio::Frame> frames;
