@@ -1,10 +1,10 @@
 // A relay cluster for failover tests: `nodes` relay processes sharing one queue
-// (valkey_streams) and presence (valkey) on a redis-server and one store (postgres),
-// each with its admin
+// (valkey_streams on a redis-server, or kafka on tools/mock-kafka), presence (valkey)
+// and one store (postgres), each with its admin
 // server for /readyz, every node signing recovery tokens with the same secret; and a
 // round-robin balancer in front (support/balancer.js) that follows /readyz.
 //
-// Run as a program it starts a cluster, prints one JSON line
+// Run as a program (`node cluster.js [kafka]`) it starts a cluster, prints one JSON line
 // ({url, nodes: [{url, port, adminPort, pid}], redis, postgres}) and then obeys lines on
 // stdin: "term N" (SIGTERM node N), "kill N" (SIGKILL), "quit" (stop everything); each
 // answered with a JSON line. tests/e2e/failover_test.py drives it that way.
@@ -12,7 +12,7 @@
 const crypto = require("node:crypto");
 const readline = require("node:readline");
 const { startRelay } = require("./relay");
-const { startRedis, startPostgres, freePort } = require("./servers");
+const { startRedis, startPostgres, startMockKafka, freePort } = require("./servers");
 const { startBalancer } = require("./balancer");
 
 /**
@@ -20,6 +20,8 @@ const { startBalancer } = require("./balancer");
  * @param {number} [options.nodes]       how many relay nodes (default 3)
  * @param {string} [options.transport]   extra YAML keys for every node's transport
  * @param {string[]} [options.secrets]   per-node recovery_secret (default: one shared)
+ * @param {string} [options.queue]       "kafka" (tools/mock-kafka, as config/production.yaml
+ *                                       runs), else valkey_streams
  */
 async function startCluster(options = {}) {
   const count = options.nodes ?? 3;
@@ -34,6 +36,20 @@ async function startCluster(options = {}) {
     cleanup.push(() => redis.stop());
     const postgres = await startPostgres();
     cleanup.push(() => postgres.stop());
+    let queue;
+    if (options.queue === "kafka") {
+      const kafka = await startMockKafka({ brokers: 3, topics: ["chats:4"] });
+      cleanup.push(() => kafka.stop());
+      // store_session_timeout: a killed node's partitions go to the others in seconds
+      // (the mock's group coordinator also holds rebalances for it; see the plugin's
+      // README).
+      queue = `{ use: kafka, brokers: "${kafka.brokers}", topic: chats, partitions: 4, ` +
+        "replication_factor: 3, store_session_timeout: 6s }";
+    } else {
+      // claim_idle: a killed node's unstored entries are taken over by the others
+      // within a second, not the default minute.
+      queue = `{ use: valkey_streams, url: "${redis.url}", partitions: 4, claim_idle: 1s }`;
+    }
     const nodes = [];
     const startNode = async (i, adminPort) => {
       const transportExtra = options.transport ? `, ${options.transport}` : "";
@@ -41,9 +57,7 @@ async function startCluster(options = {}) {
         `node: { id: node-${i}, threads: 1, drain_timeout: 10s }`,
         // The secret comes from the environment, as in production.
         `transport: { use: websocket, listen: 127.0.0.1:0, recovery_secret: "\${RELAY_RECOVERY_SECRET}"${transportExtra} }`,
-        // claim_idle: a killed node's unstored entries are taken over by the others
-        // within a second, not the default minute.
-        `queue: { use: valkey_streams, url: "${redis.url}", partitions: 4, claim_idle: 1s }`,
+        `queue: ${queue}`,
         // A dead node's members expire after ttl: 2 s rather than the default 15.
         `presence: { use: valkey, url: "${redis.url}", ttl: 2s, heartbeat_interval: 500ms }`,
         `store: { use: postgres, dsn: "${postgres.dsn}" }`,
@@ -72,7 +86,7 @@ async function startCluster(options = {}) {
 
 if (require.main === module) {
   (async () => {
-    const cluster = await startCluster({ transport: process.argv[2] || "" });
+    const cluster = await startCluster({ queue: process.argv[2] });
     const out = (o) => process.stdout.write(JSON.stringify(o) + "\n");
     out({
       url: cluster.url,

@@ -1,7 +1,8 @@
 // Backing servers for cluster e2e tests, started as real processes on free loopback
-// ports and stopped by their pids: redis-server (Valkey's protocol; the queue) and a
-// throwaway PostgreSQL cluster (the store), as tests/support/{valkey,postgres}_server.hpp
-// do for the C++ tests. A missing binary fails with the command that failed.
+// ports and stopped by their pids: redis-server (Valkey's protocol), a throwaway
+// PostgreSQL cluster and tools/mock-kafka, as tests/support/{valkey_server,
+// postgres_server,mock_kafka}.hpp do for the C++ tests. A missing binary fails with the
+// command that failed.
 "use strict";
 const { spawn, execFileSync } = require("node:child_process");
 const fs = require("node:fs");
@@ -158,4 +159,28 @@ async function startPostgres() {
   }
 }
 
-module.exports = { freePort, waitForPort, spawnLogged, stopProcess, startRedis, startPostgres };
+/**
+ * tools/mock-kafka (librdkafka's mock cluster in a process of its own, real Kafka
+ * protocol over TCP): `brokers` brokers and the topics given as "NAME:PARTITIONS". The
+ * binary is $RELAY_MOCK_KAFKA, else mock-kafka beside the relay binary.
+ * @returns {Promise<{brokers: string, stop: () => Promise<number>, log: () => string}>}
+ */
+async function startMockKafka({ brokers = 3, topics = [] } = {}) {
+  const { RELAY_BINARY } = require("./relay");
+  const binary = process.env.RELAY_MOCK_KAFKA || path.join(path.dirname(RELAY_BINARY), "mock-kafka");
+  const argv = [binary, "--brokers", String(brokers), "--exit-with-parent"];
+  for (const topic of topics) argv.push("--topic", topic);
+  const { proc, exited, log } = spawnLogged(argv);
+  const deadline = Date.now() + 20000;
+  let bootstrap;
+  while (!(bootstrap = /^(127\.0\.0\.1:\d+(,127\.0\.0\.1:\d+)*)$/m.exec(log()))) {
+    if (proc.exitCode !== null || Date.now() > deadline) {
+      await stopProcess(proc, exited, "SIGKILL");
+      throw new Error(`\`${argv.join(" ")}\` printed no bootstrap list (build the relay_mock_kafka target):\n${log()}`);
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return { brokers: bootstrap[1], stop: () => stopProcess(proc, exited), log };
+}
+
+module.exports = { freePort, waitForPort, spawnLogged, stopProcess, startRedis, startPostgres, startMockKafka };
