@@ -1,4 +1,5 @@
 // The `websocket` transport plugin: manifest, schema, settings, factory.
+#include "server/recovery_token.hpp"
 #include "server/websocket_transport.hpp"
 #include "settings.hpp"
 
@@ -57,6 +58,12 @@ sdk::Schema schema() {
         config_key("recovery_window", ValueType::duration,
                    "how long a disconnected session can be recovered")
             .fallback("2m"),
+        config_key("recovery_secret", ValueType::string,
+                   "secret (16 bytes or more) signing the recovery tokens; every node of a "
+                   "cluster must have the same one, so a client recovers on any node; empty: a "
+                   "random one per process (only the same node recovers)")
+            .fallback("")
+            .hidden(),
         config_key("recovery_buffer", ValueType::size,
                    "recent messages kept in memory for recovering clients; older ones come "
                    "from the store")
@@ -111,6 +118,13 @@ std::vector<sdk::KeyProblem> check(const sdk::ConfigView& config) {
                             "expected less than max_queued_bytes (" + std::to_string(queued_bytes) +
                                 " bytes), got " + std::to_string(history_bytes) + " bytes"});
     }
+    const auto secret = config.string("recovery_secret");
+    if (!secret.empty() && secret.size() < RecoveryTokens::kMinSecret) {
+        problems.push_back(
+            {"recovery_secret", "expected at least " + std::to_string(RecoveryTokens::kMinSecret) +
+                                    " characters, got " + std::to_string(secret.size()) +
+                                    "; e.g. openssl rand -base64 32"});
+    }
     return problems;
 }
 
@@ -139,6 +153,7 @@ Settings parse(const sdk::ConfigView& config) {
     s.max_queued_bytes = config.size("max_queued_bytes");
     s.recovery = config.boolean("recovery");
     s.recovery_window = config.duration("recovery_window");
+    s.recovery_secret = config.string("recovery_secret");
     s.recovery_buffer = config.size("recovery_buffer");
     s.presence_events = config.boolean("presence_events");
     s.history_max = static_cast<std::uint64_t>(config.integer("history_max"));

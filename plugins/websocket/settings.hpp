@@ -25,6 +25,9 @@ struct Settings {
         std::uint64_t{4} * 1024 * 1024;  ///< per connection, then dropped
     bool recovery = true;
     std::chrono::milliseconds recovery_window{120'000};
+    /// Signs the recovery tokens (the pids); the same on every node of a cluster so that
+    /// a session recovers on any of them. Empty: a random one per process.
+    std::string recovery_secret;
     /// Bytes of recent messages kept for recovery (shared by the I/O threads).
     std::uint64_t recovery_buffer = std::uint64_t{64} * 1024 * 1024;
     bool presence_events = true;

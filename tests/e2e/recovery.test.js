@@ -216,17 +216,30 @@ test("no recovery after a deliberate disconnect, or with an unknown pid", async 
   assert.equal((await got)[0].room, room);
 });
 
-test("a recovered session keeps its room even if auth names another", async (t) => {
+test("a pid never moves a client into a room it does not ask for", async (t) => {
   const relay = await relayFor(t);
-  const { room, a, b } = await annAndBob(t, relay, "rec-room", "one");
+  const { b } = await annAndBob(t, relay, "rec-room", "one");
   await dropTransport(b);
-  b.auth = { room: uniqueRoom("elsewhere"), user: "bob" };
+  // Another room asked for: a fresh session there, not the old one.
+  const elsewhere = uniqueRoom("elsewhere");
+  b.auth = { room: elsewhere, user: "bob" };
+  b.connect();
+  await connected(b);
+  assert.equal(b.recovered, false);
+  const c = await connect(relay.url, { auth: { room: elsewhere, user: "cat" }, transports: ["websocket"] });
+  t.after(() => c.close());
+  const got = nextEvent(b, "message");
+  await emitAck(c, "message", { text: "two" });
+  assert.equal((await got)[0].room, elsewhere);
+  // The same room asked for again (or none): recovered.
+  await dropTransport(b);
+  b.auth = { user: "bob" };
   b.connect();
   await connected(b);
   assert.equal(b.recovered, true);
-  const got = nextEvent(b, "message");
-  await emitAck(a, "message", { text: "two" });
-  assert.equal((await got)[0].room, room);
+  const again = nextEvent(b, "message");
+  await emitAck(c, "message", { text: "three" });
+  assert.equal((await again)[0].room, elsewhere);
 });
 
 test("a client back before its old connection was seen to close takes its session over", async (t) => {

@@ -1,16 +1,19 @@
-// SIGTERM while clients are connected and sending: the relay exits 0, every client is
-// told "io server disconnect" (and so does not reconnect at once), and every message
-// that was acked is in the history of a relay restarted on the same sqlite file.
+// SIGTERM while clients are connected and sending: the relay exits 0, every client's
+// transport is closed ("transport close": socket.io-client reconnects on its own, to
+// another node behind a load balancer; see failover.test.js), and every message that
+// was acked is in the history of a relay restarted on the same sqlite file.
 "use strict";
 const test = require("node:test");
 const assert = require("node:assert/strict");
 const fs = require("node:fs");
+const http = require("node:http");
 const os = require("node:os");
 const path = require("node:path");
 const { startRelay, eventually, within } = require("./support/relay");
 const { uniqueRoom, connect, collect, emitAck, nextEvent, closeAll } = require("./support/clients");
+const { freePort } = require("./support/servers");
 
-test("SIGTERM: exit 0, clients told 'io server disconnect', every acked message stored", { timeout: 60000 }, async (t) => {
+test("SIGTERM: exit 0, clients see 'transport close', every acked message stored", { timeout: 60000 }, async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "relay-e2e-shutdown-"));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const relay = await startRelay({ dir });
@@ -19,7 +22,7 @@ test("SIGTERM: exit 0, clients told 'io server disconnect', every acked message 
   const sockets = [];
   t.after(() => closeAll(sockets));
   for (const [user, transports] of [["ann", ["websocket"]], ["bob", ["polling"]], ["cat", ["polling", "websocket"]], ["dan", ["websocket"]]]) {
-    // Reconnection on: a server disconnect must still not trigger it.
+    // Reconnection on: the stopping node takes no new session, so none comes back here.
     sockets.push(await connect(relay.url, { auth: { room, user }, transports, reconnection: true, reconnectionDelay: 50 }));
   }
   const reasons = sockets.map((s) => collect(s, "disconnect"));
@@ -47,7 +50,7 @@ test("SIGTERM: exit 0, clients told 'io server disconnect', every acked message 
   await Promise.all(senders);
   await eventually(() => reasons.every((r) => r.length > 0), 5000, "every client saw a disconnect");
   for (const [i, r] of reasons.entries()) {
-    assert.deepEqual(r.map(([reason]) => reason), ["io server disconnect"], `client ${i}`);
+    assert.deepEqual(r.map(([reason]) => reason), ["transport close"], `client ${i}`);
     assert.equal(sockets[i].connected, false);
   }
   for (const e of refused) assert.equal(e, "server is shutting down");
@@ -79,21 +82,51 @@ test("SIGTERM: exit 0, clients told 'io server disconnect', every acked message 
   assert.equal(await again.stop(), 0);
 });
 
-test("SIGTERM with idle clients: a quick, clean exit", async (t) => {
-  const relay = await startRelay();
+test("SIGTERM with idle clients: /readyz 503 at once, 'transport close', a quick, clean exit", async (t) => {
+  const adminPort = await freePort();
+  const relay = await startRelay({ extra: `admin: { listen: "127.0.0.1:${adminPort}" }` });
   t.after(() => relay.stop());
+  await eventually(async () => (await status(adminPort, "/readyz")) === 200, 10000, "ready");
   const room = uniqueRoom("idle");
   const sockets = [];
   t.after(() => closeAll(sockets));
-  for (const transports of [["websocket"], ["polling"]]) {
-    sockets.push(await connect(relay.url, { auth: { room }, transports, reconnection: true, reconnectionDelay: 50 }));
+  for (const transports of [["websocket"], ["polling"], ["polling", "websocket"]]) {
+    sockets.push(await connect(relay.url, { auth: { room }, transports, reconnection: true, reconnectionDelay: 60000 }));
   }
+  // An Engine.IO session that never polls again holds the stop for up to 2 s, long
+  // enough to watch /readyz.
+  const silent = await new Promise((resolve, reject) => {
+    http.get(`${relay.url}/socket.io/?EIO=4&transport=polling`, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode));
+    }).on("error", reject);
+  });
+  assert.equal(silent, 200);
   const gone = sockets.map((s) => nextEvent(s, "disconnect", 10000));
   const started = Date.now();
-  assert.equal(await relay.stop(), 0);
+  relay.proc.kill("SIGTERM");
+  // Out of a load balancer's rotation once the signal is seen: the host says so
+  // before it stops the transport.
+  await eventually(async () => (await status(adminPort, "/readyz")) === 503, 1000, "/readyz 503");
+  // engine.io-client: a WebSocket close frame, or the close packet answering a polling
+  // GET, is "transport close" (a GET refused with 400 would be "transport error").
+  for (const [reason] of await Promise.all(gone)) assert.equal(reason, "transport close");
+  assert.equal(await within(relay.exited, 10000, "the exit"), 0);
   const elapsed = Date.now() - started;
-  for (const [reason] of await Promise.all(gone)) assert.equal(reason, "io server disconnect");
   assert.ok(elapsed < 5000, `stopped in ${elapsed} ms`);
-  // No reconnect attempt succeeds or is even made after a server disconnect.
-  for (const s of sockets) assert.equal(s.active, false);
+  // socket.io-client reconnects on its own after a transport close (here it would
+  // wait reconnectionDelay first); after "io server disconnect" it would not.
+  for (const s of sockets) assert.equal(s.active, true);
 });
+
+/** The HTTP status of GET http://127.0.0.1:`port``path` (0 when refused). */
+function status(port, path) {
+  return new Promise((resolve) => {
+    const req = http.get({ host: "127.0.0.1", port, path, timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    });
+    req.on("timeout", () => req.destroy());
+    req.on("error", () => resolve(0));
+  });
+}

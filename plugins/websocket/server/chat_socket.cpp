@@ -11,6 +11,7 @@
 #include "socketio/renumber.hpp"
 
 #include <relay/sdk/error.hpp>
+#include <relay/sdk/message_id.hpp>
 
 #include <algorithm>
 #include <array>
@@ -172,36 +173,68 @@ void ChatSocket::connect(std::string_view auth, bool may_take_over) {
         refuse_connect(kMainNamespace, "Server is shutting down");
         return;
     }
+    auto room = socketio::string_member(auth, "room");
+    if (!room || room->empty()) room = room_header_;
     if (server_.settings.recovery) {
         // As socket.io: a session is recovered from the offset of the last message the
         // client got; without one (it got none) it starts afresh (`recovered` false).
         if (auto request = socketio::recovery_request(auth); request && !request->offset.empty()) {
-            if (auto entry = server_.recovery.take(request->pid)) {
-                sid_ = entry->sid;
-                pid_ = request->pid;
-                // The CONNECT waits for the outcome: its pid tells the client whether
-                // it was recovered.
-                accept_connect(entry->room, entry->user, false);
-                recover(request->offset);
-                return;
-            }
-            if (may_take_over) {
-                if (auto old = server_.recovery.find_live(request->pid)) {
-                    take_over(old, std::string(auth));
-                    return;
-                }
-            }
+            if (try_recover(*request, *room, auth, may_take_over)) return;
         }
     }
-    auto room = socketio::string_member(auth, "room");
-    if (!room || room->empty()) room = room_header_;
     if (room->empty()) {
         refuse_connect(kMainNamespace, "Invalid room id");
         return;
     }
     sid_ = random_id();
-    if (server_.settings.recovery) pid_ = random_id();
-    accept_connect(*room, socketio::string_member(auth, "user").value_or(""));
+    auto user = socketio::string_member(auth, "user").value_or("");
+    if (server_.settings.recovery) pid_ = server_.tokens.issue({sid_, *room, user, now_ms()});
+    accept_connect(*room, std::move(user));
+}
+
+bool ChatSocket::try_recover(const socketio::RecoveryRequest& request, const std::string& room,
+                             std::string_view auth, bool may_take_over) {
+    // The room is the one the client asks for now: a pid never moves it elsewhere.
+    const auto same_room = [&](const std::string& session_room) {
+        return room.empty() || room == session_room;
+    };
+    // This node saw the session close: its record decides (the fast path, and the
+    // only place that knows a pid was closed for good or already recovered).
+    if (auto entry = server_.recovery.take(request.pid)) {
+        if (!entry->recoverable || !same_room(entry->room)) return false;
+        restore(entry->sid, entry->room, entry->user, request, false);
+        return true;
+    }
+    if (may_take_over) {
+        if (auto old = server_.recovery.find_live(request.pid)) {
+            take_over(old, std::string(auth));
+            return true;
+        }
+    }
+    // Another node's session (or this node's before a restart): its signed pid says
+    // what it was. That node may be gone, so when it closed is unknown; the latest
+    // moment the client is known to have been connected is the later of the token's
+    // issue and its last message (ids are time-ordered), and that must be within the
+    // recovery window.
+    auto claim = server_.tokens.verify(request.pid);
+    if (!claim || !same_room(claim->room)) return false;
+    const auto now = now_ms();
+    const auto seen_ms = std::min(now, sdk::message_id_time(request.offset).value_or(0));
+    if (now - std::max(claim->issued_ms, seen_ms) > server_.settings.recovery_window.count()) {
+        return false;
+    }
+    restore(claim->sid, claim->room, claim->user, request, true);
+    return true;
+}
+
+void ChatSocket::restore(std::string sid, std::string room, std::string user,
+                         const socketio::RecoveryRequest& request, bool from_elsewhere) {
+    sid_ = std::move(sid);
+    pid_ = request.pid;
+    // The CONNECT waits for the outcome: its pid tells the client whether it was
+    // recovered.
+    accept_connect(std::move(room), std::move(user), false, from_elsewhere);
+    recover(request.offset);
 }
 
 void ChatSocket::take_over(const std::shared_ptr<EngineSession>& old, std::string auth) {
@@ -222,15 +255,32 @@ void ChatSocket::take_over(const std::shared_ptr<EngineSession>& old, std::strin
     });
 }
 
-void ChatSocket::accept_connect(std::string room, std::string user, bool reply) {
+void ChatSocket::accept_connect(std::string room, std::string user, bool reply,
+                                bool member_elsewhere) {
     room_ = std::move(room);
     user_ = std::move(user);
     connected_ = true;
     joined_ms_ = now_ms();
     session_.shard().join(room_, this);
     joined_room_ = true;
-    server_.inbound->join({room_, sid_, user_, server_.node_id, joined_ms_},
-                          [](std::error_code) {});
+    sdk::Member member{room_, sid_, user_, server_.node_id, joined_ms_};
+    if (member_elsewhere) {
+        // The session's old node may still list the sid (it died, or has not noticed
+        // the close yet): a cluster-wide presence keeps one member per sid, so that
+        // entry goes first and this node's takes its place.
+        // The join waits on this session's thread, so that a close meanwhile (whose
+        // leave would otherwise pass it) means no join.
+        std::weak_ptr<EngineSession> weak = session_.weak_from_this();
+        server_.inbound->leave(member, [weak, here = session_.executor(), inbound = server_.inbound,
+                                        member](std::error_code) {
+            boost::asio::post(here, [weak, inbound, member] {
+                auto session = weak.lock();
+                if (session && !session->closed()) inbound->join(member, [](std::error_code) {});
+            });
+        });
+    } else {
+        server_.inbound->join(member, [](std::error_code) {});
+    }
     if (!pid_.empty()) server_.recovery.add_live(pid_, session_.shared_from_this());
     if (reply) send_connect();
 }
@@ -263,10 +313,14 @@ void ChatSocket::recover(const std::string& offset) {
         for (const auto& broadcast : *missed) session_.send(broadcast->frames);
         return;
     }
-    // An offset older than the recent messages: the store has it. Live broadcasts wait
-    // in held_ meanwhile, and the store is read until it has caught up with the newest
-    // message delivered here (it is written after the queue acks and broadcasts).
+    // An offset older than the recent messages: the store has it. Or, on a node other
+    // than the client's last one, an offset newer than what this node has delivered
+    // yet: it is on its way here, and what follows it will be delivered live. Live
+    // broadcasts wait in held_ meanwhile, and the store is read until it has caught up
+    // with the newest message delivered here (it is written after the queue acks and
+    // broadcasts), or the offset arrived live.
     recovering_ = true;
+    recovery_offset_ = offset;
     const std::string until = session_.shard().newest_id(room_);
     if (server_.log.enabled(sdk::LogLevel::debug)) {
         server_.log.debug("recovering " + sid_ + " from the store: after " + offset +
@@ -286,8 +340,10 @@ void ChatSocket::read_missed(std::string offset, std::string until,
             auto session = weak.lock();
             if (!session || session->closed() || !session->chat().recovering_) return;
             const bool caught_up =
-                until.empty() || std::any_of(stored.begin(), stored.end(),
-                                             [&](const sdk::Message& m) { return m.id == until; });
+                until.empty() ||
+                std::any_of(stored.begin(), stored.end(),
+                            [&](const sdk::Message& m) { return m.id == until; }) ||
+                session->chat().held_offset();
             if (ec || caught_up || std::chrono::steady_clock::now() >= deadline) {
                 // Without the newest message delivered here the answer may have a
                 // gap: then the client is told it was not recovered.
@@ -310,7 +366,7 @@ void ChatSocket::connect_afresh() {
     // As socket.io when it cannot restore a session: a new private id, so
     // `socket.recovered` is false on the client, and nothing replayed.
     server_.recovery.remove_live(pid_, &session_);
-    pid_ = random_id();
+    pid_ = server_.tokens.issue({sid_, room_, user_, now_ms()});
     server_.recovery.add_live(pid_, session_.shared_from_this());
     send_connect();
 }
@@ -363,8 +419,14 @@ void ChatSocket::finish_recovery(const std::vector<sdk::Message>& stored, bool c
     }
     recovering_ = false;
     held_bytes_ = 0;
-    const auto held = std::move(held_);
+    auto held = std::move(held_);
     held_.clear();
+    // Held messages up to the offset were the client's already (it came from a node
+    // that had delivered them before this one).
+    const auto offset_at = std::find_if(held.begin(), held.end(),
+                                        [&](const auto& b) { return b->id == recovery_offset_; });
+    if (offset_at != held.end()) held.erase(held.begin(), offset_at + 1);
+    recovery_offset_.clear();
     for (const auto& broadcast : held) {
         if (broadcast->id.empty() || !sent.contains(broadcast->id))
             session_.send(broadcast->frames);
@@ -588,10 +650,6 @@ void ChatSocket::ack_error(std::optional<std::uint64_t> id, std::string_view err
     if (id) ack(*id, error_object(error));
 }
 
-void ChatSocket::say_goodbye() {
-    if (connected_) session_.send(text_frame(socketio::encode_disconnect(kMainNamespace)));
-}
-
 void ChatSocket::fail(std::error_code ec, std::string_view what) {
     server_.bad_packets.add();
     if (server_.log.enabled(sdk::LogLevel::debug)) {
@@ -615,10 +673,13 @@ void ChatSocket::on_close(std::string_view reason) {
     server_.inbound->leave({room_, sid_, user_, server_.node_id, joined_ms_},
                            [](std::error_code) {});
     if (!pid_.empty()) server_.recovery.remove_live(pid_, &session_);
-    if (!pid_.empty() && !server_.stopping && recoverable(reason)) {
+    // A session closed for good is remembered too: its pid is a token other nodes
+    // would honour, and this node knows better.
+    if (!pid_.empty() && !server_.stopping) {
         server_.recovery.remember(
             pid_, {sid_, room_, user_,
-                   std::chrono::steady_clock::now() + server_.settings.recovery_window});
+                   std::chrono::steady_clock::now() + server_.settings.recovery_window,
+                   recoverable(reason)});
     }
 }
 

@@ -1,11 +1,13 @@
 #pragma once
 #include "server/out_frame.hpp"
+#include "socketio/auth.hpp"
 #include "socketio/decoder.hpp"
 #include "socketio/history_page.hpp"
 
 #include <relay/sdk/message.hpp>
 #include <relay/sdk/store.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -35,7 +37,10 @@ struct ServerContext;
 /// than `recovery_window` ago gets the same sid and room back and every message after
 /// its `offset`, before any live one: from its thread's recent messages (see Shard), or
 /// from the store for an older offset. Only closes the client did not ask for are
-/// recoverable (as in socket.io: transport close or error, ping timeout). A recovery
+/// recoverable (as in socket.io: transport close or error, ping timeout). The pid is a
+/// signed token (RecoveryTokens), so the session recovers on any node that shares the
+/// secret, whether the node it came from stopped, crashed or is still up; the node that
+/// saw the session close decides by its own record (RecoveryRegistry). A recovery
 /// whose missed messages pass history_max_bytes, or whose held live ones pass what the
 /// client may queue besides, connects the client afresh (`recovered` false) instead
 /// of dropping it: the client pages the history it missed.
@@ -55,9 +60,6 @@ public:
     void on_binary(std::string_view bytes);
     /// A broadcast for this socket's room.
     void deliver(const std::shared_ptr<const Broadcast>& broadcast);
-    /// Tells the client the server is going away (Socket.IO DISCONNECT), so it does not
-    /// reconnect to a stopping node at once.
-    void say_goodbye();
     /// The session ended: leave the room, leave presence, remember for recovery.
     void on_close(std::string_view reason);
 
@@ -66,9 +68,18 @@ private:
     void on_connect(const socketio::Packet& packet);
     /// CONNECT to the main namespace with `auth` (a JSON object).
     void connect(std::string_view auth, bool may_take_over);
+    /// Recovers the session `request` names, in `room` (empty: the session's), if this
+    /// node's record or its token allows; false: connect afresh.
+    bool try_recover(const socketio::RecoveryRequest& request, const std::string& room,
+                     std::string_view auth, bool may_take_over);
+    /// `from_elsewhere`: the session was last seen on another node (or process).
+    void restore(std::string sid, std::string room, std::string user,
+                 const socketio::RecoveryRequest& request, bool from_elsewhere);
     void take_over(const std::shared_ptr<EngineSession>& old, std::string auth);
-    /// Joins the room; `reply`: sends the CONNECT reply too (recovery sends it later).
-    void accept_connect(std::string room, std::string user, bool reply = true);
+    /// Joins the room; `reply`: sends the CONNECT reply too (recovery sends it later);
+    /// `member_elsewhere`: presence may list the sid for another node, to be replaced.
+    void accept_connect(std::string room, std::string user, bool reply = true,
+                        bool member_elsewhere = false);
     void send_connect();
     void recover(const std::string& offset);
     /// Reads the store after `offset` until it has `until` (it may lag the queue).
@@ -77,6 +88,11 @@ private:
     /// Sends the CONNECT reply and, if `complete`, the missed messages; then the live
     /// ones held meanwhile.
     void finish_recovery(const std::vector<sdk::Message>& stored, bool complete);
+    /// Whether the recovery's offset came in live while the store was read.
+    bool held_offset() const {
+        return std::any_of(held_.begin(), held_.end(),
+                           [&](const auto& b) { return b->id == recovery_offset_; });
+    }
     void on_event(const socketio::Packet& packet, std::vector<std::string> attachments);
     void on_message(const socketio::Packet& packet, std::vector<std::string> attachments);
     void on_history(const socketio::Packet& packet);
@@ -114,6 +130,7 @@ private:
     // While recovering, live broadcasts wait here until the missed ones are sent.
     bool recovering_ = false;
     std::vector<std::shared_ptr<const Broadcast>> held_;
+    std::string recovery_offset_;
     std::size_t held_bytes_ = 0;
     // One history query per socket at a time: a store's answer is held in memory
     // whole (up to history_max messages) before it is cut to a page, so a client

@@ -25,6 +25,16 @@ const OutFrame& noop_frame() {
     return frame;
 }
 
+/// Whether a polling body holds the client's close packet.
+bool is_close_payload(std::string_view body) {
+    std::vector<engineio::Frame> frames;
+    std::string storage;
+    if (engineio::decode_payload(body, frames, storage)) return false;
+    return std::any_of(frames.begin(), frames.end(), [](const engineio::Frame& f) {
+        return !f.binary && f.bytes == engineio::encode_packet(engineio::PacketType::close);
+    });
+}
+
 std::size_t frame_cost(const OutFrame& frame) {
     // What a queued frame holds on to: its bytes (shared, but kept alive by us) and
     // the queue slot.
@@ -149,8 +159,10 @@ std::optional<engineio::HttpError> EngineSession::receive_polling(std::string_vi
         // A closing session that still drains its last frames ignores what arrives, as
         // engine.io does; the client learns of the close from its next GET. The client
         // may be closing too (its `1`): nothing is left for it but the close packet, so
-        // the session need not wait for another GET.
-        if (outbox_.empty()) end_drain();
+        // the session need not wait for another GET. Anything else (a message sent
+        // before it saw the close) leaves the session for that GET, or it would get a
+        // 400 ("transport error") instead of the close packet.
+        if (outbox_.empty() && is_close_payload(body)) end_drain();
         return std::nullopt;
     }
     // Upgraded: a POST is a transport mismatch (engine.io answers 400); the WebSocket
@@ -427,12 +439,15 @@ void EngineSession::close(std::string_view reason, bool flush_queued) {
         // Frames already queued (a DISCONNECT on stop, say) go out before the close
         // frame: write_next() closes the link when the queue is empty.
         if (!writing_) write_next();
-    } else if (!outbox_.empty()) {
+    } else if (!outbox_.empty() || (!waiter_ && server_.stopping)) {
         // Polling: the queued frames (acks, a DISCONNECT) go in one response and the
         // close packet in the next, as engine.io does: socket.io-client handles a
         // DISCONNECT a tick after its transport closes, so sent together the client
-        // would see "transport close" instead. The session stays findable for those
-        // GETs until handshake_timeout; this timer keeps it alive.
+        // would see "transport close" instead. On a stop with no GET waiting, the next
+        // one gets the close packet, so the client sees "transport close" and
+        // reconnects elsewhere (a GET for a forgotten session would get a 400:
+        // "transport error"). The session stays findable for those GETs until
+        // handshake_timeout; this timer keeps it alive.
         if (waiter_) {
             auto waiter = std::move(waiter_);
             waiter_ = nullptr;

@@ -10,10 +10,13 @@ namespace relay::plugins::websocket {
 
 class EngineSession;
 
-/// Sessions that disconnected recently and may be recovered (Socket.IO connection
-/// state recovery): private session id → what the session was. Also the connected
-/// sessions by private id, for a client that comes back before its old connection's
-/// close was noticed.
+/// What this node knows of the sessions that closed here within one recovery window
+/// (Socket.IO connection state recovery), by private session id: those that may be
+/// recovered, and those that may not (the client asked to leave, or sent garbage), so
+/// that their pid, a token still valid on any node, is not honoured here either. Also
+/// the connected sessions by private id, for a client that comes back before its old
+/// connection's close was noticed. The fast path of recovery; a node that knows
+/// nothing of a pid checks its token instead (see ChatSocket).
 /// Thread safety: any thread.
 class RecoveryRegistry {
 public:
@@ -22,6 +25,7 @@ public:
         std::string room;
         std::string user;
         std::chrono::steady_clock::time_point expires;
+        bool recoverable = true;  ///< false: closed for good
     };
 
     void remember(const std::string& pid, Entry entry) {
@@ -29,14 +33,20 @@ public:
         prune();
         entries_[pid] = std::move(entry);
     }
-    /// The entry for `pid` if it has not expired; it is consumed (a pid recovers once).
+    /// The entry for `pid` if it has not expired; it is consumed (a pid recovers once:
+    /// the recovered session is live again, and a second claimant takes it over).
     std::optional<Entry> take(const std::string& pid) {
         std::lock_guard lock(mutex_);
         auto it = entries_.find(pid);
         if (it == entries_.end()) return std::nullopt;
+        if (it->second.expires < std::chrono::steady_clock::now()) {
+            entries_.erase(it);
+            return std::nullopt;
+        }
+        // A session closed for good stays refused for the whole window.
+        if (!it->second.recoverable) return it->second;
         Entry entry = std::move(it->second);
         entries_.erase(it);
-        if (entry.expires < std::chrono::steady_clock::now()) return std::nullopt;
         return entry;
     }
 

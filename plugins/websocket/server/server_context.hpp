@@ -1,5 +1,6 @@
 #pragma once
 #include "server/recovery_registry.hpp"
+#include "server/recovery_token.hpp"
 #include "server/session_registry.hpp"
 #include "server/shard.hpp"
 #include "settings.hpp"
@@ -18,6 +19,8 @@ namespace relay::plugins::websocket {
 struct ServerContext {
     ServerContext(Settings s, sdk::PluginContext& ctx)
         : settings(std::move(s)),
+          tokens(settings.recovery_secret.empty() ? RecoveryTokens::random()
+                                                  : RecoveryTokens(settings.recovery_secret)),
           log(ctx.log()),
           node_id(ctx.node_id()),
           connections(ctx.metrics().gauge("websocket_connections", "Open client connections")),
@@ -38,6 +41,7 @@ struct ServerContext {
                                         "Connections refused (max_connections, origin)")) {}
 
     Settings settings;
+    RecoveryTokens tokens;  ///< issues and checks the pids (recovery_secret)
     sdk::Logger& log;
     std::string node_id;
     sdk::Inbound* inbound = nullptr;

@@ -64,6 +64,11 @@ void WebSocketTransport::start(sdk::Inbound& inbound, sdk::Done done) {
             return;
         }
         port_ = acceptor_.local_endpoint().port();
+        if (s.recovery && s.recovery_secret.empty()) {
+            server_.log.info(
+                "transport.recovery_secret is not set: sessions recover only on this node "
+                "(a random secret signs them); give every node of a cluster the same secret");
+        }
         server_.log.info("Socket.IO on " + s.listen_host + ":" + std::to_string(port_) + s.path +
                          (s.serve_page ? " (chat page at /)" : ""));
         accept();
@@ -199,7 +204,7 @@ void WebSocketTransport::presence_changed(const sdk::PresenceEvent& event) {
 void WebSocketTransport::stop(sdk::Done done) {
     // From here new messages, CONNECTs and Engine.IO handshakes are refused; the
     // acceptor stays open until the sessions are flushed, because a polling client
-    // needs new connections to fetch its DISCONNECT.
+    // needs new connections to fetch its acks and the close packet.
     server_.stopping = true;
     boost::asio::post(control_, [this, done = std::move(done)]() mutable {
         wait_for_acks([this, done = std::move(done)](std::error_code ec) {
@@ -223,8 +228,13 @@ void WebSocketTransport::wait_for_acks(sdk::Done done) {
             });
         return;
     }
-    // Each shard says goodbye to its sessions and closes them (queued frames first);
-    // the stop completes when every shard has done so.
+    // Each shard closes its sessions' transports (queued frames first): a WebSocket
+    // gets its close frame, a polling client the Engine.IO close packet. Clients see
+    // "transport close", as after a network failure, and so reconnect on their own —
+    // behind a load balancer to another node, where their session recovers (see
+    // ChatSocket). A Socket.IO DISCONNECT would say "io server disconnect" instead,
+    // after which socket.io-client and python-socketio never reconnect.
+    // The stop completes when every shard has done so.
     auto remaining = std::make_shared<std::atomic<std::size_t>>(server_.shards.size());
     auto shared_done =
         std::make_shared<sdk::Done>([this, done = std::move(done)](std::error_code) mutable {
@@ -234,7 +244,6 @@ void WebSocketTransport::wait_for_acks(sdk::Done done) {
         boost::asio::post(shard->executor(),
                           [s = shard.get(), remaining, shared_done, control = control_] {
                               for (const auto& session : s->sessions()) {
-                                  session->chat().say_goodbye();
                                   session->close("server shutting down");
                               }
                               if (remaining->fetch_sub(1) == 1) {
@@ -246,10 +255,11 @@ void WebSocketTransport::wait_for_acks(sdk::Done done) {
 
 void WebSocketTransport::wait_for_flush(sdk::Done done,
                                         std::chrono::steady_clock::time_point deadline) {
-    // A closed session lives until its last frames (the DISCONNECT) are written, or
+    // A closed session lives until its last frames (acks, the close) are written, or
     // for polling until the client's next GET took them: the stop waits for that, so
-    // clients learn the server went away ("io server disconnect") and do not retry
-    // at once. Bounded: a client that never polls again does not hold the stop.
+    // every acked message's ack reaches its sender and every client sees its transport
+    // close rather than a connection refused. Bounded: a client that never polls again
+    // does not hold the stop.
     if (server_.live_sessions->load() != 0 && std::chrono::steady_clock::now() < deadline) {
         stop_timer_.expires_after(std::chrono::milliseconds(5));
         stop_timer_.async_wait(

@@ -19,6 +19,9 @@ const RELAY_BINARY = process.env.RELAY_BINARY || path.resolve(__dirname, "../../
  * @param {string} [options.queue]      extra YAML keys for the memory queue, e.g. "retain: 0"
  * @param {string} [options.dir]        run in this directory (made if missing) and keep it on
  *                                      stop, so a second relay can reuse its sqlite file
+ * @param {string} [options.pipeline]   the whole pipeline YAML instead of the one above
+ *                                      (its transport must listen on 127.0.0.1:0)
+ * @param {object} [options.env]        extra environment variables
  * @returns {Promise<{url: string, port: number, dir: string, proc: import("node:child_process").ChildProcess, log: () => string, stop: () => Promise<number>, kill: () => void}>}
  */
 async function startRelay(options = {}) {
@@ -26,7 +29,7 @@ async function startRelay(options = {}) {
   const dir = options.dir || fs.mkdtempSync(path.join(os.tmpdir(), "relay-e2e-"));
   fs.mkdirSync(dir, { recursive: true });
   const transportExtra = options.transport ? ", " + options.transport : "";
-  const pipeline = [
+  let pipeline = [
     "node: { id: e2e, threads: 2 }",
     `transport: { use: websocket, listen: 127.0.0.1:0${transportExtra} }`,
     `queue: { use: memory${options.queue ? ", " + options.queue : ""} }`,
@@ -34,12 +37,17 @@ async function startRelay(options = {}) {
     options.store === false ? "" : `store: { use: sqlite, path: ${path.join(dir, "relay.db")} }`,
     options.extra || "",
   ].join("\n");
+  if (options.pipeline) pipeline = options.pipeline;
   const file = path.join(dir, "pipeline.yaml");
   fs.writeFileSync(file, pipeline + "\n");
   const command = options.nofile
     ? ["/usr/bin/prlimit", `--nofile=${options.nofile}:${options.nofile}`, "--", RELAY_BINARY, "run", file]
     : [RELAY_BINARY, "run", file];
-  const proc = spawn(command[0], command.slice(1), { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+  const proc = spawn(command[0], command.slice(1), {
+    cwd: dir,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: options.env ? { ...process.env, ...options.env } : process.env,
+  });
   let output = "";
   proc.stdout.on("data", (d) => (output += d));
   proc.stderr.on("data", (d) => (output += d));
