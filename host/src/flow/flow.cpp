@@ -78,7 +78,7 @@ void Flow::maybe_idle() {
 
 void Flow::publish(sdk::Message msg, sdk::PublishedDone done) {
     if (stopping_.load()) {
-        done({make_error_code(sdk::Errc::shutting_down), "server is shutting down", {}, {}});
+        done({make_error_code(sdk::Errc::shutting_down), "server is shutting down", {}, {}, {}});
         return;
     }
     in_flight_.fetch_add(1);
@@ -109,7 +109,8 @@ void Flow::run_processors(std::shared_ptr<Pending> pending) {
             finish(*pending, {make_error_code(sdk::Errc::rejected),
                               std::move(verdict.reason),
                               pending->msg.id,
-                              {}});
+                              {},
+                              verdict.retry_after});
         });
     } catch (const std::exception& e) {
         // Exceptions must not cross the plugin boundary; one that does costs only this
@@ -118,6 +119,7 @@ void Flow::run_processors(std::shared_ptr<Pending> pending) {
         finish(*pending, {make_error_code(sdk::Errc::rejected),
                           "message could not be processed",
                           pending->msg.id,
+                          {},
                           {}});
     }
 }
@@ -129,11 +131,11 @@ void Flow::enqueue(std::shared_ptr<Pending> pending) {
                                               std::error_code ec, std::string position) {
         if (ec) {
             publish_failed_.add();
-            finish(*pending, {ec, ec.message(), pending->msg.id, {}});
+            finish(*pending, {ec, ec.message(), pending->msg.id, {}, {}});
             return;
         }
         accepted_.add();
-        finish(*pending, {{}, {}, pending->msg.id, std::move(position)});
+        finish(*pending, {{}, {}, pending->msg.id, std::move(position), {}});
     });
 }
 
