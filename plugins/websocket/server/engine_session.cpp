@@ -355,6 +355,7 @@ void EngineSession::end_drain() {
 void EngineSession::close(std::string_view reason, bool flush_queued) {
     if (closed_) return;
     closed_ = true;
+    address_lease_.release();
     ++timer_generation_;
     timer_.cancel();
     upgrade_timer_.cancel();
