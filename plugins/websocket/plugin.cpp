@@ -5,6 +5,8 @@
 #include <relay/sdk/plugin.hpp>
 
 #include <algorithm>
+#include <array>
+#include <cstdio>
 #include <string>
 
 namespace relay::plugins::websocket {
@@ -116,8 +118,10 @@ std::vector<sdk::KeyProblem> check(const sdk::ConfigView& config) {
     }
     if (transports.empty()) problems.push_back({"transports", "expected at least one transport"});
     if (const double rate = config.number("connection_rate_per_address"); !(rate >= 0)) {
+        std::array<char, 32> shown{};
+        std::snprintf(shown.data(), shown.size(), "%g", rate);
         problems.push_back({"connection_rate_per_address",
-                            "expected a non-negative number, got " + std::to_string(rate)});
+                            "expected a non-negative number, got " + std::string(shown.data())});
     }
     return problems;
 }

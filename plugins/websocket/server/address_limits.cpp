@@ -75,7 +75,12 @@ void AddressLimits::release(const std::string& address, bool polling_session) {
     if (it == entries_.end()) return;
     auto& count = polling_session ? it->second.polling_sessions : it->second.connections;
     if (count > 0) --count;
-    if (idle(it->second, Clock::now())) entries_.erase(it);
+    // Without a rate nothing is left to remember; a bucket still refilling stays
+    // until a sweep (which reads the clock the admissions do).
+    const Entry& entry = it->second;
+    if (entry.connections == 0 && entry.polling_sessions == 0 && !limits_.connection_rate.on()) {
+        entries_.erase(it);
+    }
 }
 
 bool AddressLimits::idle(const Entry& entry, Clock::time_point now) const {

@@ -68,10 +68,10 @@ TEST(Refusal, AnswersAsEngineIoWithAStatusThatSaysNotNow) {
               R"({"code":4,"message":"too many polling sessions from this address"})");
     EXPECT_EQ(refusal_response(Limit::max_connections, 0s),
               "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-              "Content-Length: 54\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
+              "Content-Length: 55\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
               R"({"code":4,"message":"server busy: max_connections hit"})");
-    EXPECT_EQ(refusal_response(Limit::connection_rate_per_address, 3s).substr(0, 34),
-              "HTTP/1.1 429 Too Many Requests\r\nC");
+    EXPECT_EQ(refusal_response(Limit::connection_rate_per_address, 3s).substr(0, 32),
+              "HTTP/1.1 429 Too Many Requests\r\n");
     EXPECT_NE(refusal_response(Limit::connection_rate_per_address, 3s).find("Retry-After: 3\r\n"),
               std::string::npos);
     EXPECT_EQ(limit_setting(Limit::max_connections_per_address), "max_connections_per_address");
@@ -120,6 +120,19 @@ TEST(AddressLimits, HoldsNewConnectionsToTheRate) {
     EXPECT_FALSE(limits->admit_connection("10.0.0.1", kStart + 500ms).refused);
     // The leases went at once, but the bucket is remembered until it has refilled.
     EXPECT_EQ(limits->tracked(), 1u);
+}
+
+TEST(AddressLimits, ForgetsAddressesWhoseBucketsRefilledAsTheTableGrows) {
+    auto limits = AddressLimits::make({.connection_rate = {1, 1}});
+    for (int i = 0; i < 1000; ++i) {
+        EXPECT_FALSE(limits->admit_connection("10.0.0." + std::to_string(i), kStart).refused);
+    }
+    EXPECT_EQ(limits->tracked(), 1000u);  // each still refilling: remembered
+    // Ten seconds on, the table's growth sweeps out the 1,000 refilled ones.
+    for (int i = 0; i < 100; ++i) {
+        EXPECT_FALSE(limits->admit_connection("10.1.0." + std::to_string(i), kStart + 10s).refused);
+    }
+    EXPECT_LE(limits->tracked(), 100u);
 }
 
 TEST(AddressLimits, CountsPollingSessionsApart) {
