@@ -12,11 +12,12 @@ const sdk::Manifest& manifest() {
     static const sdk::Manifest kManifest{
         .name = "rate_limit",
         .version = "0.1.0",
-        .description = "holds each connection, user and remote address to a message rate "
-                       "(token buckets); a message over it gets the error ack `rate limited`",
+        .description =
+            "holds each connection, user and remote address to a message rate "
+            "(token buckets); a message over it gets the error ack `rate limited`",
         .schema = schema(),
-        .factory = sdk::ProcessorFactory(
-            [](sdk::PluginContext& ctx) -> std::unique_ptr<sdk::Processor> {
+        .factory =
+            sdk::ProcessorFactory([](sdk::PluginContext& ctx) -> std::unique_ptr<sdk::Processor> {
                 return std::make_unique<RateLimiter>(parse_settings(ctx.config()), ctx.metrics());
             }),
         .check = check,

@@ -5,8 +5,9 @@
 namespace relay::plugins::rate_limit {
 
 namespace {
-constexpr std::string_view kHelp = "Messages rejected by the rate_limit processor, by the bucket "
-                                   "that was empty (connection, user, address)";
+constexpr std::string_view kHelp =
+    "Messages rejected by the rate_limit processor, by the bucket "
+    "that was empty (connection, user, address)";
 }  // namespace
 
 RateLimiter::RateLimiter(const Settings& settings, sdk::Metrics& metrics) {

@@ -24,7 +24,8 @@ public:
 
     TokenBucket() = default;
     /// A bucket not used yet: full.
-    TokenBucket(const TokenRate& rate, Clock::time_point now) : tokens_(rate.burst), updated_(now) {}
+    TokenBucket(const TokenRate& rate, Clock::time_point now)
+        : tokens_(rate.burst), updated_(now) {}
 
     /// Takes one token if there is one and returns zero; else takes nothing and returns
     /// how long until there is one (rounded up: a retry then finds it).

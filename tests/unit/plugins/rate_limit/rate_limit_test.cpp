@@ -180,7 +180,8 @@ TEST(RateLimiter, MessagesWithoutAUserOrAddressSkipThoseBuckets) {
     Settings s = three_kinds();
     s.per_connection = {};
     RateLimiter limiter(s, metrics);
-    for (int i = 0; i < 10; ++i) EXPECT_TRUE(limiter.decide("c" + std::to_string(i), "", "", kStart).pass);
+    for (int i = 0; i < 10; ++i)
+        EXPECT_TRUE(limiter.decide("c" + std::to_string(i), "", "", kStart).pass);
 }
 
 TEST(RateLimiter, ProcessAnswersInlineAndReadsTheMessagesKeys) {
@@ -256,7 +257,8 @@ TEST(RateLimitSettings, BadRatesAreProblemsNamingTheKey) {
 
 TEST(RateLimitSettings, ABurstBelowOneIsAnError) {
     try {
-        parse_settings(TestConfig(schema(), "processors[0]").set_integer("per_connection_burst", 0));
+        parse_settings(
+            TestConfig(schema(), "processors[0]").set_integer("per_connection_burst", 0));
         FAIL() << "no error";
     } catch (const sdk::ConfigError& e) {
         EXPECT_STREQ(e.what(),
