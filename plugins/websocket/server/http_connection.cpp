@@ -21,6 +21,8 @@ using tcp = boost::asio::ip::tcp;
 namespace {
 
 constexpr std::size_t kHeaderLimit = 16 * 1024;
+// How long a connection closed after its answer keeps reading (see linger()).
+constexpr std::chrono::seconds kLingerLimit{1};
 constexpr const char* kServerName = "relay";
 
 /// Moves a connected socket to another thread's io_context (a WebSocket upgrade
@@ -406,10 +408,24 @@ void HttpConnection::send(Response response, std::shared_ptr<EngineSession> poll
                           if (!res->keep_alive()) {
                               beast::error_code ignored;
                               self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+                              self->linger();
                               return;
                           }
                           self->read_request();
                       });
+}
+
+void HttpConnection::linger() {
+    // Closing with unread bytes (requests a client pipelined behind this one) resets
+    // the connection, and the client may lose the answer just sent with it (a 429 seen
+    // as a reset). So read and drop what still comes until the client closes, for
+    // kLingerLimit at most.
+    stream_.expires_after(kLingerLimit);
+    buffer_.clear();
+    stream_.async_read_some(buffer_.prepare(4096),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                if (!ec) self->linger();
+                            });
 }
 
 }  // namespace relay::plugins::websocket

@@ -48,6 +48,9 @@ private:
     /// Writes `response`, then reads the next request (keep-alive) or closes. A failed
     /// write of a poll response closes `polled`'s session.
     void send(Response response, std::shared_ptr<EngineSession> polled = nullptr);
+    /// After an answer that closes the connection: reads and drops until the client
+    /// closes too (or a second passes), so it gets the answer rather than a reset.
+    void linger();
     void send_engineio_error(const Request& request, engineio::HttpError error);
     /// A handshake past max_connections sessions: true when it was refused (answered).
     bool refuse_if_sessions_full(const Request& request);
