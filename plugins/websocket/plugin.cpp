@@ -6,6 +6,9 @@
 #include <relay/sdk/plugin.hpp>
 
 #include <algorithm>
+#include <array>
+#include <cstdio>
+#include <string>
 
 namespace relay::plugins::websocket {
 namespace {
@@ -24,8 +27,38 @@ sdk::Schema schema() {
             .fallback("1000000")
             .at_least(1024),
         config_key("max_connections", ValueType::integer,
-                   "connections beyond this are refused with 503")
+                   "open TCP connections, and Engine.IO sessions (polling ones included), each "
+                   "at most this many; past it a connection or handshake gets 503")
             .fallback("100000")
+            .at_least(1),
+        config_key("max_connections_per_address", ValueType::integer,
+                   "open TCP connections one remote address may hold; past it 429; 0: no limit "
+                   "(behind a proxy every client has the proxy's address)")
+            .fallback("0")
+            .at_least(0),
+        config_key("max_polling_sessions_per_address", ValueType::integer,
+                   "Engine.IO sessions one remote address may open over polling (many fit in "
+                   "one TCP connection); past it 429; 0: no limit")
+            .fallback("0")
+            .at_least(0),
+        config_key("connection_rate_per_address", ValueType::number,
+                   "new TCP connections a second one remote address may open, saving up to "
+                   "connection_burst_per_address; past it 429; 0: no limit")
+            .fallback("0"),
+        config_key("connection_burst_per_address", ValueType::integer,
+                   "new TCP connections one address may open at once under "
+                   "connection_rate_per_address")
+            .fallback("20")
+            .at_least(1),
+        config_key("max_room_bytes", ValueType::integer,
+                   "longest room name a client may join (bytes of UTF-8; control characters "
+                   "and invalid UTF-8 are refused too)")
+            .fallback("128")
+            .at_least(1),
+        config_key("max_user_bytes", ValueType::integer,
+                   "longest user name a client may claim (bytes of UTF-8; control characters "
+                   "and invalid UTF-8 are refused too)")
+            .fallback("128")
             .at_least(1),
         config_key("ping_interval", ValueType::duration, "how often the server pings a client")
             .fallback("25s"),
@@ -125,6 +158,12 @@ std::vector<sdk::KeyProblem> check(const sdk::ConfigView& config) {
                                     " characters, got " + std::to_string(secret.size()) +
                                     "; e.g. openssl rand -base64 32"});
     }
+    if (const double rate = config.number("connection_rate_per_address"); !(rate >= 0)) {
+        std::array<char, 32> shown{};
+        std::snprintf(shown.data(), shown.size(), "%g", rate);
+        problems.push_back({"connection_rate_per_address",
+                            "expected a non-negative number, got " + std::string(shown.data())});
+    }
     return problems;
 }
 
@@ -141,6 +180,15 @@ Settings parse(const sdk::ConfigView& config) {
     if (s.path.back() != '/') s.path += '/';
     s.max_payload = config.size("max_payload");
     s.max_connections = static_cast<std::uint64_t>(config.integer("max_connections"));
+    s.max_connections_per_address =
+        static_cast<std::uint64_t>(config.integer("max_connections_per_address"));
+    s.max_polling_sessions_per_address =
+        static_cast<std::uint64_t>(config.integer("max_polling_sessions_per_address"));
+    s.connection_rate_per_address = config.number("connection_rate_per_address");
+    s.connection_burst_per_address =
+        static_cast<std::uint64_t>(config.integer("connection_burst_per_address"));
+    s.max_room_bytes = static_cast<std::size_t>(config.integer("max_room_bytes"));
+    s.max_user_bytes = static_cast<std::size_t>(config.integer("max_user_bytes"));
     s.ping_interval = config.duration("ping_interval");
     s.ping_timeout = config.duration("ping_timeout");
     s.handshake_timeout = config.duration("handshake_timeout");

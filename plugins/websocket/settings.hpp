@@ -1,5 +1,6 @@
 #pragma once
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -12,7 +13,17 @@ struct Settings {
     std::uint16_t listen_port = 3000;
     std::string path = "/socket.io/";  ///< Engine.IO endpoint, with both slashes
     std::uint64_t max_payload = 1'000'000;
+    /// Open TCP connections, and, separately, Engine.IO sessions (polling ones included).
     std::uint64_t max_connections = 100'000;
+    // Per remote address; 0: off (the default: behind a proxy or NAT every client has
+    // one address). See refusal.hpp for the answers.
+    std::uint64_t max_connections_per_address = 0;       ///< open TCP connections
+    std::uint64_t max_polling_sessions_per_address = 0;  ///< sessions opened over polling
+    double connection_rate_per_address = 0;              ///< new TCP connections a second
+    std::uint64_t connection_burst_per_address = 20;
+    /// Longest room and user names (bytes of UTF-8) a CONNECT may claim.
+    std::size_t max_room_bytes = 128;
+    std::size_t max_user_bytes = 128;
     std::chrono::milliseconds ping_interval{25'000};
     std::chrono::milliseconds ping_timeout{20'000};
     std::chrono::milliseconds handshake_timeout{10'000};  ///< HTTP request / WS upgrade

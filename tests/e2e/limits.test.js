@@ -88,7 +88,7 @@ test("past max_connections a connection gets 503; the others keep chatting", asy
     const res = await fetch(`${relay.url}/socket.io/?EIO=4&transport=polling`).catch((e) => ({ status: 0, e }));
     if (res.status === 0) return false;
     assert.equal(res.status, 503);
-    assert.equal(await res.text(), "server busy: max_connections hit\r\n");
+    assert.deepEqual(await res.json(), { code: 4, message: "server busy: max_connections hit" });
     return true;
   }, 5000, "a 503 for the connection past the limit");
   await assertRoomAlive(a, b);

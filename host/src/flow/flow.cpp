@@ -83,7 +83,7 @@ void Flow::maybe_idle() {
 
 void Flow::publish(sdk::Message msg, sdk::PublishedDone done) {
     if (stopping_.load()) {
-        done({make_error_code(sdk::Errc::shutting_down), "server is shutting down", {}, {}});
+        done({make_error_code(sdk::Errc::shutting_down), "server is shutting down", {}, {}, {}});
         return;
     }
     in_flight_.fetch_add(1);
@@ -108,9 +108,11 @@ void Flow::run_processors(std::shared_ptr<Pending> pending) {
                                pending->msg.id, reason);
                 }
                 invalid_after_processing_.add();
-                finish(
-                    *pending,
-                    {make_error_code(sdk::Errc::rejected), std::move(reason), pending->msg.id, {}});
+                finish(*pending, {make_error_code(sdk::Errc::rejected),
+                                  std::move(reason),
+                                  pending->msg.id,
+                                  {},
+                                  {}});
                 return;
             }
         }
@@ -129,7 +131,8 @@ void Flow::run_processors(std::shared_ptr<Pending> pending) {
             finish(*pending, {make_error_code(sdk::Errc::rejected),
                               std::move(verdict.reason),
                               pending->msg.id,
-                              {}});
+                              {},
+                              verdict.retry_after});
         });
     } catch (const std::exception& e) {
         // Exceptions must not cross the plugin boundary; one that does costs only this
@@ -138,6 +141,7 @@ void Flow::run_processors(std::shared_ptr<Pending> pending) {
         finish(*pending, {make_error_code(sdk::Errc::rejected),
                           "message could not be processed",
                           pending->msg.id,
+                          {},
                           {}});
     }
 }
@@ -153,7 +157,7 @@ void Flow::enqueue(std::shared_ptr<Pending> pending) {
                               std::error_code ec, std::string position) {
                               if (ec) {
                                   publish_failed_.add();
-                                  finish(*pending, {ec, ec.message(), pending->msg.id, {}});
+                                  finish(*pending, {ec, ec.message(), pending->msg.id, {}, {}});
                                   return;
                               }
                               if (kept) {
@@ -161,7 +165,8 @@ void Flow::enqueue(std::shared_ptr<Pending> pending) {
                                   unstored_.add(std::move(kept));
                               }
                               accepted_.add();
-                              finish(*pending, {{}, {}, pending->msg.id, std::move(position)});
+                              finish(*pending,
+                                     {{}, {}, pending->msg.id, std::move(position), {}});
                           });
 }
 

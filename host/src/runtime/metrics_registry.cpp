@@ -1,6 +1,8 @@
 #include "runtime/metrics_registry.hpp"
 
 #include <stdexcept>
+#include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -35,14 +37,26 @@ sdk::Gauge& MetricsRegistry::gauge(std::string_view name, std::string_view help)
 }
 
 std::string MetricsRegistry::render_prometheus() const {
+    // Series whose names differ only in their labels (`x_total{kind="user"}`) are one
+    // family: one HELP and TYPE line, then each series.
     std::string out;
     std::lock_guard lock(mutex_);
-    for (const auto& [name, e] : entries_) {
-        const bool counter = e.counter != nullptr;
-        out +=
-            fmt::format("# HELP {} {}\n# TYPE {} {}\n{} {}\n", name, e.help, name,
-                        counter ? "counter" : "gauge", name,
-                        counter ? static_cast<std::int64_t>(e.counter->value()) : e.gauge->value());
+    std::map<std::string_view, std::vector<const decltype(entries_)::value_type*>> families;
+    for (const auto& named : entries_) {
+        const std::string_view name = named.first;
+        families[name.substr(0, name.find('{'))].push_back(&named);
+    }
+    for (const auto& [family, series] : families) {
+        const Entry& first = series.front()->second;
+        const bool counter = first.counter != nullptr;
+        out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", family, first.help, family,
+                           counter ? "counter" : "gauge");
+        for (const auto* named : series) {
+            const Entry& e = named->second;
+            out += fmt::format("{} {}\n", named->first,
+                               e.counter != nullptr ? static_cast<std::int64_t>(e.counter->value())
+                                                    : e.gauge->value());
+        }
     }
     return out;
 }

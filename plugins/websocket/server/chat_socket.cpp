@@ -186,8 +186,23 @@ void ChatSocket::connect(std::string_view auth, bool may_take_over) {
         refuse_connect(kMainNamespace, "Invalid room id");
         return;
     }
-    sid_ = random_id();
+    // Names reach every member of the room (messages, join/leave, presence): bounded
+    // and printable, checked before anything is joined or announced.
     auto user = socketio::string_member(auth, "user").value_or("");
+    const auto& limits = server_.settings;
+    if (auto problem = socketio::check_name(*room, limits.max_room_bytes);
+        problem != socketio::NameProblem::none) {
+        refuse_connect(kMainNamespace,
+                       socketio::name_error("room id", problem, limits.max_room_bytes));
+        return;
+    }
+    if (auto problem = socketio::check_name(user, limits.max_user_bytes);
+        problem != socketio::NameProblem::none) {
+        refuse_connect(kMainNamespace,
+                       socketio::name_error("user", problem, limits.max_user_bytes));
+        return;
+    }
+    sid_ = random_id();
     if (server_.settings.recovery) pid_ = server_.tokens.issue({sid_, *room, user, now_ms()});
     accept_connect(*room, std::move(user));
 }
@@ -490,6 +505,7 @@ void ChatSocket::on_message(const socketio::Packet& packet, std::vector<std::str
     msg.room = room_;
     msg.sender = sid_;
     msg.user = user_;
+    msg.remote_address = session_.remote_address();
     msg.payload_json = std::string(args.front());
     msg.attachments = std::move(attachments);
     std::weak_ptr<EngineSession> weak = session_.weak_from_this();
@@ -502,19 +518,12 @@ void ChatSocket::on_message(const socketio::Packet& packet, std::vector<std::str
                 in_flight.fetch_sub(1);
                 return;
             }
-            std::string arg;
-            if (result.error) {
-                arg = error_object(result.reason.empty() ? result.error.message() : result.reason);
-            } else {
-                arg = "{\"id\":";
-                json::append_string(arg, result.id);
-                arg += '}';
-            }
-            boost::asio::post(executor, [weak, id = *ack_id, arg = std::move(arg), &in_flight] {
-                auto session = weak.lock();
-                if (session && !session->closed()) session->chat().ack(id, arg);
-                in_flight.fetch_sub(1);
-            });
+            boost::asio::post(
+                executor, [weak, id = *ack_id, arg = socketio::publish_ack(result), &in_flight] {
+                    auto session = weak.lock();
+                    if (session && !session->closed()) session->chat().ack(id, arg);
+                    in_flight.fetch_sub(1);
+                });
         });
 }
 

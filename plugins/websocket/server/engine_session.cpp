@@ -423,6 +423,7 @@ void EngineSession::close(std::string_view reason, bool flush_queued) {
     if (closed_) return;
     closed_ = true;
     closed_for_bad_input_ = reason == "parse error";
+    address_lease_.release();
     ++timer_generation_;
     timer_.cancel();
     upgrade_timer_.cancel();

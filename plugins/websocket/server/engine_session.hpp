@@ -1,5 +1,6 @@
 #pragma once
 #include "engineio/handshake.hpp"
+#include "server/address_limits.hpp"
 #include "server/out_frame.hpp"
 
 #include <relay/sdk/asio.hpp>
@@ -44,6 +45,13 @@ public:
     EngineSession& operator=(const EngineSession&) = delete;
 
     const std::string& sid() const { return sid_; }
+    /// The client's IP address (the handshake's), for sdk::Message::remote_address;
+    /// `lease` counts a polling session against it until the session closes.
+    void set_remote_address(std::string address, AddressLimits::Lease lease = {}) {
+        remote_address_ = std::move(address);
+        address_lease_ = std::move(lease);
+    }
+    const std::string& remote_address() const { return remote_address_; }
     Shard& shard() { return shard_; }
     ChatSocket& chat() { return *chat_; }
     sdk::Executor executor() const;
@@ -115,6 +123,8 @@ private:
     sdk::Gauge& sessions_gauge_;                       // the host's: outlives the transport
     Shard& shard_;
     std::string sid_;
+    std::string remote_address_;
+    AddressLimits::Lease address_lease_;  // a polling session's, released on close
     std::unique_ptr<ChatSocket> chat_;
 
     std::shared_ptr<WebSocketLink> ws_;        // the active WebSocket, if any

@@ -21,6 +21,8 @@ using tcp = boost::asio::ip::tcp;
 namespace {
 
 constexpr std::size_t kHeaderLimit = 16 * 1024;
+// How long a connection closed after its answer keeps reading (see linger()).
+constexpr std::chrono::seconds kLingerLimit{1};
 constexpr const char* kServerName = "relay";
 
 /// Moves a connected socket to another thread's io_context (a WebSocket upgrade
@@ -34,8 +36,12 @@ tcp::socket move_socket(tcp::socket socket, sdk::Executor to) {
 }  // namespace
 
 HttpConnection::HttpConnection(tcp::socket socket, ServerContext& server, Shard& shard,
-                               ConnectionSlot slot)
-    : stream_(std::move(socket)), server_(server), shard_(shard), slot_(std::move(slot)) {}
+                               ConnectionSlot slot, std::string remote_address)
+    : stream_(std::move(socket)),
+      server_(server),
+      shard_(shard),
+      slot_(std::move(slot)),
+      remote_address_(std::move(remote_address)) {}
 
 void HttpConnection::start() {
     read_request();
@@ -128,6 +134,30 @@ void HttpConnection::send_engineio_error(const Request& request, engineio::HttpE
     send(std::move(res));
 }
 
+bool HttpConnection::refuse_if_sessions_full(const Request& request) {
+    // Sessions, not only TCP connections: many polling sessions fit in one connection.
+    if (static_cast<std::uint64_t>(server_.live_sessions->load()) <
+        server_.settings.max_connections) {
+        return false;
+    }
+    refuse(request, Limit::max_connections, std::chrono::seconds(1));
+    return true;
+}
+
+void HttpConnection::refuse(const Request& request, Limit limit, std::chrono::seconds retry_after) {
+    server_.count_refusal(limit);
+    Response res{static_cast<http::status>(refusal_status(limit)), request.version()};
+    res.set(http::field::server, kServerName);
+    res.set(http::field::content_type, "application/json");
+    res.set(http::field::retry_after,
+            std::to_string(std::max<std::int64_t>(1, retry_after.count())));
+    add_cors(request, res);
+    res.body() = refusal_body(limit);
+    // Closed: a client refused for its address comes back through the accept limits.
+    res.keep_alive(false);
+    send(std::move(res));
+}
+
 void HttpConnection::on_engineio(Request request) {
     if (request.method() == http::verb::options) {
         Response res{http::status::no_content, request.version()};
@@ -184,11 +214,13 @@ void HttpConnection::on_engineio(Request request) {
 }
 
 void HttpConnection::on_upgrade(Request request, const std::string& sid) {
+    if (sid.empty() && refuse_if_sessions_full(request)) return;
     stream_.expires_never();
     if (sid.empty()) {
         // A WebSocket-only client: the session lives on this connection's thread.
         auto session = std::make_shared<EngineSession>(server_, shard_, random_id(),
                                                        std::string(request["room"]));
+        session->set_remote_address(remote_address_);
         auto link =
             std::make_shared<WebSocketLink>(stream_.release_socket(), server_, std::move(slot_));
         auto req = std::make_shared<Request>(std::move(request));
@@ -223,8 +255,15 @@ void HttpConnection::on_poll(Request request, const std::string& sid) {
             send_engineio_error(request, engineio::HttpError::bad_handshake_method);
             return;
         }
+        if (refuse_if_sessions_full(request)) return;
+        auto admission = server_.addresses->admit_polling_session(remote_address_);
+        if (admission.refused) {
+            refuse(request, *admission.refused, admission.retry_after);
+            return;
+        }
         auto session = std::make_shared<EngineSession>(server_, shard_, random_id(),
                                                        std::string(request["room"]));
+        session->set_remote_address(remote_address_, std::move(admission.lease));
         Response res{http::status::ok, request.version()};
         res.set(http::field::server, kServerName);
         res.set(http::field::content_type, "text/plain; charset=UTF-8");
@@ -370,10 +409,24 @@ void HttpConnection::send(Response response, std::shared_ptr<EngineSession> poll
                           if (!res->keep_alive()) {
                               beast::error_code ignored;
                               self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+                              self->linger();
                               return;
                           }
                           self->read_request();
                       });
+}
+
+void HttpConnection::linger() {
+    // Closing with unread bytes (requests a client pipelined behind this one) resets
+    // the connection, and the client may lose the answer just sent with it (a 429 seen
+    // as a reset). So read and drop what still comes until the client closes, for
+    // kLingerLimit at most.
+    stream_.expires_after(kLingerLimit);
+    buffer_.clear();
+    stream_.async_read_some(buffer_.prepare(4096),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                if (!ec) self->linger();
+                            });
 }
 
 }  // namespace relay::plugins::websocket

@@ -1,9 +1,11 @@
 #pragma once
 #include "engineio/handshake.hpp"
 #include "server/connection_slot.hpp"
+#include "server/refusal.hpp"
 
 #include <relay/sdk/asio.hpp>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -27,8 +29,9 @@ public:
     using Request = boost::beast::http::request<boost::beast::http::string_body>;
     using Response = boost::beast::http::response<boost::beast::http::string_body>;
 
+    /// `remote_address`: the peer's IP address, for the sessions it opens.
     HttpConnection(boost::asio::ip::tcp::socket socket, ServerContext& server, Shard& shard,
-                   ConnectionSlot slot);
+                   ConnectionSlot slot, std::string remote_address);
     void start();
 
 private:
@@ -49,6 +52,13 @@ private:
     /// request asked for keep-alive and `keep_alive` allows it.
     void send_engineio_error(const Request& request, engineio::HttpError error,
                              bool keep_alive = true);
+    /// After an answer that closes the connection: reads and drops until the client
+    /// closes too (or a second passes), so it gets the answer rather than a reset.
+    void linger();
+    /// A handshake past max_connections sessions: true when it was refused (answered).
+    bool refuse_if_sessions_full(const Request& request);
+    /// Answers a handshake refused by `limit` (refusal.hpp) and closes the connection.
+    void refuse(const Request& request, Limit limit, std::chrono::seconds retry_after);
     void add_cors(const Request& request, Response& response) const;
     bool origin_allowed_for_websocket(const Request& request) const;
 
@@ -56,6 +66,7 @@ private:
     ServerContext& server_;
     Shard& shard_;
     ConnectionSlot slot_;
+    std::string remote_address_;
     boost::beast::flat_buffer buffer_;
     std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
     bool watching_ = false;              // a long poll's hangup watch is pending

@@ -1,6 +1,8 @@
 #pragma once
+#include "server/address_limits.hpp"
 #include "server/recovery_registry.hpp"
 #include "server/recovery_token.hpp"
+#include "server/refusal.hpp"
 #include "server/session_registry.hpp"
 #include "server/shard.hpp"
 #include "settings.hpp"
@@ -8,8 +10,10 @@
 #include <relay/sdk/context.hpp>
 #include <relay/sdk/transport.hpp>
 
+#include <array>
 #include <atomic>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace relay::plugins::websocket {
@@ -37,8 +41,21 @@ struct ServerContext {
               "Clients dropped because their outbound queue passed max_queued_bytes")),
           bad_packets(ctx.metrics().counter("websocket_bad_packets_total",
                                             "Connections closed for a malformed packet or frame")),
-          refused(ctx.metrics().counter("websocket_refused_total",
-                                        "Connections refused (max_connections, origin)")) {}
+          refused(ctx.metrics().counter(
+              "websocket_refused_total",
+              "Connections and handshakes refused (limits, origin, shutting down)")),
+          limit_refusals(limit_counters(ctx.metrics())),
+          addresses(AddressLimits::make(
+              {.max_connections = settings.max_connections_per_address,
+               .max_polling_sessions = settings.max_polling_sessions_per_address,
+               .connection_rate = {settings.connection_rate_per_address,
+                                   static_cast<double>(settings.connection_burst_per_address)}})) {}
+
+    /// Counts a refusal by `limit`.
+    void count_refusal(Limit limit) {
+        refused.add();
+        limit_refusals[static_cast<std::size_t>(limit)]->add();
+    }
 
     Settings settings;
     RecoveryTokens tokens;  ///< issues and checks the pids (recovery_secret)
@@ -67,6 +84,22 @@ struct ServerContext {
     sdk::Counter& slow_consumers;
     sdk::Counter& bad_packets;
     sdk::Counter& refused;
+    /// relay_websocket_limit_refusals_total{limit="<setting>"}, by Limit.
+    std::array<sdk::Counter*, kLimitCount> limit_refusals;
+    /// The per-address limits; leases on it may outlive the transport.
+    std::shared_ptr<AddressLimits> addresses;
+
+private:
+    static std::array<sdk::Counter*, kLimitCount> limit_counters(sdk::Metrics& metrics) {
+        std::array<sdk::Counter*, kLimitCount> counters{};
+        for (std::size_t i = 0; i < kLimitCount; ++i) {
+            counters[i] = &metrics.counter(
+                "websocket_limit_refusals_total{limit=\"" +
+                    std::string(limit_setting(static_cast<Limit>(i))) + "\"}",
+                "Connections and handshakes refused by a transport limit, by its setting");
+        }
+        return counters;
+    }
 };
 
 }  // namespace relay::plugins::websocket

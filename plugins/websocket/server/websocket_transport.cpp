@@ -19,6 +19,55 @@ using tcp = boost::asio::ip::tcp;
 namespace {
 // How long a stop waits for closed sessions to get their last frames out.
 constexpr std::chrono::milliseconds kStopFlushLimit{2000};
+
+/// A refused connection after its answer: our side is shut; what the client still
+/// sends is read and dropped until it closes, or until kRefusalLinger.
+class RefusedConnection : public std::enable_shared_from_this<RefusedConnection> {
+public:
+    explicit RefusedConnection(tcp::socket socket)
+        : socket_(std::move(socket)), deadline_(socket_.get_executor()) {}
+
+    void linger() {
+        deadline_.expires_after(kRefusalLinger);
+        deadline_.async_wait([self = shared_from_this()](const boost::system::error_code&) {
+            boost::system::error_code ignored;
+            self->socket_.close(ignored);
+        });
+        drain();
+    }
+
+private:
+    static constexpr std::chrono::seconds kRefusalLinger{1};
+
+    void drain() {
+        socket_.async_read_some(
+            boost::asio::buffer(discard_),
+            [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+                if (ec) {
+                    self->deadline_.cancel();  // closes the socket
+                    return;
+                }
+                self->drain();
+            });
+    }
+
+    tcp::socket socket_;
+    boost::asio::steady_timer deadline_;
+    std::array<char, 1024> discard_{};
+};
+
+/// The peer's IP address, as text; an IPv4 client of a dual-stack listener as IPv4.
+/// Empty if the peer is already gone.
+std::string remote_address(const tcp::socket& socket) {
+    boost::system::error_code ec;
+    const auto endpoint = socket.remote_endpoint(ec);
+    if (ec) return {};
+    auto address = endpoint.address();
+    if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+        address = boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6());
+    }
+    return address.to_string();
+}
 }  // namespace
 
 WebSocketTransport::WebSocketTransport(Settings settings, sdk::PluginContext& ctx)
@@ -76,68 +125,73 @@ void WebSocketTransport::start(sdk::Inbound& inbound, sdk::Done done) {
     });
 }
 
-void WebSocketTransport::refuse_busy(tcp::socket socket) {
+void WebSocketTransport::refuse(tcp::socket socket, Limit limit, std::chrono::seconds retry_after,
+                                const std::string& address) {
     // One log line per second at most: a flood of refusals must not flood the log too.
-    server_.refused.add();
+    server_.count_refusal(limit);
     const auto now = std::chrono::steady_clock::now();
     if (now - last_refusal_log_ > std::chrono::seconds(1)) {
         last_refusal_log_ = now;
-        server_.log.warn("refusing connections: transport.max_connections (" +
-                         std::to_string(server_.settings.max_connections) +
-                         ") reached; relay_websocket_refused_total counts them");
+        server_.log.warn("refusing connections" +
+                         (limit == Limit::max_connections ? std::string() : " from " + address) +
+                         ": transport." + std::string(limit_setting(limit)) +
+                         " reached; relay_websocket_limit_refusals_total counts them");
     }
-    // A 503 the client can read, written without waiting: a new socket's send buffer
-    // is empty. What the client already sent is read first, so that closing does not
-    // reset the connection before the answer arrives.
-    static constexpr std::string_view kBusy =
-        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
-        "Content-Length: 34\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
-        "server busy: max_connections hit\r\n";
+    // The answer, written without waiting: a new socket's send buffer is empty. Then
+    // only our side is shut: closing at once would reset the connection when the
+    // client's request arrives after the answer, and the client would see a reset
+    // instead of the answer (see RefusedConnection).
+    const std::string answer = refusal_response(limit, retry_after);
     boost::system::error_code ignored;
     socket.non_blocking(true, ignored);
-    std::array<char, 4096> discard{};
-    socket.read_some(boost::asio::buffer(discard), ignored);
-    socket.write_some(boost::asio::buffer(kBusy.data(), kBusy.size()), ignored);
-    socket.shutdown(tcp::socket::shutdown_both, ignored);
-    socket.close(ignored);
+    socket.write_some(boost::asio::buffer(answer), ignored);
+    socket.shutdown(tcp::socket::shutdown_send, ignored);
+    std::make_shared<RefusedConnection>(std::move(socket))->linger();
 }
 
 void WebSocketTransport::accept() {
     Shard& shard = *server_.shards[next_shard_];
     next_shard_ = (next_shard_ + 1) % server_.shards.size();
-    acceptor_.async_accept(
-        shard.executor(), [this, &shard](boost::system::error_code ec, tcp::socket socket) {
-            if (ec == boost::asio::error::operation_aborted || !acceptor_.is_open()) return;
-            if (!ec) {
-                socket.set_option(tcp::no_delay(true), ec);
-                if (static_cast<std::uint64_t>(server_.open_connections->load()) >=
-                    server_.settings.max_connections) {
-                    refuse_busy(std::move(socket));
-                } else {
-                    auto connection = std::make_shared<HttpConnection>(
-                        std::move(socket), server_, shard,
-                        ConnectionSlot(server_.open_connections, server_.connections));
-                    boost::asio::post(shard.executor(), [connection] { connection->start(); });
-                }
+    acceptor_.async_accept(shard.executor(), [this, &shard](boost::system::error_code ec,
+                                                            tcp::socket socket) {
+        if (ec == boost::asio::error::operation_aborted || !acceptor_.is_open()) return;
+        if (!ec) {
+            socket.set_option(tcp::no_delay(true), ec);
+            std::string address = remote_address(socket);
+            if (static_cast<std::uint64_t>(server_.open_connections->load()) >=
+                server_.settings.max_connections) {
+                refuse(std::move(socket), Limit::max_connections, std::chrono::seconds(1), address);
+            } else if (auto admission = server_.addresses->admit_connection(
+                           address, std::chrono::steady_clock::now());
+                       admission.refused) {
+                refuse(std::move(socket), *admission.refused, admission.retry_after, address);
             } else {
-                // EMFILE and friends: the pending connection stays in the backlog, so an
-                // immediate retry fails again at once and spins. Wait, then go on (a burst
-                // should not end the server); say so once a second at most.
-                const auto now = std::chrono::steady_clock::now();
-                if (now - last_accept_error_log_ > std::chrono::seconds(1)) {
-                    last_accept_error_log_ = now;
-                    server_.log.warn("accept failed: " + ec.message() +
-                                     "; retrying every 100ms (raise the open-files limit or "
-                                     "lower transport.max_connections)");
-                }
-                accept_retry_.expires_after(kAcceptRetryDelay);
-                accept_retry_.async_wait([this](const boost::system::error_code& wait_ec) {
-                    if (!wait_ec && acceptor_.is_open()) accept();
-                });
-                return;
+                auto connection = std::make_shared<HttpConnection>(
+                    std::move(socket), server_, shard,
+                    ConnectionSlot(server_.open_connections, server_.connections,
+                                   std::move(admission.lease)),
+                    std::move(address));
+                boost::asio::post(shard.executor(), [connection] { connection->start(); });
             }
-            accept();
-        });
+        } else {
+            // EMFILE and friends: the pending connection stays in the backlog, so an
+            // immediate retry fails again at once and spins. Wait, then go on (a burst
+            // should not end the server); say so once a second at most.
+            const auto now = std::chrono::steady_clock::now();
+            if (now - last_accept_error_log_ > std::chrono::seconds(1)) {
+                last_accept_error_log_ = now;
+                server_.log.warn("accept failed: " + ec.message() +
+                                 "; retrying every 100ms (raise the open-files limit or "
+                                 "lower transport.max_connections)");
+            }
+            accept_retry_.expires_after(kAcceptRetryDelay);
+            accept_retry_.async_wait([this](const boost::system::error_code& wait_ec) {
+                if (!wait_ec && acceptor_.is_open()) accept();
+            });
+            return;
+        }
+        accept();
+    });
 }
 
 void WebSocketTransport::broadcast(const sdk::Message& msg, std::string_view except_sender) {

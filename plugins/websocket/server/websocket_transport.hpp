@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <memory>
+#include <string>
 
 namespace relay::plugins::websocket {
 
@@ -29,8 +30,9 @@ public:
 
 private:
     void accept();
-    /// Answers 503 and closes: transport.max_connections are open.
-    void refuse_busy(boost::asio::ip::tcp::socket socket);
+    /// Answers a connection refused by `limit` (refusal.hpp) and closes it.
+    void refuse(boost::asio::ip::tcp::socket socket, Limit limit, std::chrono::seconds retry_after,
+                const std::string& address);
     void wait_for_acks(sdk::Done done);
     void wait_for_flush(sdk::Done done, std::chrono::steady_clock::time_point deadline);
 

@@ -171,4 +171,22 @@ std::error_code encode_message_broadcast(std::string& out, std::string_view nsp,
         static_cast<std::uint32_t>(msg.attachments.size()));
 }
 
+std::string publish_ack(const sdk::Published& result) {
+    std::string out;
+    if (!result.error) {
+        out = "{\"id\":";
+        json::append_string(out, result.id);
+        out += '}';
+        return out;
+    }
+    out = "{\"error\":";
+    json::append_string(out, result.reason.empty() ? result.error.message() : result.reason);
+    if (result.retry_after.count() > 0) {
+        out += ",\"retry_after_ms\":";
+        out += std::to_string(result.retry_after.count());
+    }
+    out += '}';
+    return out;
+}
+
 }  // namespace relay::plugins::websocket::socketio

@@ -25,6 +25,7 @@
 #include "socketio/error.hpp"
 
 #include <relay/sdk/message.hpp>
+#include <relay/sdk/transport.hpp>
 
 #include <array>
 #include <cstdint>
@@ -74,5 +75,11 @@ std::error_code encode_message_broadcast(std::string& out, std::string_view nsp,
 /// `msg.position` for connection state recovery.
 std::error_code encode_message_broadcast(std::string& out, std::string_view nsp,
                                          const sdk::Message& msg, bool with_offset);
+
+/// The argument of the sender's ack for a published message: `{"id":"<id>"}` once it is
+/// durable, else `{"error":"<reason>"}` (the error code's message when no reason is
+/// given), with `"retry_after_ms":N` added when the rejection says when to try again
+/// (a rate limit; sdk::Verdict::throttle).
+std::string publish_ack(const sdk::Published& result);
 
 }  // namespace relay::plugins::websocket::socketio

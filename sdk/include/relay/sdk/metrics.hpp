@@ -28,7 +28,9 @@ private:
 };
 
 /// The host's metrics registry. Metric names are snake_case; the host prefixes them
-/// with `relay_`. Asking twice for one name returns the same metric. Returned
+/// with `relay_`. Asking twice for one name returns the same metric. A name may end in
+/// Prometheus labels, `rate_limit_rejected_total{kind="user"}`: the series of one base
+/// name form one family (one HELP and TYPE: give them the same help and kind). Returned
 /// references stay valid for the host's lifetime (longer than any plugin object).
 /// Thread safety: any thread; keep the reference rather than looking it up per event.
 class Metrics {

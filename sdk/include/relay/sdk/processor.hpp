@@ -1,18 +1,30 @@
 #pragma once
 #include <relay/sdk/message.hpp>
 
+#include <chrono>
 #include <functional>
 #include <string>
 
 namespace relay::sdk {
 
 /// A processor's decision about one message.
+///
+/// A rejection reaches the sender as its error ack, `{error: reason}`. A rejection for
+/// going too fast may say when to try again: with `retry_after` above zero the ack is
+/// `{error: reason, retry_after_ms: N}` (the transport rounds up to whole
+/// milliseconds), so a client can back off instead of retrying at once.
 struct Verdict {
     bool pass = true;
     std::string reason;  ///< why it was rejected; reaches the sender in the error ack
+    /// When a rejected sender may try again; zero: the processor does not say.
+    std::chrono::milliseconds retry_after{0};
 
     static Verdict accept() { return {}; }
-    static Verdict reject(std::string why) { return {false, std::move(why)}; }
+    static Verdict reject(std::string why) { return {false, std::move(why), {}}; }
+    /// A rejection the sender may retry after `after` (a rate limit).
+    static Verdict throttle(std::string why, std::chrono::milliseconds after) {
+        return {false, std::move(why), after};
+    }
 };
 
 using VerdictDone = std::function<void(Verdict)>;

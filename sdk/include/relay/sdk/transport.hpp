@@ -4,6 +4,7 @@
 #include <relay/sdk/presence.hpp>
 #include <relay/sdk/store.hpp>
 
+#include <chrono>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -17,6 +18,9 @@ struct Published {
     std::string reason;     ///< why not, in words for the client (rejections, backpressure)
     std::string id;         ///< the message id the host gave it
     std::string position;   ///< the queue position, once durable
+    /// With an error: when the sender may try again (Verdict::throttle); zero: not said.
+    /// A transport tells its client (the websocket transport: `retry_after_ms` in the ack).
+    std::chrono::milliseconds retry_after{0};
 };
 using PublishedDone = std::function<void(const Published&)>;
 
