@@ -165,8 +165,7 @@ void Flow::enqueue(std::shared_ptr<Pending> pending) {
                                   unstored_.add(std::move(kept));
                               }
                               accepted_.add();
-                              finish(*pending,
-                                     {{}, {}, pending->msg.id, std::move(position), {}});
+                              finish(*pending, {{}, {}, pending->msg.id, std::move(position), {}});
                           });
 }
 

@@ -27,9 +27,11 @@ bool placeholders_resolve(const nlohmann::json& value, std::size_t attachments) 
 
 std::string check_processed_message(const sdk::Message& msg) {
     // No exceptions on the data path: a parse failure is a discarded value.
-    const auto payload = nlohmann::json::parse(msg.payload_json, nullptr, /*allow_exceptions=*/false);
+    const auto payload =
+        nlohmann::json::parse(msg.payload_json, nullptr, /*allow_exceptions=*/false);
     if (payload.is_discarded()) return "a processor made the payload invalid JSON";
-    if (!payload.is_object()) return "a processor made the payload something other than a JSON object";
+    if (!payload.is_object())
+        return "a processor made the payload something other than a JSON object";
     if (!placeholders_resolve(payload, msg.attachments.size())) {
         return "a processor left a binary placeholder without its attachment";
     }

@@ -58,8 +58,8 @@ private:
     const std::size_t max_bytes_;
     mutable std::mutex mutex_;
     // room → id → message; ids sort in acceptance order.
-    std::unordered_map<std::string, std::map<std::string, std::shared_ptr<const sdk::Message>,
-                                             std::less<>>>
+    std::unordered_map<std::string,
+                       std::map<std::string, std::shared_ptr<const sdk::Message>, std::less<>>>
         rooms_;
     std::deque<Kept> order_;  // oldest first, for eviction
     std::size_t bytes_ = 0;

@@ -1,4 +1,4 @@
-// Failover checks shared by failover.test.js and failover_kafka.test.js: clients
+// Failover checks shared by failover.test.js and known_failing/failover_kafka.test.js: clients
 // through the balancer on every node of a cluster (support/cluster.js), senders under
 // load, then one node stopped or killed; its clients must fail over on their own and
 // recover, nothing missed or doubled, every acked message stored.

@@ -14,8 +14,8 @@ sdk::Message with_payload(std::string payload, std::size_t attachments = 0) {
 
 TEST(ProcessedMessageCheck, AnObjectWhosePlaceholdersResolvePasses) {
     EXPECT_EQ(check_processed_message(with_payload(R"({"text":"hi"})")), "");
-    EXPECT_EQ(check_processed_message(
-                  with_payload(R"({"a":[{"_placeholder":true,"num":1}],"b":{"_placeholder":true,"num":0}})", 2)),
+    EXPECT_EQ(check_processed_message(with_payload(
+                  R"({"a":[{"_placeholder":true,"num":1}],"b":{"_placeholder":true,"num":0}})", 2)),
               "");
 }
 

@@ -408,6 +408,7 @@ TEST_F(MemoryQueueTest, WithAckStoredTheAckAndTheBroadcastWaitForTheStoresCommit
     first.commit({});
     ASSERT_TRUE(acks.wait_for_size(1));
     EXPECT_EQ(acks.snapshot(), (std::vector<std::string>{"1"}));
+    ASSERT_TRUE(broadcast_.wait_for_size(1));  // right behind the ack, on the executor
     EXPECT_EQ(broadcast_.snapshot(), (std::vector<std::string>{"id-1000"}));
 
     // What arrived while the first batch was in flight went together (group commit).
@@ -419,6 +420,7 @@ TEST_F(MemoryQueueTest, WithAckStoredTheAckAndTheBroadcastWaitForTheStoresCommit
     again.commit({});
     ASSERT_TRUE(acks.wait_for_size(3));
     EXPECT_EQ(acks.snapshot(), (std::vector<std::string>{"1", "2", "3"}));
+    ASSERT_TRUE(broadcast_.wait_for_size(3));
     EXPECT_EQ(broadcast_.snapshot(), (std::vector<std::string>{"id-1000", "id-1001", "id-1002"}));
 }
 
