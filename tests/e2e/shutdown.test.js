@@ -12,6 +12,7 @@ const path = require("node:path");
 const { startRelay, eventually, within } = require("./support/relay");
 const { uniqueRoom, connect, collect, emitAck, nextEvent, closeAll } = require("./support/clients");
 const { freePort } = require("./support/servers");
+const { status } = require("./support/failover");
 
 test("SIGTERM: exit 0, clients see 'transport close', every acked message stored", { timeout: 60000 }, async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "relay-e2e-shutdown-"));
@@ -118,15 +119,3 @@ test("SIGTERM with idle clients: /readyz 503 at once, 'transport close', a quick
   // wait reconnectionDelay first); after "io server disconnect" it would not.
   for (const s of sockets) assert.equal(s.active, true);
 });
-
-/** The HTTP status of GET http://127.0.0.1:`port``path` (0 when refused). */
-function status(port, path) {
-  return new Promise((resolve) => {
-    const req = http.get({ host: "127.0.0.1", port, path, timeout: 1000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode);
-    });
-    req.on("timeout", () => req.destroy());
-    req.on("error", () => resolve(0));
-  });
-}
