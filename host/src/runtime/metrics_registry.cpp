@@ -6,43 +6,56 @@
 
 namespace relay::host {
 
-MetricsRegistry::Entry& MetricsRegistry::entry(std::string_view name, std::string_view help,
-                                               bool is_counter) {
+MetricsRegistry::Series& MetricsRegistry::series(std::string_view name, std::string_view help,
+                                                 bool is_counter, const std::string& labels) {
     const std::string full = "relay_" + std::string(name);
     std::lock_guard lock(mutex_);
     auto it = entries_.find(full);
     if (it == entries_.end()) {
-        Entry fresh{std::string(help), nullptr, nullptr};
-        if (is_counter) {
-            fresh.counter = std::make_unique<sdk::Counter>();
-        } else {
-            fresh.gauge = std::make_unique<sdk::Gauge>();
-        }
-        it = entries_.emplace(full, std::move(fresh)).first;
+        it = entries_.emplace(full, Entry{std::string(help), is_counter, {}}).first;
     }
-    if ((it->second.counter != nullptr) != is_counter) {
+    if (it->second.is_counter != is_counter) {
         throw std::logic_error("metric '" + full + "' registered as both counter and gauge");
     }
-    return it->second;
+    auto& slot = it->second.series[labels];
+    if (is_counter && !slot.counter) slot.counter = std::make_unique<sdk::Counter>();
+    if (!is_counter && !slot.gauge) slot.gauge = std::make_unique<sdk::Gauge>();
+    return slot;
 }
 
 sdk::Counter& MetricsRegistry::counter(std::string_view name, std::string_view help) {
-    return *entry(name, help, true).counter;
+    return *series(name, help, true, {}).counter;
 }
 
 sdk::Gauge& MetricsRegistry::gauge(std::string_view name, std::string_view help) {
-    return *entry(name, help, false).gauge;
+    return *series(name, help, false, {}).gauge;
+}
+
+sdk::Counter& MetricsRegistry::counter(std::string_view name, std::string_view help,
+                                       const std::string& labels) {
+    return *series(name, help, true, labels).counter;
+}
+
+sdk::Gauge& MetricsRegistry::gauge(std::string_view name, std::string_view help,
+                                   const std::string& labels) {
+    return *series(name, help, false, labels).gauge;
 }
 
 std::string MetricsRegistry::render_prometheus() const {
     std::string out;
     std::lock_guard lock(mutex_);
     for (const auto& [name, e] : entries_) {
-        const bool counter = e.counter != nullptr;
-        out +=
-            fmt::format("# HELP {} {}\n# TYPE {} {}\n{} {}\n", name, e.help, name,
-                        counter ? "counter" : "gauge", name,
-                        counter ? static_cast<std::int64_t>(e.counter->value()) : e.gauge->value());
+        out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, e.help, name,
+                           e.is_counter ? "counter" : "gauge");
+        for (const auto& [labels, s] : e.series) {
+            const auto value =
+                e.is_counter ? static_cast<std::int64_t>(s.counter->value()) : s.gauge->value();
+            if (labels.empty()) {
+                out += fmt::format("{} {}\n", name, value);
+            } else {
+                out += fmt::format("{}{{{}}} {}\n", name, labels, value);
+            }
+        }
     }
     return out;
 }
