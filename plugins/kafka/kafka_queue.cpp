@@ -117,6 +117,16 @@ public:
         ConfPtr conf = make_conf(settings_, Role::producer, node_id_, {});
         route_callbacks(conf.get());
         rd_kafka_conf_set_dr_msg_cb(conf.get(), &Core::on_delivery_cb);
+        // Which leaders the producer is connected to: BrokerHealth reads it.
+        set_property(conf.get(), "statistics.interval.ms",
+                     std::to_string(BrokerHealth::kStatsInterval.count()));
+        // librdkafka waits up to 10s between reconnects by default: a node would say
+        // ready (the brokers answer) long before its producer reconnected and acked.
+        if (!has_property(settings_, "reconnect.backoff.max.ms")) {
+            set_property(conf.get(), "reconnect.backoff.max.ms",
+                         std::to_string(kReconnectBackoffMax.count()));
+        }
+        rd_kafka_conf_set_stats_cb(conf.get(), &Core::on_stats_cb);
         producer_ = make_handle(Role::producer, std::move(conf));
         rd_kafka_set_log_queue(producer_.get(), nullptr);
     }
@@ -320,6 +330,8 @@ private:
     static constexpr milliseconds kClockSkewAllowance{10000};
     /// librdkafka's lines repeat per client and per retry: one per problem this often.
     static constexpr milliseconds kLogRepeatWindow{10000};
+    /// The producer's longest wait between reconnects, unless properties set it.
+    static constexpr milliseconds kReconnectBackoffMax{1000};
 
     // ---- librdkafka callbacks: served only by this queue's poll calls --------------
 
@@ -379,6 +391,11 @@ private:
         } else {
             self->log_.debug(line);
         }
+    }
+
+    static int on_stats_cb(rd_kafka_t*, char* json, size_t len, void* opaque) {
+        static_cast<Core*>(opaque)->broker_health_.statistics(std::string_view(json, len));
+        return 0;  // librdkafka frees the text
     }
 
     static void on_delivery_cb(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
@@ -462,7 +479,7 @@ private:
         if (store && still_starting()) {
             if (auto ec = start_store()) return ec;
         }
-        broker_health_.start(producer_.get(), partitions, [this] { return outstanding_.load(); });
+        broker_health_.start(partitions, [this] { return outstanding_.load(); });
         log_.info("started: brokers " + settings_.brokers + ", topic '" + settings_.topic +
                   "' with " + std::to_string(partitions) + " partition(s)" +
                   (broadcast ? ", broadcasting every partition" : "") +
@@ -662,6 +679,7 @@ private:
             rd_kafka_poll(producer_.get(), static_cast<int>(kPollInterval.count() / 2));
             if (!held_.empty()) settle_held(false);
             post_acks();
+            if (broker_health_.wants_metadata_probe()) probe_metadata();
             if (Clock::now() >= next_flush) {
                 for (const auto& line : repeats_.flush()) log_.warn(line);
                 next_flush = Clock::now() + kLogRepeatWindow;
@@ -676,6 +694,26 @@ private:
         }
         settle_held(true);
         post_acks();
+    }
+
+    /// While unavailable with nothing waiting: does the cluster answer with a leader
+    /// for every partition? Blocks this loop at most kProbeTimeout (nothing flows).
+    void probe_metadata() {
+        const rd_kafka_metadata_t* raw = nullptr;
+        const auto err = rd_kafka_metadata(producer_.get(), 0, producer_topic_.get(), &raw,
+                                           static_cast<int>(BrokerHealth::kProbeTimeout.count()));
+        MetadataPtr metadata(raw);
+        bool leaders = err == RD_KAFKA_RESP_ERR_NO_ERROR && metadata->topic_cnt == 1 &&
+                       metadata->topics[0].partition_cnt > 0;
+        for (int i = 0; leaders && i < metadata->topics[0].partition_cnt; ++i) {
+            leaders = metadata->topics[0].partitions[i].leader >= 0;
+        }
+        broker_health_.metadata_probe(leaders);
+    }
+
+    static bool has_property(const Settings& settings, const std::string& name) {
+        return std::any_of(settings.properties.begin(), settings.properties.end(),
+                           [&](const auto& property) { return property.first == name; });
     }
 
     void on_delivery(const rd_kafka_message_t* m) {
@@ -1438,7 +1476,7 @@ private:
     }
 
     void release_handles() {
-        broker_health_.stop();  // it probes through the producer
+        broker_health_.stop();
         producer_topic_.reset();
         commit_queue_.reset();
         broadcast_rk_.reset();
