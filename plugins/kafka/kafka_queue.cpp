@@ -117,9 +117,12 @@ public:
         ConfPtr conf = make_conf(settings_, Role::producer, node_id_, {});
         route_callbacks(conf.get());
         rd_kafka_conf_set_dr_msg_cb(conf.get(), &Core::on_delivery_cb);
-        // Which leaders the producer is connected to: BrokerHealth reads it.
-        set_property(conf.get(), "statistics.interval.ms",
-                     std::to_string(BrokerHealth::kStatsInterval.count()));
+        // Which leaders the producer is connected to: BrokerHealth reads it (properties
+        // may set another interval; 0 turns the stalled-leader signal off).
+        if (!has_property(settings_, "statistics.interval.ms")) {
+            set_property(conf.get(), "statistics.interval.ms",
+                         std::to_string(BrokerHealth::kStatsInterval.count()));
+        }
         // librdkafka waits up to 10s between reconnects by default: a node would say
         // ready (the brokers answer) long before its producer reconnected and acked.
         if (!has_property(settings_, "reconnect.backoff.max.ms")) {
