@@ -257,7 +257,7 @@ public:
             done({}, {});
             return;
         }
-        if (unavailable_ && !reader_up()) {
+        if (unreachable_ && !reader_up()) {
             // The server is out of reach: answer now rather than after history_timeout.
             history_failures_.add();
             done(make_error_code(sdk::Errc::unavailable), {});
@@ -583,9 +583,14 @@ private:
                 if (writer_.get() != conn || phase_ == Phase::stopped) return;
                 if (!error.empty()) {
                     log_.debug("postgres store " + where_ + ": reconnecting the writer: " + error);
+                    // Not a lost connection but a server out of reach: history waiting
+                    // for a reader fails now, and from now on at once.
+                    unreachable_ = true;
+                    fail_waiting_reads();
                     schedule_writer_reconnect();
                     return;
                 }
+                unreachable_ = false;
                 reconnects_.add();
                 log_.info("postgres store " + where_ + ": writer reconnected; writing " +
                           std::to_string(retry_.size()) + " batch(es) again");
@@ -596,6 +601,16 @@ private:
                 if (retry_.empty() && queued_messages_ == 0) writes_flow();
                 maybe_write();
             });
+    }
+
+    /// While no reader is up: the queued history queries fail with unavailable.
+    void fail_waiting_reads() {
+        if (reader_up()) return;
+        auto waiting = std::move(reads_);
+        reads_.clear();
+        history_failures_.add(waiting.size());
+        for (auto& read : waiting) finish_read(read, make_error_code(sdk::Errc::unavailable), {});
+        maybe_finish_stop();
     }
 
     void writes_flow() {
@@ -1086,6 +1101,7 @@ private:
     sdk::Counter& history_failures_;
     sdk::Health& health_;
     bool unavailable_ = false;  // told the host; until a write goes through again
+    bool unreachable_ = false;  // the writer's last reconnect failed: history fails fast
     sdk::Gauge& queued_gauge_;
 
     Phase phase_ = Phase::idle;

@@ -76,7 +76,8 @@ inline constexpr std::string_view kHistoryBetween =
 /// one (the insert is idempotent), and queries are asked again. An append still not
 /// done `retry_timeout` after it was made, or a query not answered within
 /// `history_timeout`, fails with Errc::unavailable; while the writer's connection is
-/// lost and no reader is up, a query fails at once. Losing the writer's connection
+/// lost, a reconnect found the server out of reach, and no reader is up, a query fails
+/// at once (and those waiting fail then). Losing the writer's connection
 /// reports the store unavailable (sdk::Health: /readyz 503); it recovers once a write
 /// goes through again (the reconnection's set-up statements, or the first batch
 /// waiting for it committed);
