@@ -82,10 +82,10 @@ TEST(KafkaReadiness, OneBrokerDownWithoutALeaderChangeShowsAsDegradedNamingThePa
             answer = node.readyz();
             return answer.body.find("degraded") != std::string::npos;
         },
-        10s))
+        15s))
         << answer.body << node.log();
     const auto degraded_ms = ms_since(start);
-    EXPECT_LE(degraded_ms, 4000);
+    EXPECT_LE(degraded_ms, 5000) << "statistics come every second; this allows a loaded machine";
     // The other rooms work: the node stays in the load balancer.
     EXPECT_EQ(answer.status, 200);
     EXPECT_NE(answer.body.find("queue 'kafka': the leader of partition(s) "), std::string::npos)
