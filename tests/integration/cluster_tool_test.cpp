@@ -9,7 +9,11 @@
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -27,13 +31,35 @@ bool alive(pid_t pid) {
     return ::kill(pid, 0) == 0;
 }
 
+/// True when 127.0.0.1:`port` can be bound now.
+bool bindable(int port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    ::close(fd);
+    return ok;
+}
+
+/// The first of `count` consecutive free loopback ports (the tool uses ranges).
+std::uint16_t free_ports(int count) {
+    for (;;) {
+        const int first = free_port();
+        bool all = first + count <= 65535;
+        for (int i = 1; all && i < count; ++i) all = bindable(first + i);
+        if (all) return static_cast<std::uint16_t>(first);
+    }
+}
+
 TEST(ClusterTool, UpTwoThenDownStartsEverythingAndLeavesNoProcess) {
     TempDir scratch("relay-cluster-tool");
     const auto state = scratch / "state";
     const std::filesystem::path tool = std::filesystem::path(RELAY_SOURCE_DIR) / "tools/cluster";
-    const auto http = free_port();
-    const auto admin = free_port();
-    const auto kafka = free_port();
+    const auto http = free_ports(2);
+    const auto admin = free_ports(2);
+    const auto kafka = free_ports(3);
     std::vector<std::string> env = {
         "RELAY_BUILD_DIR=" + std::filesystem::path(RELAY_BINARY).parent_path().string(),
         "RELAY_CLUSTER_DIR=" + state.string(),
