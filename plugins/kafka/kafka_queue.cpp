@@ -1,8 +1,11 @@
 #include "kafka_queue.hpp"
 
 #include "acked_offsets.hpp"
+#include "broker_health.hpp"
 #include "kafka_client.hpp"
+#include "log_text.hpp"
 #include "record.hpp"
+#include "repeat_filter.hpp"
 
 #include <relay/sdk/asio.hpp>
 #include <relay/sdk/error.hpp>
@@ -50,14 +53,6 @@ int remaining_ms(Clock::time_point deadline) {
     return static_cast<int>(std::clamp<std::int64_t>(left, 0, INT_MAX));
 }
 
-/// "250ms", "10s": how a duration is written in the pipeline file.
-std::string describe(milliseconds value) {
-    if (value.count() % 1000 == 0 && value.count() > 0) {
-        return std::to_string(value.count() / 1000) + "s";
-    }
-    return std::to_string(value.count()) + "ms";
-}
-
 std::string random_suffix() {
     std::random_device rd;
     char buffer[20];
@@ -89,8 +84,15 @@ public:
         : settings_(std::move(settings)),
           executor_(ctx.executor()),
           log_(ctx.log()),
-          health_(ctx.health()),
           node_id_(ctx.node_id()),
+          broker_health_(settings_.brokers, settings_.topic, ctx.health(), ctx.log(), ctx.metrics(),
+                         [this](std::function<void()> report) {
+                             boost::asio::post(
+                                 executor_, [weak = weak_from_this(), report = std::move(report)] {
+                                     auto self = weak.lock();
+                                     if (self && !self->closed_.load()) report();
+                                 });
+                         }),
           published_(ctx.metrics().counter("kafka_published_total",
                                            "messages the Kafka brokers acknowledged")),
           queue_full_(ctx.metrics().counter(
@@ -115,6 +117,19 @@ public:
         ConfPtr conf = make_conf(settings_, Role::producer, node_id_, {});
         route_callbacks(conf.get());
         rd_kafka_conf_set_dr_msg_cb(conf.get(), &Core::on_delivery_cb);
+        // Which leaders the producer is connected to: BrokerHealth reads it (properties
+        // may set another interval; 0 turns the stalled-leader signal off).
+        if (!has_property(settings_, "statistics.interval.ms")) {
+            set_property(conf.get(), "statistics.interval.ms",
+                         std::to_string(BrokerHealth::kStatsInterval.count()));
+        }
+        // librdkafka waits up to 10s between reconnects by default: a node would say
+        // ready (the brokers answer) long before its producer reconnected and acked.
+        if (!has_property(settings_, "reconnect.backoff.max.ms")) {
+            set_property(conf.get(), "reconnect.backoff.max.ms",
+                         std::to_string(kReconnectBackoffMax.count()));
+        }
+        rd_kafka_conf_set_stats_cb(conf.get(), &Core::on_stats_cb);
         producer_ = make_handle(Role::producer, std::move(conf));
         rd_kafka_set_log_queue(producer_.get(), nullptr);
     }
@@ -316,10 +331,10 @@ private:
     /// How far a record's time may lie before the time in its message id (the broker's
     /// clock behind the node's, for topics with LogAppendTime), for read_after.
     static constexpr milliseconds kClockSkewAllowance{10000};
-    /// While degraded, how often the producer thread asks the brokers whether they are
-    /// back, and how long it waits for an answer (its loop waits meanwhile).
-    static constexpr milliseconds kHealthProbeInterval{1000};
-    static constexpr milliseconds kHealthProbeTimeout{200};
+    /// librdkafka's lines repeat per client and per retry: one per problem this often.
+    static constexpr milliseconds kLogRepeatWindow{10000};
+    /// The producer's longest wait between reconnects, unless properties set it.
+    static constexpr milliseconds kReconnectBackoffMax{1000};
 
     // ---- librdkafka callbacks: served only by this queue's poll calls --------------
 
@@ -332,8 +347,18 @@ private:
     static void on_log_cb(const rd_kafka_t* rk, int level, const char* facility, const char* text) {
         auto* self = static_cast<Core*>(rd_kafka_opaque(rk));
         if (self == nullptr) return;
-        const std::string line =
-            std::string("librdkafka ") + rd_kafka_name(rk) + ": " + facility + ": " + text;
+        if (level > 6) {
+            self->log_.debug(std::string("librdkafka ") + rd_kafka_name(rk) + ": " + facility +
+                             ": " + text);
+            return;
+        }
+        // Every client reports each broker's trouble at every retry: one line per
+        // problem per kLogRepeatWindow, with a count of the ones held back.
+        const auto passed =
+            self->repeats_.pass(RepeatFilter::key_of(facility, text),
+                                std::string("librdkafka: ") + facility + ": " + text);
+        if (!passed) return;
+        const std::string& line = *passed;
         // librdkafka logs what it recovers from (a broker connection refused) at
         // LOG_ERR; only critical conditions are errors of the queue.
         if (level <= 2) {
@@ -356,7 +381,7 @@ private:
                                     " failed for good (" + rd_kafka_err2name(code) + ": " + fatal +
                                     "); publishes fail until the node restarts";
             self->log_.error(why);
-            self->failed_for_good(why);
+            self->broker_health_.failed_for_good(why);
             return;
         }
         // Other errors are informational (librdkafka recovers by itself) and were logged
@@ -365,11 +390,15 @@ private:
                                  rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)) + ": " +
                                  reason;
         if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
-            self->log_.warn(line);
-            self->brokers_unreachable();
+            self->broker_health_.all_brokers_down();  // logs the change itself
         } else {
             self->log_.debug(line);
         }
+    }
+
+    static int on_stats_cb(rd_kafka_t*, char* json, size_t len, void* opaque) {
+        static_cast<Core*>(opaque)->broker_health_.statistics(std::string_view(json, len));
+        return 0;  // librdkafka frees the text
     }
 
     static void on_delivery_cb(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
@@ -379,60 +408,6 @@ private:
     static void on_rebalance_cb(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                                 rd_kafka_topic_partition_list_t* partitions, void* opaque) {
         static_cast<Core*>(opaque)->on_rebalance(rk, err, partitions);
-    }
-
-    // ---- health: degraded while no broker answers -----------------------------------
-
-    /// A client found every broker down. Degraded until a client hears from one again:
-    /// a delivery, a record, or the producer thread's probe (brokers_probe()).
-    void brokers_unreachable() {
-        std::lock_guard lock(health_mutex_);
-        if (failed_ || brokers_down_.exchange(true)) return;
-        post_health("cannot reach any Kafka broker of queue.brokers (" + settings_.brokers +
-                    "); publishes wait for them up to queue.message_timeout (" +
-                    describe(settings_.message_timeout) + "), then fail");
-    }
-
-    /// Some client heard from a broker. Cheap when nothing was wrong.
-    void brokers_reachable() {
-        if (!brokers_down_.load(std::memory_order_relaxed)) return;
-        std::lock_guard lock(health_mutex_);
-        if (failed_ || !brokers_down_.exchange(false)) return;
-        log_.info("the Kafka brokers answer again");
-        post_health(std::nullopt);
-    }
-
-    void failed_for_good(const std::string& why) {
-        std::lock_guard lock(health_mutex_);
-        if (failed_) return;
-        failed_ = true;
-        post_health(why);
-    }
-
-    /// On the producer thread, while degraded: asks a broker for metadata (not a
-    /// topic's: only the brokers), at most every kHealthProbeInterval.
-    void brokers_probe(Clock::time_point& next) {
-        if (!brokers_down_.load(std::memory_order_relaxed) || Clock::now() < next) return;
-        next = Clock::now() + kHealthProbeInterval;
-        const rd_kafka_metadata_t* raw = nullptr;
-        const auto err = rd_kafka_metadata(producer_.get(), 0, nullptr, &raw,
-                                           static_cast<int>(kHealthProbeTimeout.count()));
-        MetadataPtr metadata(raw);
-        if (err == RD_KAFKA_RESP_ERR_NO_ERROR && metadata->broker_cnt > 0) brokers_reachable();
-    }
-
-    /// The host hears of it on the executor, in the order the state changed (the
-    /// callers hold health_mutex_).
-    void post_health(std::optional<std::string> reason) {
-        boost::asio::post(executor_, [weak = weak_from_this(), reason = std::move(reason)] {
-            auto self = weak.lock();
-            if (!self || self->closed_.load()) return;
-            if (reason) {
-                self->health_.degraded(*reason);
-            } else {
-                self->health_.recovered();
-            }
-        });
     }
 
     // ---- start ----------------------------------------------------------------------
@@ -507,6 +482,11 @@ private:
         if (store && still_starting()) {
             if (auto ec = start_store()) return ec;
         }
+        broker_health_.start(partitions, [this] { return outstanding_.load(); });
+        log_.info("started: brokers " + settings_.brokers + ", topic '" + settings_.topic +
+                  "' with " + std::to_string(partitions) + " partition(s)" +
+                  (broadcast ? ", broadcasting every partition" : "") +
+                  (store ? ", storing in consumer group '" + settings_.store_group + "'" : ""));
         return {};
     }
 
@@ -697,12 +677,16 @@ private:
     // ---- producer: delivery reports -------------------------------------------------
 
     void run_producer() {
-        auto next_probe = Clock::now();
+        auto next_flush = Clock::now() + kLogRepeatWindow;
         while (!producer_quit_.load()) {
             rd_kafka_poll(producer_.get(), static_cast<int>(kPollInterval.count() / 2));
             if (!held_.empty()) settle_held(false);
             post_acks();
-            brokers_probe(next_probe);
+            if (broker_health_.wants_metadata_probe()) probe_metadata();
+            if (Clock::now() >= next_flush) {
+                for (const auto& line : repeats_.flush()) log_.warn(line);
+                next_flush = Clock::now() + kLogRepeatWindow;
+            }
         }
         // What is left after a purge reports quickly; bounded all the same.
         const auto deadline = Clock::now() + milliseconds(2000);
@@ -713,6 +697,26 @@ private:
         }
         settle_held(true);
         post_acks();
+    }
+
+    /// While unavailable with nothing waiting: does the cluster answer with a leader
+    /// for every partition? Blocks this loop at most kProbeTimeout (nothing flows).
+    void probe_metadata() {
+        const rd_kafka_metadata_t* raw = nullptr;
+        const auto err = rd_kafka_metadata(producer_.get(), 0, producer_topic_.get(), &raw,
+                                           static_cast<int>(BrokerHealth::kProbeTimeout.count()));
+        MetadataPtr metadata(raw);
+        bool leaders = err == RD_KAFKA_RESP_ERR_NO_ERROR && metadata->topic_cnt == 1 &&
+                       metadata->topics[0].partition_cnt > 0;
+        for (int i = 0; leaders && i < metadata->topics[0].partition_cnt; ++i) {
+            leaders = metadata->topics[0].partitions[i].leader >= 0;
+        }
+        broker_health_.metadata_probe(leaders);
+    }
+
+    static bool has_property(const Settings& settings, const std::string& name) {
+        return std::any_of(settings.properties.begin(), settings.properties.end(),
+                           [&](const auto& property) { return property.first == name; });
     }
 
     void on_delivery(const rd_kafka_message_t* m) {
@@ -728,7 +732,7 @@ private:
             return;
         }
         if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-            brokers_reachable();
+            broker_health_.delivered();
             acked_offsets_.acked(m->partition, pending->publish_seq, m->offset);
             if (!held_.empty()) settle_held(false);
             ack.position = format_position(m->partition, m->offset);
@@ -746,6 +750,9 @@ private:
                 ack.error = relay_error(sdk::Errc::timed_out);
             }
             delivery_failed_.add();
+            if (m->err != RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
+                broker_health_.delivery_failed(rd_kafka_err2str(m->err));
+            }
             if (delivery_failed_.value() % 100 == 1) {
                 log_.warn(
                     "delivery of message " + pending->id + " failed: " + rd_kafka_err2str(m->err) +
@@ -824,7 +831,6 @@ private:
                                   rd_kafka_message_errstr(m.get()));
                     }
                 } else {
-                    brokers_reachable();
                     ends[m->partition] = m->offset + 1;
                     if (auto msg = decode(m.get())) batch.push_back(std::move(*msg));
                 }
@@ -890,6 +896,7 @@ private:
             return;
         }
         partition_count_.store(now);
+        broker_health_.set_partitions(now);
         log_.info("topic '" + settings_.topic + "' grew from " + std::to_string(before) + " to " +
                   std::to_string(now) + " partitions; broadcasting from the new ones too");
     }
@@ -932,7 +939,6 @@ private:
                                   rd_kafka_message_errstr(m.get()));
                     }
                 } else {
-                    brokers_reachable();
                     auto [it, fresh] = spans.try_emplace(m->partition, Span{m->offset, m->offset});
                     it->second.end = m->offset + 1;
                     if (auto msg = decode(m.get())) batch.push_back(std::move(*msg));
@@ -1114,9 +1120,14 @@ private:
                 rd_kafka_assign(rk, partitions);
             }
             assigned_.add(partitions->cnt);
-            log_.debug("store subscription: assigned " + std::to_string(partitions->cnt) +
-                       " partition(s)");
+            log_.info("store group '" + settings_.store_group + "': assigned partition(s) " +
+                      partition_list(partitions) + " (" + std::to_string(assigned_.value()) +
+                      " in all)");
             return;
+        }
+        if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+            log_.info("store group '" + settings_.store_group + "': partition(s) " +
+                      partition_list(partitions) + " revoked (moving to another member)");
         }
         // Revoked (or a rebalance error): one attempt to commit what was stored before
         // letting go, so that the next owner does not redeliver it. A group that is
@@ -1370,14 +1381,8 @@ private:
             }
             if (broadcast_behind == 0 && store_behind.empty()) break;
             if (Clock::now() >= deadline) {
-                log_.warn("stopped before " +
-                          (store_behind.empty() ? std::string("the broadcast subscription")
-                                                : std::to_string(store_behind.size()) +
-                                                      " partition(s) were committed by the store") +
-                          " caught up within queue.drain_timeout (" +
-                          describe(settings_.drain_timeout) +
-                          "); the store group reads them again later. Increase "
-                          "queue.drain_timeout");
+                log_.warn(drain_timeout_warning(settings_.drain_timeout, store_behind.size(),
+                                                broadcast_behind));
                 result = relay_error(sdk::Errc::timed_out);
                 break;
             }
@@ -1432,6 +1437,14 @@ private:
         }
     }
 
+    static std::string partition_list(const rd_kafka_topic_partition_list_t* partitions) {
+        std::string list;
+        for (int i = 0; i < partitions->cnt; ++i) {
+            list += (i == 0 ? "" : ", ") + std::to_string(partitions->elems[i].partition);
+        }
+        return list.empty() ? std::string("none") : list;
+    }
+
     static std::int64_t end_of(const std::map<std::int32_t, std::int64_t>& ends, std::int32_t p) {
         auto it = ends.find(p);
         return it == ends.end() ? -1 : it->second;
@@ -1466,6 +1479,7 @@ private:
     }
 
     void release_handles() {
+        broker_health_.stop();
         producer_topic_.reset();
         commit_queue_.reset();
         broadcast_rk_.reset();
@@ -1541,8 +1555,9 @@ private:
     const Settings settings_;
     const sdk::Executor executor_;
     sdk::Logger& log_;
-    sdk::Health& health_;
     const std::string node_id_;
+    RepeatFilter repeats_{kLogRepeatWindow};
+    BrokerHealth broker_health_;
     sdk::Counter& published_;
     sdk::Counter& queue_full_;
     sdk::Counter& delivery_failed_;
@@ -1568,11 +1583,6 @@ private:
     AckedOffsets acked_offsets_;          // the producer's poll loop only
     std::vector<HeldAck> held_;           // the producer's poll loop only
     std::atomic<bool> time_lookup_warned_{false};
-
-    // Health (any thread; changes under health_mutex_, so posts keep their order).
-    std::mutex health_mutex_;
-    std::atomic<bool> brokers_down_{false};
-    bool failed_ = false;  // a fatal client error: degraded for good
 
     // Handles, released only once every thread using them was joined.
     HandlePtr producer_;

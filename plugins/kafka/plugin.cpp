@@ -35,6 +35,7 @@ const sdk::Manifest& manifest() {
             return std::make_unique<KafkaQueue>(parse_settings(ctx.config()), ctx);
         }),
         .check = check,
+        .scope = sdk::Scope::shared,
     };
     return kManifest;
 }

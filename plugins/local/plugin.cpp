@@ -19,6 +19,7 @@ const sdk::Manifest& manifest() {
                 return std::make_unique<LocalPresence>(parse_settings(ctx.config()), ctx);
             }),
         .check = {},
+        .scope = sdk::Scope::node_local,
     };
     return kManifest;
 }

@@ -18,6 +18,7 @@ const sdk::Manifest& manifest() {
             return std::make_unique<MemoryQueue>(parse_settings(ctx.config()), ctx);
         }),
         .check = {},
+        .scope = sdk::Scope::node_local,
     };
     return kManifest;
 }

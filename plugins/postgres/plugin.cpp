@@ -18,6 +18,7 @@ const sdk::Manifest& manifest() {
             return std::make_unique<PostgresStore>(parse_settings(ctx.config()), ctx);
         }),
         .check = check,
+        .scope = sdk::Scope::shared,
     };
     return kManifest;
 }

@@ -147,6 +147,10 @@ public:
                                             "connections re-established after a loss")),
           queries_(ctx.metrics().counter("postgres_store_history_queries_total",
                                          "history queries answered")),
+          history_failures_(ctx.metrics().counter(
+              "postgres_store_history_failures_total",
+              "history queries failed: an SQL error, the server out of reach, history_timeout")),
+          health_(ctx.health()),
           queued_gauge_(ctx.metrics().gauge("postgres_store_queued_messages",
                                             "messages waiting for the writer")),
           writer_timer_(executor_),
@@ -251,6 +255,12 @@ public:
         }
         if (query.limit == 0) {
             done({}, {});
+            return;
+        }
+        if (unreachable_ && !reader_up()) {
+            // The server is out of reach: answer now rather than after history_timeout.
+            history_failures_.add();
+            done(make_error_code(sdk::Errc::unavailable), {});
             return;
         }
         reads_.push_back(Read{std::move(room), std::move(query), std::move(done), Clock::now()});
@@ -538,6 +548,13 @@ private:
     void writer_lost(const std::string& error) {
         writer_up_ = false;
         errors_.add();
+        if (phase_ == Phase::started && !unavailable_) {
+            unavailable_ = true;
+            health_.unavailable("lost the connection to Postgres at " + where_ + " (" + error +
+                                "); writes wait up to store.retry_timeout (" +
+                                std::to_string(settings_.retry_timeout.count()) +
+                                " ms), history fails until it is back");
+        }
         log_.warn("postgres store " + where_ + ": lost the writer connection (" + error + "); " +
                   std::to_string(in_flight_.size()) +
                   " batch(es) in flight will be written again after reconnecting");
@@ -566,16 +583,46 @@ private:
                 if (writer_.get() != conn || phase_ == Phase::stopped) return;
                 if (!error.empty()) {
                     log_.debug("postgres store " + where_ + ": reconnecting the writer: " + error);
+                    // Not a lost connection but a server out of reach: history waiting
+                    // for a reader fails now, and from now on at once.
+                    unreachable_ = true;
+                    fail_waiting_reads();
                     schedule_writer_reconnect();
                     return;
                 }
+                unreachable_ = false;
                 reconnects_.add();
                 log_.info("postgres store " + where_ + ": writer reconnected; writing " +
                           std::to_string(retry_.size()) + " batch(es) again");
                 writer_up_ = true;
                 writer_backoff_ = settings_.retry_backoff;
+                // With nothing to write, the answered set-up statements are the proof
+                // that writes go through; else the first committed batch is.
+                if (retry_.empty() && queued_messages_ == 0) writes_flow();
                 maybe_write();
             });
+    }
+
+    /// While no reader is up: the queued history queries fail with unavailable.
+    void fail_waiting_reads() {
+        if (reader_up()) return;
+        auto waiting = std::move(reads_);
+        reads_.clear();
+        history_failures_.add(waiting.size());
+        for (auto& read : waiting) finish_read(read, make_error_code(sdk::Errc::unavailable), {});
+        maybe_finish_stop();
+    }
+
+    void writes_flow() {
+        if (!unavailable_) return;
+        unavailable_ = false;
+        log_.info("postgres store " + where_ + ": writes go through again");
+        health_.recovered();
+    }
+
+    bool reader_up() const {
+        return std::any_of(readers_.begin(), readers_.end(),
+                           [](const Reader& r) { return r.up && r.conn && r.conn->ready(); });
     }
 
     bool writer_usable() const { return writer_up_ && writer_ && writer_->ready(); }
@@ -739,6 +786,7 @@ private:
             batches_.add();
             written_.add(batch.messages);
             if (inserted < batch.messages) duplicates_.add(batch.messages - inserted);
+            writes_flow();
             resolve(batch, {});
         } else {
             errors_.add();
@@ -808,7 +856,7 @@ private:
         log_.warn("postgres store " + where_ + ": lost reader connection " + std::to_string(index) +
                   " (" + error + "); reconnecting");
         if (reader.current) {
-            reads_.push_front(std::move(*reader.current));
+            if (reader.current->done) reads_.push_front(std::move(*reader.current));
             reader.current.reset();
         }
         schedule_reader_reconnect(index);
@@ -877,6 +925,7 @@ private:
                 r.current.reset();
                 if (outcome.status == Outcome::Status::failed) {
                     errors_.add();
+                    history_failures_.add();
                     log_.error("postgres store " + where_ + ": history of room \"" + read.room +
                                "\" failed: " + outcome.message);
                     finish_read(read, make_postgres_error(outcome.sqlstate), {});
@@ -888,6 +937,7 @@ private:
                         finish_read(read, {}, std::move(found));
                     } else {
                         errors_.add();
+                        history_failures_.add();
                         log_.error("postgres store " + where_ + ": history of room \"" + read.room +
                                    "\": malformed row");
                         finish_read(read, make_postgres_error("XX001"), {});
@@ -924,10 +974,11 @@ private:
     }
 
     void finish_read(Read& read, std::error_code ec, std::vector<sdk::Message> found) {
-        --active_reads_;
         auto done = std::move(read.done);
         read.done = nullptr;
-        if (done) done(ec, std::move(found));
+        if (!done) return;  // answered already: history_timeout ran out while in flight
+        --active_reads_;
+        done(ec, std::move(found));
     }
 
     // ---- deadlines, stop -----------------------------------------------------------
@@ -938,7 +989,8 @@ private:
         if (sweep_armed_ || (active_jobs_ == 0 && active_reads_ == 0)) return;
         sweep_armed_ = true;
         const auto tick =
-            std::clamp(settings_.retry_timeout / 10, milliseconds(10), milliseconds(1000));
+            std::clamp(std::min(settings_.retry_timeout, settings_.history_timeout) / 10,
+                       milliseconds(10), milliseconds(1000));
         sweep_timer_.expires_after(tick);
         sweep_timer_.async_wait([this, self = shared_from_this()](boost::system::error_code ec) {
             sweep_armed_ = false;
@@ -961,16 +1013,21 @@ private:
         for (auto& batch : retry_) {
             for (auto& piece : batch.pieces) fail_job(*piece.job);
         }
+        // A reader waits for history: it gets its answer (or the error) soon, the
+        // writer's appends wait for the server longer.
+        const auto reads_expired = Clock::now() - settings_.history_timeout;
         std::size_t failed_reads = 0;
-        while (!reads_.empty() && reads_.front().arrived <= expired) {
-            Read read = std::move(reads_.front());
-            reads_.pop_front();
-            ++failed_reads;
-            finish_read(read, ec, {});
+        // One in flight is answered now; its connection's answer, when it comes, is
+        // dropped (the reader stays busy with it until then).
+        for (auto& reader : readers_) {
+            if (reader.current && reader.current->done &&
+                reader.current->arrived <= reads_expired) {
+                ++failed_reads;
+                finish_read(*reader.current, ec, {});
+            }
         }
-        // Reads asked again after a loss went to the front; look further too.
         for (auto it = reads_.begin(); it != reads_.end();) {
-            if (it->arrived <= expired) {
+            if (it->arrived <= reads_expired) {
                 Read read = std::move(*it);
                 it = reads_.erase(it);
                 ++failed_reads;
@@ -979,12 +1036,19 @@ private:
                 ++it;
             }
         }
+        history_failures_.add(failed_reads);
+        if (failed_jobs > 0) {
+            log_.error("postgres store " + where_ + ": " + std::to_string(failed_jobs) +
+                       " append(s) failed: not done within retry_timeout (" +
+                       std::to_string(settings_.retry_timeout.count()) + " ms)");
+        }
+        if (failed_reads > 0) {
+            log_.error("postgres store " + where_ + ": " + std::to_string(failed_reads) +
+                       " history query(ies) failed: not answered within history_timeout (" +
+                       std::to_string(settings_.history_timeout.count()) + " ms)");
+        }
         if (failed_jobs + failed_reads > 0) {
             errors_.add();
-            log_.error("postgres store " + where_ + ": " + std::to_string(failed_jobs) +
-                       " append(s) and " + std::to_string(failed_reads) +
-                       " history query(ies) failed: not done within retry_timeout (" +
-                       std::to_string(settings_.retry_timeout.count()) + " ms)");
             std::erase_if(retry_, [](Batch& b) {
                 drop_completed(b);
                 return b.messages == 0;
@@ -1034,6 +1098,10 @@ private:
     sdk::Counter& errors_;
     sdk::Counter& reconnects_;
     sdk::Counter& queries_;
+    sdk::Counter& history_failures_;
+    sdk::Health& health_;
+    bool unavailable_ = false;  // told the host; until a write goes through again
+    bool unreachable_ = false;  // the writer's last reconnect failed: history fails fast
     sdk::Gauge& queued_gauge_;
 
     Phase phase_ = Phase::idle;

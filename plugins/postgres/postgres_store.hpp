@@ -73,8 +73,14 @@ inline constexpr std::string_view kHistoryBetween =
 ///
 /// A lost connection is replaced (backoff from `retry_backoff` up to
 /// `retry_backoff_max`); the batches it had in flight are written again on the new
-/// one (the insert is idempotent), and queries are asked again. An append or query
-/// still not done `retry_timeout` after it was made fails with Errc::unavailable;
+/// one (the insert is idempotent), and queries are asked again. An append still not
+/// done `retry_timeout` after it was made, or a query not answered within
+/// `history_timeout`, fails with Errc::unavailable; while the writer's connection is
+/// lost, a reconnect found the server out of reach, and no reader is up, a query fails
+/// at once (and those waiting fail then). Losing the writer's connection
+/// reports the store unavailable (sdk::Health: /readyz 503); it recovers once a write
+/// goes through again (the reconnection's set-up statements, or the first batch
+/// waiting for it committed);
 /// SQL errors fail the operation at once with a postgres_category() error. At most
 /// 64 x batch_max messages wait for the writer; beyond that appends fail with
 /// Errc::queue_full.

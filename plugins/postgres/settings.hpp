@@ -31,7 +31,8 @@ struct Settings {
     std::chrono::milliseconds connect_timeout{10000};
     std::chrono::milliseconds retry_backoff{100};  ///< first wait before a reconnect
     std::chrono::milliseconds retry_backoff_max{5000};
-    std::chrono::milliseconds retry_timeout{30000};  ///< how long an operation is retried
+    std::chrono::milliseconds retry_timeout{30000};   ///< how long an append is retried
+    std::chrono::milliseconds history_timeout{5000};  ///< how long a history query waits
 };
 
 /// Every key the plugin accepts, with its default and meaning.
@@ -88,9 +89,14 @@ inline sdk::Schema schema() {
         config_key("retry_backoff_max", ValueType::duration, "longest wait between reconnects")
             .fallback("5s"),
         config_key("retry_timeout", ValueType::duration,
-                   "how long an append or history query is retried across connection losses "
-                   "before it fails with 'backend unavailable'")
+                   "how long an append is retried across connection losses before it fails "
+                   "with 'backend unavailable'")
             .fallback("30s"),
+        config_key("history_timeout", ValueType::duration,
+                   "how long a history or recovery query waits for an answer (across "
+                   "connection losses) before it fails with 'backend unavailable'; while the "
+                   "server is out of reach, queries fail at once")
+            .fallback("5s"),
     };
 }
 
@@ -189,6 +195,7 @@ inline Settings parse_settings(const sdk::ConfigView& config) {
     settings.retry_backoff = duration("retry_backoff", true);
     settings.retry_backoff_max = duration("retry_backoff_max", true);
     settings.retry_timeout = duration("retry_timeout", true);
+    settings.history_timeout = duration("history_timeout", true);
     return settings;
 }
 

@@ -21,6 +21,7 @@ const sdk::Manifest& manifest() {
                 return std::make_unique<RateLimiter>(parse_settings(ctx.config()), ctx.metrics());
             }),
         .check = check,
+        .scope = sdk::Scope::node_local,
     };
     return kManifest;
 }

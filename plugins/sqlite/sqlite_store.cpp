@@ -126,6 +126,7 @@ public:
         : settings_(std::move(settings)),
           executor_(ctx.executor()),
           log_(ctx.log()),
+          health_(ctx.health()),
           transactions_(ctx.metrics().counter("sqlite_store_transactions_total",
                                               "write transactions committed")),
           written_(ctx.metrics().counter("sqlite_store_messages_written_total",
@@ -391,6 +392,7 @@ private:
                 queued_gauge_.set(static_cast<std::int64_t>(queued_messages_));
             }
             const std::error_code ec = write(pieces);
+            report_health(ec);
             for (auto& piece : pieces) {
                 if (ec && !piece.job->error) piece.job->error = ec;
                 if (piece.end == piece.job->messages.size()) {
@@ -414,6 +416,20 @@ private:
             }
             for (auto& done : waiters) complete(std::move(done), {});
         });
+    }
+
+    /// A failed write makes the store unavailable (/readyz 503): acked messages are not
+    /// stored (disk full, read-only file, I/O errors); the next write that commits ends it.
+    void report_health(std::error_code ec) {
+        if (ec && !write_failing_) {
+            write_failing_ = true;
+            health_.unavailable("cannot write to " + settings_.path + " (" + ec.message() +
+                                "); see the log for sqlite's message");
+        } else if (!ec && write_failing_) {
+            write_failing_ = false;
+            log_.info("sqlite store " + settings_.path + ": writes go through again");
+            health_.recovered();
+        }
     }
 
     std::error_code write(const std::vector<Piece>& pieces) {
@@ -561,6 +577,7 @@ private:
     const Settings settings_;
     const sdk::Executor executor_;
     sdk::Logger& log_;
+    sdk::Health& health_;
     sdk::Counter& transactions_;
     sdk::Counter& written_;
     sdk::Counter& errors_;
@@ -569,6 +586,7 @@ private:
     // Writer thread only (and the constructor/destructor).
     Db writer_db_;
     Stmt insert_, begin_, commit_;
+    bool write_failing_ = false;  // the writer thread's
     std::error_code open_error_;
     // Reader thread only.
     Db reader_db_;

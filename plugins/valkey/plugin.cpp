@@ -19,6 +19,7 @@ const sdk::Manifest& manifest() {
                 return std::make_unique<ValkeyPresence>(parse_settings(ctx.config()), ctx);
             }),
         .check = [](const sdk::ConfigView& config) { return check(config); },
+        .scope = sdk::Scope::shared,
     };
     return kManifest;
 }

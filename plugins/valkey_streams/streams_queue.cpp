@@ -140,6 +140,7 @@ public:
         : settings_(std::move(settings)),
           executor_(ctx.executor()),
           log_(ctx.log()),
+          health_(ctx.health()),
           consumer_(settings_.consumer.empty() ? std::string(ctx.node_id()) : settings_.consumer),
           published_(ctx.metrics().counter("valkey_streams_published_total",
                                            "messages XADDed and acknowledged by Valkey")),
@@ -194,7 +195,14 @@ public:
             if (auto self = weak.lock()) self->command_up();
         });
         cmd_->on_down([weak](std::error_code) {
-            if (auto self = weak.lock()) self->disconnects_.add();
+            auto self = weak.lock();
+            if (!self) return;
+            self->disconnects_.add();
+            self->cannot_publish(Cause::connection,
+                                 "lost the connection to Valkey at " +
+                                     self->settings_.connection.address.endpoint() + " (" +
+                                     self->cmd_->last_error() +
+                                     "); publishes fail until it is back");
         });
         cmd_->start();
         if (!broadcast_.empty()) {
@@ -354,9 +362,30 @@ private:
 
     bool active() const { return state_ == State::running || state_ == State::stopping; }
 
+    // ---- health ---------------------------------------------------------------------
+
+    /// Why publishes cannot be acked: the connection is gone, or the server refuses.
+    enum class Cause { none, connection, writes };
+
+    void cannot_publish(Cause cause, const std::string& reason) {
+        if (state_ != State::running || cause_ != Cause::none) return;
+        cause_ = cause;
+        log_.warn("Valkey lost: " + reason);
+        health_.unavailable(reason);
+    }
+
+    void can_publish() {
+        if (cause_ == Cause::none) return;
+        cause_ = Cause::none;
+        log_.info("Valkey back: publishes are acked again");
+        health_.recovered();
+    }
+
     // ---- start-up -------------------------------------------------------------------
 
     void command_up() {
+        // Logged in again: the server answers on the connection XADDs go through.
+        if (cause_ == Cause::connection) can_publish();
         if (state_ == State::starting && !command_ready_) {
             // Broadcasts start at the streams' ends: what is published from now on.
             if (broadcast_.empty()) {
@@ -432,7 +461,14 @@ private:
         --in_flight_;
         if (ec) {
             failed_.add();
-            if (ec == ClientErrc::server_error) log_.error("XADD failed: " + reply.str);
+            if (ec == ClientErrc::server_error) {
+                log_.error("XADD failed: " + reply.str);
+                // The server refuses writes (out of memory, a read-only replica, a
+                // failing disk): only an XADD that works says it is over.
+                cannot_publish(Cause::writes, "Valkey at " +
+                                                  settings_.connection.address.endpoint() +
+                                                  " refuses XADD: " + reply.str);
+            }
             done(ec == ClientErrc::server_error ? make_error_code(sdk::Errc::unavailable) : ec, {});
             check_drained();
             return;
@@ -440,6 +476,7 @@ private:
         auto id = EntryId::parse(reply.str);
         if (id && (!last_published_[p] || *last_published_[p] < *id)) last_published_[p] = *id;
         published_.add();
+        if (cause_ != Cause::none) can_publish();
         done({}, position_of(p, reply.str));
         check_drained();
     }
@@ -871,6 +908,8 @@ private:
     Settings settings_;
     sdk::Executor executor_;
     sdk::Logger& log_;
+    sdk::Health& health_;
+    Cause cause_ = Cause::none;
     std::string consumer_;
     sdk::Counter& published_;
     sdk::Counter& full_;

@@ -2,7 +2,13 @@
 // manual runs speak the real Kafka protocol over TCP without a Kafka installation.
 //
 //   mock-kafka [--brokers N] [--topic NAME:PARTITIONS]... [--bootstrap-file PATH]
-//              [--control-port-file PATH] [--exit-with-parent]
+//              [--port PORT] [--control-port PORT] [--control-port-file PATH]
+//              [--exit-with-parent]
+//
+// --port PORT: broker 1 listens on 127.0.0.1:PORT, broker 2 on PORT+1, ...; without it
+// the kernel picks free ports. Fixed ports let a restarted mock keep the brokers'
+// addresses, so running nodes reconnect instead of needing a restart themselves.
+// --control-port PORT: the same for the control interface.
 //
 // Prints the bootstrap list ("127.0.0.1:PORT,...") on stdout once the brokers listen,
 // and writes it to --bootstrap-file. Stops on SIGTERM or SIGINT, and with
@@ -25,6 +31,7 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -32,8 +39,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <charconv>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -49,6 +58,9 @@ namespace {
 
 int g_signal_pipe[2] = {-1, -1};
 
+// The port the next mock broker binds, 0: the kernel's choice. See bind() below.
+std::atomic<int> g_next_broker_port{0};
+
 void on_signal(int) {
     const char byte = 1;
     [[maybe_unused]] auto n = ::write(g_signal_pipe[1], &byte, 1);
@@ -59,6 +71,8 @@ struct Options {
     std::vector<std::pair<std::string, int>> topics;
     std::string bootstrap_file;
     std::string control_port_file;
+    int port = 0;
+    int control_port = 0;
     bool exit_with_parent = false;
 };
 
@@ -66,7 +80,8 @@ struct Options {
     std::fprintf(stderr,
                  "mock-kafka: %s\n"
                  "usage: mock-kafka [--brokers N] [--topic NAME:PARTITIONS]... "
-                 "[--bootstrap-file PATH] [--control-port-file PATH] [--exit-with-parent]\n",
+                 "[--bootstrap-file PATH] [--port PORT] [--control-port PORT] "
+                 "[--control-port-file PATH] [--exit-with-parent]\n",
                  problem.c_str());
     std::exit(2);
 }
@@ -99,6 +114,10 @@ Options parse(int argc, char** argv) {
             o.topics.emplace_back(spec.substr(0, colon), *n);
         } else if (arg == "--bootstrap-file") {
             o.bootstrap_file = value();
+        } else if (arg == "--port" || arg == "--control-port") {
+            auto n = to_int(value());
+            if (!n || *n < 1 || *n > 65535) usage(std::string(arg) + " expects a port 1..65535");
+            (arg == "--port" ? o.port : o.control_port) = *n;
         } else if (arg == "--control-port-file") {
             o.control_port_file = value();
         } else if (arg == "--exit-with-parent") {
@@ -186,6 +205,30 @@ struct Client {
 
 }  // namespace
 
+// librdkafka 2.0.2's mock brokers bind 127.0.0.1 port 0 and have no option for a port.
+// This executable's own bind() comes first in symbol resolution (librdkafka calls it
+// through its PLT), so while g_next_broker_port is set -- only around
+// rd_kafka_mock_cluster_new, which creates the brokers' listeners one by one, in
+// broker order -- a loopback bind to port 0 gets the next fixed port instead.
+// SO_REUSEADDR lets a restarted mock take its ports back at once.
+extern "C" int bind(int fd, const sockaddr* addr, socklen_t len) {
+    using BindFn = int (*)(int, const sockaddr*, socklen_t);
+    static const auto real_bind = reinterpret_cast<BindFn>(::dlsym(RTLD_NEXT, "bind"));
+    const int port = g_next_broker_port.load();
+    if (port > 0 && addr != nullptr && addr->sa_family == AF_INET && len >= sizeof(sockaddr_in)) {
+        sockaddr_in fixed{};
+        std::memcpy(&fixed, addr, sizeof fixed);
+        if (fixed.sin_port == 0 && fixed.sin_addr.s_addr == htonl(INADDR_LOOPBACK)) {
+            fixed.sin_port = htons(static_cast<std::uint16_t>(port));
+            g_next_broker_port.store(port + 1);
+            const int one = 1;
+            ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+            return real_bind(fd, reinterpret_cast<const sockaddr*>(&fixed), sizeof fixed);
+        }
+    }
+    return real_bind(fd, addr, len);
+}
+
 int main(int argc, char** argv) {
     const Options options = parse(argc, argv);
 
@@ -217,10 +260,23 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "mock-kafka: cannot create a client handle: %s\n", errstr);
         return 1;
     }
+    if (options.port > 0 && options.port + options.brokers - 1 > 65535) {
+        usage("--port " + std::to_string(options.port) + " leaves no room for " +
+              std::to_string(options.brokers) + " brokers");
+    }
+    g_next_broker_port.store(options.port);
     std::unique_ptr<rd_kafka_mock_cluster_t, decltype(&rd_kafka_mock_cluster_destroy)> mc(
         rd_kafka_mock_cluster_new(rk.get(), options.brokers), &rd_kafka_mock_cluster_destroy);
+    g_next_broker_port.store(0);
     if (!mc) {
-        std::fprintf(stderr, "mock-kafka: cannot start the mock cluster\n");
+        if (options.port > 0) {
+            std::fprintf(stderr,
+                         "mock-kafka: cannot start the mock cluster: is a port of 127.0.0.1:%d-%d "
+                         "in use?\n",
+                         options.port, options.port + options.brokers - 1);
+        } else {
+            std::fprintf(stderr, "mock-kafka: cannot start the mock cluster\n");
+        }
         return 1;
     }
     for (const auto& [name, partitions] : options.topics) {
@@ -238,8 +294,10 @@ int main(int argc, char** argv) {
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
+    addr.sin_port = htons(static_cast<std::uint16_t>(options.control_port));
     socklen_t len = sizeof addr;
+    const int one = 1;
+    if (listener >= 0) ::setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (listener < 0 || ::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
         ::listen(listener, 16) != 0 ||
         ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {

@@ -74,10 +74,16 @@ struct AdminServer::State : std::enable_shared_from_this<AdminServer::State> {
             response.body() = "ok\n";
         } else if (path == "/readyz") {
             std::lock_guard lock(mutex);
-            if (not_ready.empty()) {
-                const auto degradations = health.degradations();
+            const auto unavailable = health.unavailabilities();
+            const auto degradations = health.degradations();
+            const auto degraded_part = degradations.empty() ? "" : "degraded:\n" + degradations;
+            if (not_ready.empty() && unavailable.empty()) {
                 response.body() =
                     degradations.empty() ? "ready\n" : "ready, degraded:\n" + degradations;
+            } else if (not_ready.empty()) {
+                // A plugin cannot work: this node cannot accept and ack messages.
+                response.result(http::status::service_unavailable);
+                response.body() = "not ready: unavailable:\n" + unavailable + degraded_part;
             } else {
                 response.result(http::status::service_unavailable);
                 response.body() = "not ready: " + not_ready + "\n";

@@ -13,8 +13,9 @@ namespace relay::host {
 
 /// The operator's HTTP endpoint (`admin.listen`): GET /metrics (Prometheus text),
 /// /healthz (the process serves: 200), /readyz (200 once every plugin started and
-/// until the stop begins, else 503 with the reason; while ready it lists the plugins
-/// that report they are degraded, see sdk::Health). Loopback by default; it has no
+/// until the stop begins, else 503 with the reason; 503 too while a plugin reports it
+/// is unavailable, naming it and why; 200 lists the plugins that report they are
+/// degraded, see sdk::Health). Loopback by default; it has no
 /// authentication, so never expose it publicly.
 /// Lifecycle: start() binds (throws on a bad address); stop() closes. One thread.
 class AdminServer {

@@ -2,6 +2,7 @@
 
 #include "cli/help_text.hpp"
 #include "cli/plugin_listing.hpp"
+#include "config/cluster_check.hpp"
 #include "config/pipeline_loader.hpp"
 #include "config/plugin_load_error.hpp"
 #include "plugins/plugin_catalog.hpp"
@@ -119,6 +120,7 @@ int command_check(const Options& options) {
         return 2;
     }
     auto loaded = load(*options.file, options);
+    for (const auto& warning : cluster_warnings(loaded.pipeline)) std::cerr << warning << '\n';
     std::cout << options.file->string() << ": ok (transport '" << loaded.pipeline.transport.use
               << "', queue '" << loaded.pipeline.queue.use << "', presence '"
               << loaded.pipeline.presence.use << "', store '"

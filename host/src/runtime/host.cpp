@@ -1,5 +1,7 @@
 #include "runtime/host.hpp"
 
+#include "config/cluster_check.hpp"
+
 #include <csignal>
 #include <cstdlib>
 #include <future>
@@ -24,6 +26,7 @@ Host::Host(const Pipeline& pipeline, PluginCatalog& catalog,
       node_id_(pipeline.node_id),
       drain_timeout_(pipeline.drain_timeout),
       admin_listen_(pipeline.admin_listen) {
+    for (const auto& warning : cluster_warnings(pipeline)) log_->warn("{}", warning);
     const sdk::Executor home = io_->control();
     if (pipeline.store) store_ = make<sdk::Store>(*pipeline.store, catalog, home);
     presence_ = make<sdk::Presence>(pipeline.presence, catalog, home);
@@ -77,7 +80,8 @@ Loaded<Interface> Host::make(const PluginSection& section, PluginCatalog& catalo
     loaded.context = std::make_unique<HostPluginContext>(
         section.config, home, io_->executors(),
         std::make_unique<PluginLogger>(log_, fmt::format("{}/{}", section.slot, section.use)),
-        metrics_, health_.reporter(loaded.label), node_id_);
+        metrics_, health_.reporter(loaded.label, fmt::format("{}/{}", section.slot, section.use)),
+        node_id_);
     try {
         loaded.object = (*factory)(*loaded.context);
     } catch (const std::exception& e) {

@@ -1,61 +1,74 @@
 #include "runtime/metrics_registry.hpp"
 
 #include <stdexcept>
-#include <string_view>
-#include <vector>
+#include <utility>
 
 #include <fmt/format.h>
 
 namespace relay::host {
+namespace {
 
-MetricsRegistry::Entry& MetricsRegistry::entry(std::string_view name, std::string_view help,
-                                               bool is_counter) {
+// The SDK labels a series in its name, `rate_limit_rejected_total{kind="user"}`: the
+// family is the part before the brace, the labels the text between the braces.
+std::pair<std::string_view, std::string> split_labels(std::string_view name) {
+    const auto brace = name.find('{');
+    if (brace == std::string_view::npos || name.back() != '}') return {name, {}};
+    return {name.substr(0, brace), std::string(name.substr(brace + 1, name.size() - brace - 2))};
+}
+
+}  // namespace
+
+MetricsRegistry::Series& MetricsRegistry::series(std::string_view name, std::string_view help,
+                                                 bool is_counter, const std::string& labels) {
     const std::string full = "relay_" + std::string(name);
     std::lock_guard lock(mutex_);
     auto it = entries_.find(full);
     if (it == entries_.end()) {
-        Entry fresh{std::string(help), nullptr, nullptr};
-        if (is_counter) {
-            fresh.counter = std::make_unique<sdk::Counter>();
-        } else {
-            fresh.gauge = std::make_unique<sdk::Gauge>();
-        }
-        it = entries_.emplace(full, std::move(fresh)).first;
+        it = entries_.emplace(full, Entry{std::string(help), is_counter, {}}).first;
     }
-    if ((it->second.counter != nullptr) != is_counter) {
+    if (it->second.is_counter != is_counter) {
         throw std::logic_error("metric '" + full + "' registered as both counter and gauge");
     }
-    return it->second;
+    auto& slot = it->second.series[labels];
+    if (is_counter && !slot.counter) slot.counter = std::make_unique<sdk::Counter>();
+    if (!is_counter && !slot.gauge) slot.gauge = std::make_unique<sdk::Gauge>();
+    return slot;
 }
 
 sdk::Counter& MetricsRegistry::counter(std::string_view name, std::string_view help) {
-    return *entry(name, help, true).counter;
+    const auto [family, labels] = split_labels(name);
+    return *series(family, help, true, labels).counter;
 }
 
 sdk::Gauge& MetricsRegistry::gauge(std::string_view name, std::string_view help) {
-    return *entry(name, help, false).gauge;
+    const auto [family, labels] = split_labels(name);
+    return *series(family, help, false, labels).gauge;
+}
+
+sdk::Counter& MetricsRegistry::counter(std::string_view name, std::string_view help,
+                                       const std::string& labels) {
+    return *series(name, help, true, labels).counter;
+}
+
+sdk::Gauge& MetricsRegistry::gauge(std::string_view name, std::string_view help,
+                                   const std::string& labels) {
+    return *series(name, help, false, labels).gauge;
 }
 
 std::string MetricsRegistry::render_prometheus() const {
-    // Series whose names differ only in their labels (`x_total{kind="user"}`) are one
-    // family: one HELP and TYPE line, then each series.
     std::string out;
     std::lock_guard lock(mutex_);
-    std::map<std::string_view, std::vector<const decltype(entries_)::value_type*>> families;
-    for (const auto& named : entries_) {
-        const std::string_view name = named.first;
-        families[name.substr(0, name.find('{'))].push_back(&named);
-    }
-    for (const auto& [family, series] : families) {
-        const Entry& first = series.front()->second;
-        const bool counter = first.counter != nullptr;
-        out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", family, first.help, family,
-                           counter ? "counter" : "gauge");
-        for (const auto* named : series) {
-            const Entry& e = named->second;
-            out += fmt::format("{} {}\n", named->first,
-                               e.counter != nullptr ? static_cast<std::int64_t>(e.counter->value())
-                                                    : e.gauge->value());
+    for (const auto& [name, e] : entries_) {
+        out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, e.help, name,
+                           e.is_counter ? "counter" : "gauge");
+        for (const auto& [labels, s] : e.series) {
+            const auto value =
+                e.is_counter ? static_cast<std::int64_t>(s.counter->value()) : s.gauge->value();
+            if (labels.empty()) {
+                out += fmt::format("{} {}\n", name, value);
+            } else {
+                out += fmt::format("{}{{{}}} {}\n", name, labels, value);
+            }
         }
     }
     return out;

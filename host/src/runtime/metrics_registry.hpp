@@ -16,16 +16,27 @@ public:
     sdk::Counter& counter(std::string_view name, std::string_view help) override;
     sdk::Gauge& gauge(std::string_view name, std::string_view help) override;
 
+    /// One series of a labelled metric: `labels` is Prometheus label text without
+    /// braces (`plugin="queue/kafka"`); one name, one help and kind for every series.
+    /// For the host's own per-plugin metrics (the SDK's Metrics has no labels).
+    sdk::Counter& counter(std::string_view name, std::string_view help, const std::string& labels);
+    sdk::Gauge& gauge(std::string_view name, std::string_view help, const std::string& labels);
+
     /// Prometheus text exposition format (version 0.0.4).
     std::string render_prometheus() const;
 
 private:
-    struct Entry {
-        std::string help;
+    struct Series {
         std::unique_ptr<sdk::Counter> counter;
         std::unique_ptr<sdk::Gauge> gauge;
     };
-    Entry& entry(std::string_view name, std::string_view help, bool is_counter);
+    struct Entry {
+        std::string help;
+        bool is_counter = false;
+        std::map<std::string, Series> series;  // by label text; "" unlabelled
+    };
+    Series& series(std::string_view name, std::string_view help, bool is_counter,
+                   const std::string& labels);
 
     mutable std::mutex mutex_;
     std::map<std::string, Entry, std::less<>> entries_;

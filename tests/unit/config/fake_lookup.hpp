@@ -40,6 +40,11 @@ inline sdk::ConfigKey one_of(sdk::ConfigKey k, std::vector<std::string> choices)
     return k;
 }
 
+inline sdk::Manifest scoped(sdk::Manifest m, sdk::Scope scope) {
+    m.scope = scope;
+    return m;
+}
+
 template <class FactoryT>
 sdk::Manifest manifest(std::string name, sdk::Schema schema, sdk::ConfigCheck check = {}) {
     sdk::Manifest m;
@@ -67,31 +72,37 @@ inline const std::vector<sdk::Manifest>& fake_manifests() {
                 key("compression", ValueType::boolean, "false"),
                 key("cors_origins", ValueType::string_list, "[\"*\"]"),
             }),
-        manifest<sdk::QueueFactory>(
-            "kafka",
-            {
-                required(key("brokers", ValueType::string)),
-                key("topic", ValueType::string, "chats"),
-                bounded(key("partitions", ValueType::integer, "12"), 1),
-                one_of(key("compression", ValueType::string, "none"),
-                       {"none", "gzip", "lz4", "zstd"}),
-            },
-            [](const sdk::ConfigView& config) {
-                std::vector<sdk::KeyProblem> problems;
-                if (config.string("topic").starts_with("__")) {
-                    problems.push_back({"topic", "topics starting with \"__\" are Kafka's own"});
-                }
-                return problems;
-            }),
-        manifest<sdk::QueueFactory>(
-            "memory", {bounded(key("capacity", ValueType::integer, "10000"), 1, 1000000)}),
-        manifest<sdk::PresenceFactory>("local", {}),
-        manifest<sdk::PresenceFactory>("valkey", {required(key("url", ValueType::string))}),
-        manifest<sdk::StoreFactory>("sqlite",
-                                    {
-                                        key("path", ValueType::string, "relay.db"),
-                                        key("flush_interval", ValueType::duration, "50ms"),
-                                    }),
+        scoped(manifest<sdk::QueueFactory>(
+                   "kafka",
+                   {
+                       required(key("brokers", ValueType::string)),
+                       key("topic", ValueType::string, "chats"),
+                       bounded(key("partitions", ValueType::integer, "12"), 1),
+                       one_of(key("compression", ValueType::string, "none"),
+                              {"none", "gzip", "lz4", "zstd"}),
+                   },
+                   [](const sdk::ConfigView& config) {
+                       std::vector<sdk::KeyProblem> problems;
+                       if (config.string("topic").starts_with("__")) {
+                           problems.push_back(
+                               {"topic", "topics starting with \"__\" are Kafka's own"});
+                       }
+                       return problems;
+                   }),
+               sdk::Scope::shared),
+        scoped(manifest<sdk::QueueFactory>(
+                   "memory", {bounded(key("capacity", ValueType::integer, "10000"), 1, 1000000)}),
+               sdk::Scope::node_local),
+        scoped(manifest<sdk::PresenceFactory>("local", {}), sdk::Scope::node_local),
+        scoped(manifest<sdk::PresenceFactory>("valkey", {required(key("url", ValueType::string))}),
+               sdk::Scope::shared),
+        scoped(manifest<sdk::StoreFactory>("sqlite",
+                                           {
+                                               key("path", ValueType::string, "relay.db"),
+                                               key("flush_interval", ValueType::duration, "50ms"),
+                                           }),
+               sdk::Scope::node_local),
+        manifest<sdk::StoreFactory>("postgres", {key("dsn", ValueType::string, "")}),
         manifest<sdk::ProcessorFactory>(
             "rate_limit",
             {

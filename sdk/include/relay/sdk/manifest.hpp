@@ -51,14 +51,33 @@ inline std::string_view kind_name(Kind kind) noexcept {
 /// Cross-key checks a schema cannot express; returns the problems found (none: ok).
 using ConfigCheck = std::function<std::vector<KeyProblem>(const ConfigView&)>;
 
+/// Where a plugin keeps its state, for the host's cluster checks (`relay check` and the
+/// start-up log warn about a node-local store or presence behind a shared queue: each
+/// node would keep only part of the history, or see only its own members).
+enum class Scope {
+    unspecified,  ///< the plugin does not say; the host checks nothing
+    node_local,   ///< in this process or on this machine: the memory queue, sqlite
+    shared,       ///< in a backend every node reaches: kafka, valkey, postgres
+};
+
+inline std::string_view scope_name(Scope scope) noexcept {
+    switch (scope) {
+        case Scope::unspecified: return "unspecified";
+        case Scope::node_local: return "node_local";
+        case Scope::shared: return "shared";
+    }
+    return "unknown";
+}
+
 /// Everything the host needs to know about a plugin before it creates one.
 struct Manifest {
-    std::string name;         ///< what a pipeline's `use:` names
-    std::string version;      ///< the plugin's own version
-    std::string description;  ///< one line for `relay plugins`
-    Schema schema;            ///< every key the plugin accepts (besides `use`)
-    Factory factory;          ///< its alternative decides the kind
-    ConfigCheck check;        ///< optional
+    std::string name;                  ///< what a pipeline's `use:` names
+    std::string version;               ///< the plugin's own version
+    std::string description;           ///< one line for `relay plugins`
+    Schema schema;                     ///< every key the plugin accepts (besides `use`)
+    Factory factory;                   ///< its alternative decides the kind
+    ConfigCheck check;                 ///< optional
+    Scope scope = Scope::unspecified;  ///< node-local or shared state (see Scope)
 
     Kind kind() const noexcept { return static_cast<Kind>(factory.index()); }
 };

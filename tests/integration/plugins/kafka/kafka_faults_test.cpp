@@ -230,7 +230,12 @@ TEST_F(KafkaFaults, AWriteInferredFromALaterOneIsCheckedAgainstTheLog) {
         for (int p = 0; p < kPartitions; ++p) cluster_->leader(topic_, p, p % 2 ? odd : even);
     };
     split_leaders(1, 2);
-    auto node = make_node();
+    // The race depends on the brokers' timing, and librdkafka's statistics (which the
+    // queue reads every second for its health) make it much rarer: off here.
+    auto node = make_node([](sdk::testing::TestConfig& config) {
+        config.set_string_list("properties",
+                               {"reconnect.backoff.max.ms=500", "statistics.interval.ms=0"});
+    });
     start_and_warm_up(*node);
     const auto inferred = [&] {
         return node->ctx().test_metrics().counter_value("kafka_inferred_writes_total").value_or(0);
@@ -275,7 +280,7 @@ TEST_F(KafkaFaults, MessagesThatCannotBeDeliveredGetErrorAcksAndAreNeverStored) 
     ASSERT_TRUE(acks_.wait_for(published_, 20s));
     ASSERT_EQ(acks_.ok().size(), published_);
     auto& health = node->ctx().test_health();
-    EXPECT_FALSE(health.degraded_reason()) << *health.degraded_reason();
+    EXPECT_EQ(health.state(), sdk::testing::TestHealth::State::working);
     // The whole cluster away for longer than message_timeout.
     for (int b = 1; b <= 3; ++b) cluster_->broker_down(b);
     for (int i = 0; i < 20; ++i) publish(*node, next_seq_++);
@@ -283,16 +288,17 @@ TEST_F(KafkaFaults, MessagesThatCannotBeDeliveredGetErrorAcksAndAreNeverStored) 
     EXPECT_EQ(acks_.failed().size(), 20u) << "every message of the outage fails";
     EXPECT_EQ(acks_.failed(sdk::Errc::unavailable).size(), 20u)
         << "never sent, so they failed for sure (unavailable, not timed_out)";
-    // The operator sees why on /readyz.
-    EXPECT_TRUE(relay::testing::eventually([&] { return health.degraded_reason().has_value(); }))
-        << "not degraded while every broker is down";
-    EXPECT_EQ(health.degraded_reason().value_or(""),
-              "cannot reach any Kafka broker of queue.brokers (" + cluster_->bootstrap() +
-                  "); publishes wait for them up to queue.message_timeout (1500ms), then fail");
+    // The operator sees why on /readyz, which answers 503: this node cannot ack.
+    EXPECT_TRUE(relay::testing::eventually([&] { return health.unavailable_reason().has_value(); }))
+        << "not unavailable while every broker is down";
+    EXPECT_NE(health.unavailable_reason().value_or("").find(cluster_->bootstrap()),
+              std::string::npos)
+        << health.unavailable_reason().value_or("");
     for (int b = 1; b <= 3; ++b) cluster_->broker_up(b);
-    EXPECT_TRUE(relay::testing::eventually([&] { return !health.degraded_reason(); }))
-        << "still degraded after the brokers came back: " << health.degraded_reason().value_or("");
-    EXPECT_EQ(health.changes(), 2) << "degraded once, recovered once";
+    EXPECT_TRUE(relay::testing::eventually([&] {
+        return health.state() == sdk::testing::TestHealth::State::working;
+    })) << "still not working after the brokers came back: "
+        << health.changes();
     // And delivered again once the brokers are back.
     for (int i = 0; i < 20; ++i) publish(*node, next_seq_++);
     expect_acked_equals_stored(*node);

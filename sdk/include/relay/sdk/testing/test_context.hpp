@@ -403,29 +403,42 @@ private:
 /// Health as a test sees it: the last reported state, and how often it changed.
 class TestHealth final : public Health {
 public:
-    void degraded(std::string_view reason) override {
+    enum class State { working, degraded, unavailable };
+
+    void degraded(std::string_view reason) override { set(State::degraded, reason); }
+    void unavailable(std::string_view reason) override { set(State::unavailable, reason); }
+    void recovered() override { set(State::working, {}); }
+
+    State state() const {
         std::lock_guard lock(mutex_);
-        if (!reason_ || *reason_ != reason) ++changes_;
-        reason_ = std::string(reason);
-    }
-    void recovered() override {
-        std::lock_guard lock(mutex_);
-        if (reason_) ++changes_;
-        reason_.reset();
+        return state_;
     }
     /// The reason the plugin gave, while it says it is degraded.
-    std::optional<std::string> degraded_reason() const {
-        std::lock_guard lock(mutex_);
-        return reason_;
-    }
+    std::optional<std::string> degraded_reason() const { return reason_in(State::degraded); }
+    /// The reason the plugin gave, while it says it is unavailable.
+    std::optional<std::string> unavailable_reason() const { return reason_in(State::unavailable); }
+    /// How often the state (or, within one state, the reason) changed.
     int changes() const {
         std::lock_guard lock(mutex_);
         return changes_;
     }
 
 private:
+    void set(State state, std::string_view reason) {
+        std::lock_guard lock(mutex_);
+        if (state_ != state || reason_ != reason) ++changes_;
+        state_ = state;
+        reason_ = std::string(reason);
+    }
+    std::optional<std::string> reason_in(State state) const {
+        std::lock_guard lock(mutex_);
+        if (state_ != state) return std::nullopt;
+        return reason_;
+    }
+
     mutable std::mutex mutex_;
-    std::optional<std::string> reason_;
+    State state_ = State::working;
+    std::string reason_;
     int changes_ = 0;
 };
 
