@@ -10,7 +10,7 @@ const test = require("node:test");
 const assert = require("node:assert/strict");
 const { startRelay, relayFor, eventually } = require("./support/relay");
 const { uniqueRoom, connect, connected, emitAck, nextEvent, closeAll } = require("./support/clients");
-const { bystanderPair } = require("./support/bystander_pair");
+const { bystandersFor } = require("./support/bystander");
 
 const BUDGET = 1024 * 1024; // the default history_max_bytes
 const COUNT = 45;
@@ -60,7 +60,7 @@ function assertNoSlowClients(relay) {
 for (const transport of ["websocket", "polling"]) {
   test(`45 x 100 KB: history pages fit the budget and page through every message once (${transport})`, async (t) => {
     const relay = await relayFor(t);
-    const bystanders = await bystanderPair(t, relay.url);
+    const bystanders = await bystandersFor(t, relay.url, { transports: [["websocket"], ["websocket"]] });
     const room = uniqueRoom("big");
     const poster = await connect(relay.url, { auth: { room, user: "poster" }, transports: ["websocket"] });
     t.after(() => closeAll(poster));
@@ -119,7 +119,7 @@ for (const transport of ["websocket", "polling"]) {
     const again = await historyPage(late, { limit: 50 });
     assert.deepEqual(again.list.map((m) => m.id), first.list.map((m) => m.id));
     assert.ok(late.connected && poster.connected && reader.connected);
-    await bystanders.stop();
+    await bystanders.finish();
     assertNoSlowClients(relay);
   });
 }
@@ -160,7 +160,7 @@ test("history_max_bytes must be below max_queued_bytes, and that above twice max
 for (const transport of ["websocket", "polling"]) {
   test(`a recovery that missed more than the budget connects afresh, not dropped (${transport})`, async (t) => {
     const relay = await relayFor(t);
-    const bystanders = await bystanderPair(t, relay.url);
+    const bystanders = await bystandersFor(t, relay.url, { transports: [["websocket"], ["websocket"]] });
     const room = uniqueRoom("bigrec");
     const poster = await connect(relay.url, { auth: { room, user: "poster" }, transports: ["websocket"] });
     const away = await connect(relay.url, { auth: { room, user: "away" }, transports: [transport] });
@@ -193,7 +193,7 @@ for (const transport of ["websocket", "polling"]) {
     }
     assert.deepEqual(missed.map((m) => m.id), [firstId, ...ids, liveId]);
     assert.deepEqual(disconnects, [], "the recovering client was disconnected");
-    await bystanders.stop();
+    await bystanders.finish();
     assertNoSlowClients(relay);
   });
 }

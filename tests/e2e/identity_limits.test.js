@@ -5,15 +5,14 @@
 "use strict";
 const test = require("node:test");
 const assert = require("node:assert/strict");
+const { bystandersFor } = require("./support/bystander");
 const { relayFor, eventually } = require("./support/relay");
 const { client, connect, connectError, uniqueRoom, collect, emitAck } = require("./support/clients");
 const { RawSocket, request } = require("./support/raw");
-const { startBystanders } = require("./support/abuse");
 
 test("oversized and unprintable names are refused with a connect_error; the room sees nothing", async (t) => {
   const relay = await relayFor(t, { store: false });
-  const bystanders = await startBystanders(relay.url);
-  t.after(() => bystanders.close());
+  const bystanders = await bystandersFor(t, relay.url, { transports: [["websocket"], ["websocket"]] });
   const room = uniqueRoom("names");
   const watcher = await connect(relay.url, { auth: { room, user: "watcher" }, transports: ["websocket"] });
   t.after(() => watcher.close());
@@ -51,8 +50,7 @@ test("oversized and unprintable names are refused with a connect_error; the room
 
 test("a room header that is not UTF-8 is refused", async (t) => {
   const relay = await relayFor(t, { store: false });
-  const bystanders = await startBystanders(relay.url);
-  t.after(() => bystanders.close());
+  const bystanders = await bystandersFor(t, relay.url, { transports: [["websocket"], ["websocket"]] });
   // HTTP header values are bytes: the room header is where invalid UTF-8 can come from
   // (JSON text in the CONNECT is checked as UTF-8 by the parser already).
   const socket = new RawSocket(relay.port, { headers: { room: Buffer.from([0x72, 0xff, 0xfe]).toString("latin1") } });

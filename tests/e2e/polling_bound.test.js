@@ -9,7 +9,7 @@ const assert = require("node:assert/strict");
 const { relayFor, eventually } = require("./support/relay");
 const { uniqueRoom, connect, collect, emitAck, closeAll } = require("./support/clients");
 const { request, pollingHandshake } = require("./support/raw");
-const { bystanderPair } = require("./support/bystander_pair");
+const { bystandersFor } = require("./support/bystander");
 
 const QUEUED = 256 * 1024;
 const COUNT = 60;
@@ -20,7 +20,7 @@ test("a polling session that never fetches is dropped at max_queued_bytes, alone
     store: false,
     transport: `max_queued_bytes: ${QUEUED}, max_payload: 64KiB, history_max_bytes: 64KiB`,
   });
-  const bystanders = await bystanderPair(t, relay.url, { transports: ["polling"] });
+  const bystanders = await bystandersFor(t, relay.url, { transports: [["polling"], ["polling"]] });
   const room = uniqueRoom("lurk");
   const poster = await connect(relay.url, { auth: { room, user: "poster" }, transports: ["websocket"] });
   const reader = await connect(relay.url, { auth: { room, user: "reader" }, transports: ["polling"] });
@@ -49,5 +49,5 @@ test("a polling session that never fetches is dropped at max_queued_bytes, alone
   // Its frames are gone with it: a late GET finds no session.
   assert.equal((await request(relay.port, { path })).status, 400);
   assert.ok(reader.connected && poster.connected);
-  await bystanders.stop();
+  await bystanders.finish();
 });

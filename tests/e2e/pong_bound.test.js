@@ -11,7 +11,7 @@ const fs = require("node:fs");
 const net = require("node:net");
 const { relayFor } = require("./support/relay");
 const { assertServing } = require("./support/clients");
-const { bystanderPair } = require("./support/bystander_pair");
+const { bystandersFor } = require("./support/bystander");
 
 const PINGS = 200000; // 125-byte pings: 26 MB in, as many pongs owed
 const PAYLOAD = 125;
@@ -56,7 +56,7 @@ async function upgrade(port) {
 
 test("pings flooded by a client that never reads cost the server no memory", async (t) => {
   const relay = await relayFor(t, { store: false });
-  const bystanders = await bystanderPair(t, relay.url);
+  const bystanders = await bystandersFor(t, relay.url, { transports: [["websocket"], ["websocket"]] });
   const { sock } = await upgrade(relay.port);
   t.after(() => sock.destroy());
   sock.pause(); // read nothing: the server's writes to it stall
@@ -101,5 +101,5 @@ test("pings flooded by a client that never reads cost the server no memory", asy
   sock.resume();
   await gotLast;
   await assertServing(relay.url);
-  await bystanders.stop();
+  await bystanders.finish();
 });

@@ -4,9 +4,10 @@
 "use strict";
 const test = require("node:test");
 const assert = require("node:assert/strict");
+const { bystandersFor } = require("./support/bystander");
 const { relayFor } = require("./support/relay");
 const { connect, uniqueRoom, emitAck, closeAll } = require("./support/clients");
-const { freePort, metrics, startBystanders } = require("./support/abuse");
+const { freePort, metrics } = require("./support/abuse");
 
 const RATE = 100; // per second
 const BURST = 50;
@@ -23,8 +24,7 @@ test("a flooding client is held to its rate; bystanders lose nothing", async (t)
       `  - { use: rate_limit, per_connection: ${RATE}/s, per_connection_burst: ${BURST} }`,
     ].join("\n"),
   });
-  const bystanders = await startBystanders(relay.url, { intervalMs: 100 });
-  t.after(() => bystanders.close());
+  const bystanders = await bystandersFor(t, relay.url, { transports: [["websocket"], ["websocket"]], everyMs: 100 });
   const room = uniqueRoom("flood");
   const flooder = await connect(relay.url, { auth: { room, user: "flooder" }, transports: ["websocket"] });
   const watcher = await connect(relay.url, { auth: { room, user: "watcher" }, transports: ["websocket"] });
@@ -103,8 +103,7 @@ test("per_user holds one user across connections; another user is not affected",
     extra: "processors: [{ use: rate_limit, per_connection: off, per_user: 20/s, per_user_burst: 30 }]",
   });
   // The bystanders (10 messages a second each) stay under their own users' rate.
-  const bystanders = await startBystanders(relay.url, { intervalMs: 100 });
-  t.after(() => bystanders.close());
+  const bystanders = await bystandersFor(t, relay.url, { transports: [["websocket"], ["websocket"]], everyMs: 100 });
   const room = uniqueRoom("user");
   const tabs = [];
   for (let i = 0; i < 3; i++) tabs.push(await connect(relay.url, { auth: { room, user: "ann" }, transports: ["websocket"] }));

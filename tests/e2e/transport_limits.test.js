@@ -6,10 +6,11 @@
 "use strict";
 const test = require("node:test");
 const assert = require("node:assert/strict");
+const { bystandersFor } = require("./support/bystander");
 const { relayFor, eventually, within } = require("./support/relay");
 const { tcp, request } = require("./support/raw");
 const { connect, uniqueRoom, closeAll } = require("./support/clients");
-const { freePort, metrics, startBystanders } = require("./support/abuse");
+const { freePort, metrics } = require("./support/abuse");
 
 const HANDSHAKE = "GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: relay\r\n\r\n";
 
@@ -50,8 +51,7 @@ async function relayWithAdmin(t, transport) {
 
 test("20,000 polling handshakes on one connection stop at max_polling_sessions_per_address", async (t) => {
   const { relay, admin } = await relayWithAdmin(t, "max_polling_sessions_per_address: 50");
-  const bystanders = await startBystanders(relay.url);
-  t.after(() => bystanders.close());
+  const bystanders = await bystandersFor(t, relay.url, { transports: [["websocket"], ["websocket"]] });
 
   const answers = await pipelinedHandshakes(relay.port, 20000);
   const opened = answers.filter((a) => a.status === 200);
@@ -77,8 +77,7 @@ test("20,000 polling handshakes on one connection stop at max_polling_sessions_p
 
 test("max_connections counts Engine.IO sessions, not only TCP connections", async (t) => {
   const { relay, admin } = await relayWithAdmin(t, "max_connections: 20");
-  const bystanders = await startBystanders(relay.url); // 2 sessions, 2 connections
-  t.after(() => bystanders.close());
+  const bystanders = await bystandersFor(t, relay.url, { transports: [["websocket"], ["websocket"]] }); // 2 sessions, 2 connections
 
   const answers = await pipelinedHandshakes(relay.port, 20000);
   assert.equal(answers.filter((a) => a.status === 200).length, 18);
@@ -98,8 +97,7 @@ test("max_connections counts Engine.IO sessions, not only TCP connections", asyn
 
 test("past connection_rate_per_address new connections get 429 until the rate allows", async (t) => {
   const { relay, admin } = await relayWithAdmin(t, "connection_rate_per_address: 10, connection_burst_per_address: 10");
-  const bystanders = await startBystanders(relay.url); // takes 2 of the burst
-  t.after(() => bystanders.close());
+  const bystanders = await bystandersFor(t, relay.url, { transports: [["websocket"], ["websocket"]] }); // takes 2 of the burst
 
   const start = Date.now();
   const answers = [];
@@ -129,8 +127,7 @@ test("past connection_rate_per_address new connections get 429 until the rate al
 
 test("past max_connections_per_address an address's next connection gets 429", async (t) => {
   const { relay, admin } = await relayWithAdmin(t, "max_connections_per_address: 6");
-  const bystanders = await startBystanders(relay.url); // 2 connections
-  t.after(() => bystanders.close());
+  const bystanders = await bystandersFor(t, relay.url, { transports: [["websocket"], ["websocket"]] }); // 2 connections
   const held = [];
   t.after(() => held.forEach((s) => s.destroy()));
   for (let i = 0; i < 4; i++) held.push(await tcp(relay.port));

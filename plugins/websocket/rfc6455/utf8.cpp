@@ -5,6 +5,36 @@
 
 namespace relay::plugins::websocket::rfc6455 {
 
+std::size_t utf8_sequence_length(std::string_view rest) noexcept {
+    const auto* p = reinterpret_cast<const unsigned char*>(rest.data());
+    if (rest.empty()) return 0;
+    const unsigned char lead = p[0];
+    // The second byte's range excludes overlongs (E0, F0), surrogates (ED) and code
+    // points past U+10FFFF (F4).
+    std::size_t continuation = 0;
+    unsigned char lo = 0x80;
+    unsigned char hi = 0xBF;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+        continuation = 1;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+        continuation = 2;
+        if (lead == 0xE0) lo = 0xA0;
+        if (lead == 0xED) hi = 0x9F;
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+        continuation = 3;
+        if (lead == 0xF0) lo = 0x90;
+        if (lead == 0xF4) hi = 0x8F;
+    } else {
+        return 0;
+    }
+    if (rest.size() <= continuation) return 0;
+    if (p[1] < lo || p[1] > hi) return 0;
+    for (std::size_t i = 2; i <= continuation; ++i) {
+        if (p[i] < 0x80 || p[i] > 0xBF) return 0;
+    }
+    return continuation + 1;
+}
+
 bool valid_utf8(std::string_view text) noexcept {
     const auto* p = reinterpret_cast<const unsigned char*>(text.data());
     const auto* const end = p + text.size();
@@ -18,35 +48,14 @@ bool valid_utf8(std::string_view text) noexcept {
             p += 8;
         }
         if (p == end) break;
-        const unsigned char lead = *p;
-        if (lead < 0x80) {
+        if (*p < 0x80) {
             ++p;
             continue;
         }
-        // The second byte's range excludes overlongs (E0, F0), surrogates (ED) and
-        // code points past U+10FFFF (F4).
-        std::ptrdiff_t continuation = 0;
-        unsigned char lo = 0x80;
-        unsigned char hi = 0xBF;
-        if (lead >= 0xC2 && lead <= 0xDF) {
-            continuation = 1;
-        } else if (lead >= 0xE0 && lead <= 0xEF) {
-            continuation = 2;
-            if (lead == 0xE0) lo = 0xA0;
-            if (lead == 0xED) hi = 0x9F;
-        } else if (lead >= 0xF0 && lead <= 0xF4) {
-            continuation = 3;
-            if (lead == 0xF0) lo = 0x90;
-            if (lead == 0xF4) hi = 0x8F;
-        } else {
-            return false;
-        }
-        if (end - p <= continuation) return false;
-        if (p[1] < lo || p[1] > hi) return false;
-        for (std::ptrdiff_t i = 2; i <= continuation; ++i) {
-            if (p[i] < 0x80 || p[i] > 0xBF) return false;
-        }
-        p += continuation + 1;
+        const auto length = utf8_sequence_length(
+            {reinterpret_cast<const char*>(p), static_cast<std::size_t>(end - p)});
+        if (length == 0) return false;
+        p += length;
     }
     return true;
 }

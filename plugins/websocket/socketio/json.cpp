@@ -1,5 +1,7 @@
 #include "socketio/json.hpp"
 
+#include "rfc6455/utf8.hpp"
+
 #include <array>
 #include <cstring>
 
@@ -247,31 +249,10 @@ private:
 
     // One multi-byte UTF-8 sequence (RFC 3629: no overlongs, no surrogates, <= U+10FFFF).
     std::error_code utf8_sequence() {
-        const auto lead = static_cast<unsigned char>(*p_);
-        int continuation = 0;
-        unsigned char lo = 0x80;
-        unsigned char hi = 0xBF;
-        if (lead >= 0xC2 && lead <= 0xDF) {
-            continuation = 1;
-        } else if (lead >= 0xE0 && lead <= 0xEF) {
-            continuation = 2;
-            if (lead == 0xE0) lo = 0xA0;
-            if (lead == 0xED) hi = 0x9F;
-        } else if (lead >= 0xF0 && lead <= 0xF4) {
-            continuation = 3;
-            if (lead == 0xF0) lo = 0x90;
-            if (lead == 0xF4) hi = 0x8F;
-        } else {
-            return Errc::bad_utf8;
-        }
-        if (end_ - p_ <= continuation) return Errc::bad_utf8;
-        const auto second = static_cast<unsigned char>(p_[1]);
-        if (second < lo || second > hi) return Errc::bad_utf8;
-        for (int i = 2; i <= continuation; ++i) {
-            const auto next = static_cast<unsigned char>(p_[i]);
-            if (next < 0x80 || next > 0xBF) return Errc::bad_utf8;
-        }
-        p_ += continuation + 1;
+        const auto length =
+            rfc6455::utf8_sequence_length({p_, static_cast<std::size_t>(end_ - p_)});
+        if (length == 0) return Errc::bad_utf8;
+        p_ += length;
         return {};
     }
 
