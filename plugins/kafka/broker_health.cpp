@@ -191,7 +191,7 @@ BrokerHealth::View BrokerHealth::parse_statistics(std::string_view json, std::st
             if (open == std::string_view::npos || open >= brokers->second) break;
             const auto end = object_end(json, open);
             const auto node = integer_after(json, "nodeid", open, end);
-            const std::string_view state_key = "\"state\":\"";
+            const std::string_view state_key = R"("state":")";
             const auto state = json.find(state_key, open);
             if (node && node->first >= 0 && state != std::string_view::npos && state < end) {
                 const auto from = state + state_key.size();

@@ -162,7 +162,7 @@ void Flow::enqueue(std::shared_ptr<Pending> pending) {
                               }
                               if (kept) {
                                   kept->position = position;
-                                  unstored_.add(std::move(kept));
+                                  unstored_.add(kept);
                               }
                               accepted_.add();
                               finish(*pending, {{}, {}, pending->msg.id, std::move(position), {}});

@@ -21,7 +21,7 @@ void UnstoredMessages::add(const sdk::Message& msg, Clock::time_point now) {
     {
         std::lock_guard lock(mutex_);
         auto room = rooms_.find(msg.room);
-        if (room != rooms_.end() && room->second.count(msg.id) != 0) return;
+        if (room != rooms_.end() && room->second.contains(msg.id)) return;
     }
     add(std::make_shared<const sdk::Message>(msg), now);
 }
@@ -31,7 +31,7 @@ void UnstoredMessages::add(std::shared_ptr<const sdk::Message> msg, Clock::time_
     if (bytes > max_bytes_) return;
     std::lock_guard lock(mutex_);
     auto& room = rooms_[msg->room];
-    if (room.count(msg->id) != 0) return;
+    if (room.contains(msg->id)) return;
     order_.push_back({msg->room, msg->id, bytes, now});
     room.emplace(msg->id, std::move(msg));
     bytes_ += bytes;
@@ -55,18 +55,19 @@ std::vector<sdk::Message> UnstoredMessages::merge(std::string_view room_name,
             room.erase(it);
         }
     }
+    // `have` views the ids in `stored`: nothing is added to `stored` while it is used.
     std::unordered_set<std::string_view> have;
     for (const auto& msg : stored) have.insert(msg.id);
     auto first = query.after_id.empty() ? room.begin() : room.upper_bound(query.after_id);
     auto last = query.before_id.empty() ? room.end() : room.lower_bound(query.before_id);
-    bool added = false;
+    std::vector<sdk::Message> missing;
     for (auto it = first; it != last && it != room.end(); ++it) {
-        if (have.count(it->first) != 0) continue;
-        stored.push_back(*it->second);
-        added = true;
+        if (!have.contains(it->first)) missing.push_back(*it->second);
     }
     if (room.empty()) rooms_.erase(room_it);
-    if (!added) return stored;
+    if (missing.empty()) return stored;
+    stored.insert(stored.end(), std::make_move_iterator(missing.begin()),
+                  std::make_move_iterator(missing.end()));
 
     std::sort(stored.begin(), stored.end(),
               [](const sdk::Message& a, const sdk::Message& b) { return a.id < b.id; });
