@@ -5,7 +5,7 @@
 // store partitions go to the others after store_session_timeout).
 "use strict";
 const test = require("node:test");
-const { underLoad } = require("../support/failover");
+const { underLoad } = require("./support/failover");
 
 test("kafka: SIGTERM of a node under load: its clients fail over on their own and recover", { timeout: 120000 }, (t) =>
   underLoad(t, "SIGTERM", "kafka"));
