@@ -5,8 +5,7 @@
 // to a survivor, and recover their session there: `recovered` true, every message they
 // missed, none twice, each sender's in order; and every acked message is stored.
 // Prints failover times (node gone → client recovered) and messages recovered.
-// known_failing/failover_kafka.test.js does the same on kafka (the production pipeline); it
-// is out of the suite while it fails (see its README).
+// failover_kafka.test.js does the same on kafka (the production pipeline).
 "use strict";
 const test = require("node:test");
 const assert = require("node:assert/strict");

@@ -337,6 +337,15 @@ void ChatSocket::recover(const std::string& offset) {
     recovering_ = true;
     recovery_offset_ = offset;
     const std::string until = session_.shard().newest_id(room_);
+    // Nothing of the room delivered here yet, or only older messages: this node's
+    // broadcast subscription is behind the client's last node, and what the client had
+    // may still come in live (see RecoveryOverlap).
+    recovery_behind_ = until.empty() || until < offset;
+    // With nothing of the room delivered here, an offset accepted moments ago is most
+    // likely on its way: its coming in live answers the recovery exactly (see
+    // finish_recovery), so it is waited for a while; an older one is answered at once.
+    const auto offset_ms = sdk::message_id_time(offset).value_or(0);
+    recovery_awaits_offset_ = until.empty() && now_ms() - offset_ms < kStoreCatchUp.count();
     if (server_.log.enabled(sdk::LogLevel::debug)) {
         server_.log.debug("recovering " + sid_ + " from the store: after " + offset +
                           (until.empty() ? std::string() : ", up to " + until));
@@ -354,15 +363,18 @@ void ChatSocket::read_missed(std::string offset, std::string until,
                                  deadline, ec, stored = std::move(stored)]() mutable {
             auto session = weak.lock();
             if (!session || session->closed() || !session->chat().recovering_) return;
-            const bool caught_up =
-                until.empty() ||
-                std::any_of(stored.begin(), stored.end(),
-                            [&](const sdk::Message& m) { return m.id == until; }) ||
-                session->chat().held_offset();
+            auto& chat = session->chat();
+            const bool has_until =
+                until.empty() ? !chat.recovery_awaits_offset_
+                              : std::any_of(stored.begin(), stored.end(),
+                                            [&](const sdk::Message& m) { return m.id == until; });
+            const bool caught_up = has_until || chat.held_offset();
             if (ec || caught_up || std::chrono::steady_clock::now() >= deadline) {
                 // Without the newest message delivered here the answer may have a
-                // gap: then the client is told it was not recovered.
-                session->chat().finish_recovery(stored, !ec && caught_up);
+                // gap: then the client is told it was not recovered. With none
+                // delivered here, an offset that did not come in live in time leaves
+                // the store's answer as the best there is.
+                chat.finish_recovery(stored, !ec && (caught_up || until.empty()));
                 return;
             }
             auto timer = std::make_shared<boost::asio::steady_timer>(here, kStoreRetryDelay);
@@ -397,7 +409,23 @@ void ChatSocket::log_not_recovered(std::size_t bytes) {
 
 void ChatSocket::finish_recovery(const std::vector<sdk::Message>& stored, bool complete) {
     if (!recovering_) return;  // given up meanwhile (see deliver())
-    std::unordered_set<std::string_view> sent;
+    recovering_ = false;
+    held_bytes_ = 0;
+    auto held = std::move(held_);
+    held_.clear();
+    const std::string offset = std::move(recovery_offset_);
+    recovery_offset_.clear();
+    // The offset came in live: every node delivers a room's messages in the queue's
+    // order, so the client had what came before it and gets what follows it here, held
+    // or live. The store's answer, ordered by id rather than as the queue appended,
+    // is not needed (across nodes the two orders differ: it would repeat or miss some).
+    const auto offset_at =
+        std::find_if(held.begin(), held.end(), [&](const auto& b) { return b->id == offset; });
+    if (offset_at != held.end()) {
+        send_connect();
+        for (auto it = offset_at + 1; it != held.end(); ++it) session_.send((*it)->frames);
+        return;
+    }
     if (complete) {
         std::size_t bytes = 0;
         for (const auto& msg : stored) {
@@ -416,6 +444,7 @@ void ChatSocket::finish_recovery(const std::vector<sdk::Message>& stored, bool c
         connect_afresh();
     }
     static const std::vector<sdk::Message> kNothing;
+    std::vector<std::string_view> sent;
     std::string frame;
     for (const auto& msg : complete ? stored : kNothing) {
         // A socket never gets its own messages back, recovered or not.
@@ -430,22 +459,18 @@ void ChatSocket::finish_recovery(const std::vector<sdk::Message>& stored, bool c
         for (const auto& attachment : msg.attachments) {
             session_.send(OutFrame{std::make_shared<const std::string>(attachment), true});
         }
-        sent.insert(msg.id);
+        sent.push_back(msg.id);
     }
-    recovering_ = false;
-    held_bytes_ = 0;
-    auto held = std::move(held_);
-    held_.clear();
-    // Held messages up to the offset were the client's already (it came from a node
-    // that had delivered them before this one).
-    const auto offset_at = std::find_if(held.begin(), held.end(),
-                                        [&](const auto& b) { return b->id == recovery_offset_; });
-    if (offset_at != held.end()) held.erase(held.begin(), offset_at + 1);
-    recovery_offset_.clear();
+    // Live messages held meanwhile, and those still to come from a subscription that
+    // is behind, may repeat what the client had or what was just sent.
+    const auto now = std::chrono::steady_clock::now();
+    RecoveryOverlap overlap(complete && recovery_behind_ ? offset : std::string(), sent,
+                            now + server_.settings.recovery_window);
     for (const auto& broadcast : held) {
-        if (broadcast->id.empty() || !sent.contains(broadcast->id))
-            session_.send(broadcast->frames);
+        if (!overlap.skip(broadcast->id, now)) session_.send(broadcast->frames);
     }
+    // Only a subscription that is behind brings them again after the held ones.
+    overlap_ = recovery_behind_ ? std::move(overlap) : RecoveryOverlap();
 }
 
 void ChatSocket::deliver(const std::shared_ptr<const Broadcast>& broadcast) {
@@ -464,6 +489,9 @@ void ChatSocket::deliver(const std::shared_ptr<const Broadcast>& broadcast) {
             held_bytes_ = 0;
             connect_afresh();
         }
+        return;
+    }
+    if (overlap_.active() && overlap_.skip(broadcast->id, std::chrono::steady_clock::now())) {
         return;
     }
     session_.send(broadcast->frames);
@@ -672,6 +700,7 @@ void ChatSocket::on_close(std::string_view reason) {
     decoder_.reset();
     held_.clear();
     held_bytes_ = 0;
+    overlap_ = RecoveryOverlap();
     history_waiting_.clear();
     if (!connected_) return;
     connected_ = false;

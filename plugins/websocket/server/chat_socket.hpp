@@ -1,5 +1,6 @@
 #pragma once
 #include "server/out_frame.hpp"
+#include "server/recovery_overlap.hpp"
 #include "socketio/auth.hpp"
 #include "socketio/decoder.hpp"
 #include "socketio/history_page.hpp"
@@ -132,6 +133,12 @@ private:
     std::vector<std::shared_ptr<const Broadcast>> held_;
     std::string recovery_offset_;
     std::size_t held_bytes_ = 0;
+    // This node had not delivered the recovery's offset when it began (see recover()).
+    bool recovery_behind_ = false;
+    // Nothing of the room delivered here and a recent offset: wait for it to come in.
+    bool recovery_awaits_offset_ = false;
+    // After a recovery from the store: live messages the client has already.
+    RecoveryOverlap overlap_;
     // One history query per socket at a time: a store's answer is held in memory
     // whole (up to history_max messages) before it is cut to a page, so a client
     // firing many at once would hold many. The others wait here, a few at most.
