@@ -132,6 +132,15 @@ async function assertFailover(t, cluster, room, clients, victim, goneAt, load) {
   }, 30000, "every acked message stored").catch((err) => {
     throw new Error(`${err.message}: ${missing.length} of ${load.acked.length} missing, e.g. ${missing.slice(0, 3)}`);
   });
+  // History merges what a node acked but the store may not have yet: ask Postgres itself.
+  let notInPostgres = [];
+  await eventually(() => {
+    const rows = new Set(cluster.postgres.query("SELECT id FROM relay_messages WHERE room = :'room';", { room }));
+    notInPostgres = load.acked.filter((id) => !rows.has(id));
+    return notInPostgres.length === 0;
+  }, 30000, "every acked message in Postgres").catch((err) => {
+    throw new Error(`${err.message}: ${notInPostgres.length} of ${load.acked.length} missing, e.g. ${notInPostgres.slice(0, 3)}`);
+  });
   t.diagnostic(`stored everything ${Date.now() - storing} ms after the failover`);
   assert.ok(load.acked.length > 50, `${load.acked.length} acked`);
   let recoveredCount = 0;

@@ -149,6 +149,16 @@ async function startPostgres() {
       port,
       dsn: `host=127.0.0.1 port=${port} user=relay dbname=postgres`,
       log,
+      /**
+       * Runs `sql` with psql (its `:'name'` variables from `vars`, quoted by psql) and
+       * returns the rows, one line each, columns separated by `|`.
+       */
+      query: (sql, vars = {}) => {
+        const args = ["-h", "127.0.0.1", "-p", String(port), "-U", "relay", "-d", "postgres", "-At", "-v", "ON_ERROR_STOP=1"];
+        for (const [name, value] of Object.entries(vars)) args.push("-v", `${name}=${value}`);
+        const out = execFileSync(path.join(bin, "psql"), args, { input: sql, encoding: "utf8" });
+        return out.split("\n").filter((line) => line !== "");
+      },
       // SIGINT: PostgreSQL's fast shutdown.
       stop: async () => {
         const code = await stopProcess(proc, exited, "SIGINT", 30000);
