@@ -10,45 +10,29 @@
 "use strict";
 const { test, before, after } = require("node:test");
 const assert = require("node:assert/strict");
-const fs = require("node:fs");
-const os = require("node:os");
-const path = require("node:path");
-const { chromium } = require("playwright-core");
 const { startRelay, eventually } = require("../e2e/support/relay.js");
+const { launchChromium } = require("./support/chromium.js");
 const { connect, emitAck, closeAll } = require("../e2e/support/clients.js");
 
-const CHROMIUM = process.env.RELAY_CHROMIUM || "/usr/bin/chromium";
 const STEP_MS = 10000; // every wait below is bounded by this
 const COUNT = 30;
 const SIZE = 10 * 1000; // with a 64 KiB budget: about 6 messages a page
 
 let relay;
+let browser;
 let context;
-let profile;
 const sockets = [];
 const problems = []; // console errors and uncaught page errors
 
 before(async () => {
-  assert.ok(fs.existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM} (apt-get install chromium)`);
   relay = await startRelay({ transport: "history_max_bytes: 64KiB" });
-  profile = fs.mkdtempSync(path.join(os.tmpdir(), "relay-chromium-"));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 60000,
-    viewport: { width: 960, height: 640 },
-    args: [
-      "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    ],
-  });
-  context.setDefaultTimeout(STEP_MS);
+  browser = await launchChromium(STEP_MS);
+  ({ context } = browser);
 });
 
 after(async () => {
   closeAll(sockets);
-  if (context) await context.close().catch(() => {});
-  if (profile) fs.rmSync(profile, { recursive: true, force: true });
+  if (browser) await browser.close();
   if (relay) {
     const code = await relay.stop();
     assert.equal(code, 0, "relay exit code on SIGTERM");

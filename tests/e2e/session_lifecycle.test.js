@@ -6,10 +6,10 @@
 "use strict";
 const test = require("node:test");
 const assert = require("node:assert/strict");
-const net = require("node:net");
 const { relayFor, eventually } = require("./support/relay");
 const { RawSocket, request, pollingHandshake, tcp } = require("./support/raw");
 const { bystandersFor } = require("./support/bystander");
+const { freePort, metric } = require("./support/abuse");
 const { uniqueRoom } = require("./support/clients");
 
 const polling = (sid) => `/socket.io/?EIO=4&transport=polling&sid=${sid}`;
@@ -26,22 +26,6 @@ const json = (res) => {
 };
 const UNKNOWN_SID = { status: 400, body: { code: 1, message: "Session ID unknown" } };
 const BAD_REQUEST = { status: 400, body: { code: 3, message: "Bad request" } };
-
-function freePort() {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function metric(port, name) {
-  const res = await fetch(`http://127.0.0.1:${port}/metrics`);
-  const m = new RegExp(`^${name} (\\d+)$`, "m").exec(await res.text());
-  return m ? Number(m[1]) : NaN;
-}
 
 /** A polling session that sent its CONNECT (to a room of its own) and read the reply. */
 async function connectedPolling(port) {

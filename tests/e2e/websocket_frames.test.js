@@ -10,6 +10,7 @@ const net = require("node:net");
 const { relayFor, eventually } = require("./support/relay");
 const { connect, closeAll, emitAck, uniqueRoom } = require("./support/clients");
 const { bystandersFor } = require("./support/bystander");
+const { freePort, metric } = require("./support/abuse");
 
 /** A bare TCP WebSocket client: upgrade by hand, then raw frames both ways. */
 class BareSocket {
@@ -138,22 +139,6 @@ async function bare(t, relay) {
   t.after(() => socket.destroy());
   await socket.open();
   return socket;
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function metric(port, name) {
-  const res = await fetch(`http://127.0.0.1:${port}/metrics`);
-  const m = new RegExp(`^${name} (\\d+)$`, "m").exec(await res.text());
-  return m ? Number(m[1]) : NaN;
 }
 
 test("a ping is answered with a pong carrying its payload", async (t) => {

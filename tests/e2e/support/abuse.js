@@ -16,4 +16,9 @@ async function metrics(adminPort) {
   return samples;
 }
 
-module.exports = { freePort, metrics };
+/** One sample of /metrics (`name` with its labels, if any); undefined when absent. */
+async function metric(adminPort, name) {
+  return (await metrics(adminPort))[name];
+}
+
+module.exports = { freePort, metrics, metric };
