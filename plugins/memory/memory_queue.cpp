@@ -8,7 +8,6 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
-#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -86,7 +85,11 @@ public:
         }
         const std::uint64_t seq = next_seq_++;
         msg.position = std::to_string(seq);
-        Entry entry{seq, std::make_shared<const sdk::Message>(std::move(msg)), bytes, {}};
+        Entry entry{seq,
+                    std::make_shared<const sdk::Message>(std::move(msg)),
+                    bytes,
+                    {},
+                    std::chrono::steady_clock::now()};
         published_.add();
         if (!store_) {
             done({}, entry.msg->position);
@@ -161,6 +164,7 @@ private:
         std::shared_ptr<const sdk::Message> msg;  // shared by retained_ and uncommitted_
         std::size_t bytes;                        // message_bytes(*msg)
         sdk::PublishDone done;                    // the sender's ack, while it waits
+        std::chrono::steady_clock::time_point accepted_at;
     };
 
     /// What a message holds in memory, for the byte bounds: its strings plus a fixed
@@ -212,27 +216,27 @@ private:
     }
 
     /// A batch goes to the store when full, when stopping, or store_batch_delay after
-    /// its first message: under load, one store transaction for many messages.
+    /// its oldest message was accepted: under load, one store transaction for many
+    /// messages. Counted from acceptance, not from the previous commit: what piled up
+    /// while a batch was in flight is overdue by then and goes at once.
     bool batch_ready() {
         if (settings_.store_batch_delay.count() == 0 || state_ != State::running ||
             uncommitted_.size() >= settings_.store_batch_max) {
-            batch_due_.reset();
             return true;
         }
-        const auto now = std::chrono::steady_clock::now();
-        if (!batch_due_) {
-            batch_due_ = now + settings_.store_batch_delay;
-            batch_timer_.expires_at(*batch_due_);
+        const auto due = uncommitted_.front().accepted_at + settings_.store_batch_delay;
+        if (std::chrono::steady_clock::now() >= due) return true;
+        if (!batch_timer_armed_) {
+            batch_timer_armed_ = true;
+            batch_timer_.expires_at(due);
             batch_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
                 auto self = weak.lock();
-                if (!self || ec) return;
-                self->deliver_store();
+                if (!self) return;
+                self->batch_timer_armed_ = false;
+                if (!ec) self->deliver_store();
             });
-            return false;
         }
-        if (now < *batch_due_) return false;
-        batch_due_.reset();
-        return true;
+        return false;
     }
 
     void on_commit(std::uint64_t serial, std::error_code ec) {
@@ -307,7 +311,7 @@ private:
     sdk::Counter& retries_;
     boost::asio::steady_timer retry_timer_;
     boost::asio::steady_timer batch_timer_;
-    std::optional<std::chrono::steady_clock::time_point> batch_due_;  // the filling batch's
+    bool batch_timer_armed_ = false;
     boost::asio::steady_timer drain_timer_;
 
     State state_ = State::created;

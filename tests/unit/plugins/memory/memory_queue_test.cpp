@@ -8,6 +8,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace relay::plugins::memory {
@@ -323,6 +324,27 @@ TEST_F(MemoryQueueTest, AStoreBatchFillsForStoreBatchDelayUnlessFullOrStopping) 
     last.commit({});
     ASSERT_TRUE(stopped.wait());
     queue_.reset();
+}
+
+TEST_F(MemoryQueueTest, MessagesThatWaitedOutTheBatchDelayDuringACommitGoAtOnce) {
+    ctx_.settings().set_duration("store_batch_delay", 500ms);
+    auto& queue = make();
+    auto& store = store_;
+    queue.subscribe_store(store.handler());
+    start();
+    EXPECT_FALSE(publish(message()).first);
+    auto first = store.batch(1);
+    // Accepted while the first batch is in flight, and older than the delay when it
+    // commits: the next batch is due already, not 500ms after the commit.
+    EXPECT_FALSE(publish(message()).first);
+    std::this_thread::sleep_for(600ms);
+    const auto committed_at = std::chrono::steady_clock::now();
+    first.commit({});
+    auto second = store.batch(2);
+    EXPECT_LT(std::chrono::steady_clock::now() - committed_at, 400ms)
+        << "the batch delay was counted from the previous commit";
+    EXPECT_EQ(ids(second.messages), (std::vector<std::string>{"id-1001"}));
+    second.commit({});
 }
 
 TEST_F(MemoryQueueTest, StopGivesUpAfterTheDrainTimeoutAndSaysHowManyWereLost) {
