@@ -193,26 +193,31 @@ private:
     }
     enum class State { created, running, stopping, stopped };
 
+    /// Hands the store the next batches, up to kBatchesInFlight: while the store commits
+    /// one, the next is with it already, so it never waits for this executor in between.
     void deliver_store() {
-        if (!store_ || in_flight_ > 0 || retry_pending_ || state_ == State::stopped ||
-            uncommitted_.empty()) {
-            return;
-        }
-        if (!batch_ready()) return;
-        const std::size_t n = std::min(settings_.store_batch_max, uncommitted_.size());
-        std::vector<sdk::Message> batch;
-        batch.reserve(n);
-        for (std::size_t i = 0; i < n; ++i) batch.push_back(*uncommitted_[i].msg);
-        in_flight_ = n;
-        const std::uint64_t serial = ++batch_serial_;
-        // The store may commit from any thread, inline or later, and more than once by
-        // mistake: hop to the executor and let on_commit() ignore stale calls.
-        store_(std::move(batch),
-               [weak = weak_from_this(), executor = executor_, serial](std::error_code ec) {
-                   boost::asio::post(executor, [weak, serial, ec] {
-                       if (auto self = weak.lock()) self->on_commit(serial, ec);
+        while (store_ && !retry_pending_ && state_ != State::stopped &&
+               in_flight_.size() < kBatchesInFlight && uncommitted_.size() > handed_) {
+            if (!batch_ready()) return;
+            const std::size_t n =
+                std::min(settings_.store_batch_max, uncommitted_.size() - handed_);
+            std::vector<sdk::Message> batch;
+            batch.reserve(n);
+            for (std::size_t i = handed_; i < handed_ + n; ++i) {
+                batch.push_back(*uncommitted_[i].msg);
+            }
+            handed_ += n;
+            const std::uint64_t serial = ++batch_serial_;
+            in_flight_.push_back({serial, n, false});
+            // The store may commit from any thread, inline or later, out of order, and
+            // more than once by mistake: hop to the executor and let on_commit() sort it.
+            store_(std::move(batch),
+                   [weak = weak_from_this(), executor = executor_, serial](std::error_code ec) {
+                       boost::asio::post(executor, [weak, serial, ec] {
+                           if (auto self = weak.lock()) self->on_commit(serial, ec);
+                       });
                    });
-               });
+        }
     }
 
     /// A batch goes to the store when full, when stopping, or store_batch_delay after
@@ -221,10 +226,10 @@ private:
     /// while a batch was in flight is overdue by then and goes at once.
     bool batch_ready() {
         if (settings_.store_batch_delay.count() == 0 || state_ != State::running ||
-            uncommitted_.size() >= settings_.store_batch_max) {
+            uncommitted_.size() - handed_ >= settings_.store_batch_max) {
             return true;
         }
-        const auto due = uncommitted_.front().accepted_at + settings_.store_batch_delay;
+        const auto due = uncommitted_[handed_].accepted_at + settings_.store_batch_delay;
         if (std::chrono::steady_clock::now() >= due) return true;
         if (!batch_timer_armed_) {
             batch_timer_armed_ = true;
@@ -240,10 +245,16 @@ private:
     }
 
     void on_commit(std::uint64_t serial, std::error_code ec) {
-        if (serial != batch_serial_ || in_flight_ == 0 || state_ == State::stopped) return;
-        const std::size_t n = in_flight_;
-        in_flight_ = 0;
+        auto batch = std::find_if(in_flight_.begin(), in_flight_.end(),
+                                  [serial](const InFlight& b) { return b.serial == serial; });
+        if (batch == in_flight_.end() || batch->committed || state_ == State::stopped) return;
         if (ec) {
+            // Everything handed over goes again, from the oldest uncommitted message: a
+            // later batch that the store commits meanwhile is stored twice, which the
+            // store skips (idempotent by id), and its commit is stale by then.
+            const std::size_t n = handed_;
+            in_flight_.clear();
+            handed_ = 0;
             retries_.add();
             if (failures_in_a_row_++ % 50 == 0) {
                 log_.warn("store commit failed (" + ec.message() + "); redelivering " +
@@ -261,6 +272,13 @@ private:
             return;
         }
         failures_in_a_row_ = 0;
+        batch->committed = true;
+        // Acks and broadcasts in acceptance order: a batch counts once all before it did.
+        std::size_t n = 0;
+        while (!in_flight_.empty() && in_flight_.front().committed) {
+            n += in_flight_.front().size;
+            in_flight_.pop_front();
+        }
         for (std::size_t i = 0; i < n; ++i) {
             Entry& entry = uncommitted_[i];
             uncommitted_bytes_ -= entry.bytes;
@@ -272,6 +290,7 @@ private:
         }
         uncommitted_.erase(uncommitted_.begin(),
                            uncommitted_.begin() + static_cast<std::ptrdiff_t>(n));
+        handed_ -= n;
         depth_.sub(static_cast<std::int64_t>(n));
         if (state_ == State::stopping && uncommitted_.empty()) {
             finish({});
@@ -323,7 +342,15 @@ private:
     std::size_t retained_bytes_ = 0;
     std::deque<Entry> uncommitted_;  // accepted, not yet committed, by seq
     std::size_t uncommitted_bytes_ = 0;
-    std::size_t in_flight_ = 0;  // the front of uncommitted_ handed to the store
+    /// A batch handed to the store, oldest first.
+    struct InFlight {
+        std::uint64_t serial;
+        std::size_t size;
+        bool committed;  // but a batch before it is not yet
+    };
+    static constexpr std::size_t kBatchesInFlight = 2;
+    std::deque<InFlight> in_flight_;
+    std::size_t handed_ = 0;  // the front of uncommitted_ in in_flight_
     std::uint64_t batch_serial_ = 0;
     bool retry_pending_ = false;
     std::uint64_t failures_in_a_row_ = 0;
