@@ -26,9 +26,9 @@ std::error_code make_error_code(QueueErrc e) noexcept;
 /// subscriber gets it, in publish order, so an ack means the message is in the store
 /// and nothing broadcast can vanish from history in a crash. With `ack: accepted`, or
 /// without a store subscriber, publish acks and broadcasts at once. The store
-/// subscription gets batches of at most `store_batch_max`, one batch in flight (group
-/// commit: what arrives meanwhile goes in the next one); a failed commit redelivers the
-/// same batch after `store_retry_delay`. At most `capacity` messages and `max_bytes`
+/// subscription gets batches of at most `store_batch_max`, two in flight (group
+/// commit: what arrives meanwhile goes in the next one); a failed commit redelivers
+/// its messages and all handed after them after `store_retry_delay`. At most `capacity` messages and `max_bytes`
 /// bytes wait for their commit; beyond that publish() fails with Errc::queue_full.
 /// Without a store subscriber a message counts as committed once broadcast. The last
 /// `retain` messages (within `retain_bytes`) serve read_after(room, after_id), which
