@@ -17,11 +17,20 @@ std::size_t footprint(const sdk::Message& msg) {
 
 }  // namespace
 
+UnstoredMessages::Room::iterator UnstoredMessages::find(Room& room, std::string_view id) {
+    if (room.empty() || room.back()->id < id) return room.end();  // the common case: newer
+    return std::lower_bound(room.begin(), room.end(), id,
+                            [](const Kept& kept, std::string_view key) { return kept->id < key; });
+}
+
 void UnstoredMessages::add(const sdk::Message& msg, Clock::time_point now) {
     {
         std::lock_guard lock(mutex_);
         auto room = rooms_.find(msg.room);
-        if (room != rooms_.end() && room->second.contains(msg.id)) return;
+        if (room != rooms_.end()) {
+            auto it = find(room->second, msg.id);
+            if (it != room->second.end() && (*it)->id == msg.id) return;
+        }
     }
     add(std::make_shared<const sdk::Message>(msg), now);
 }
@@ -31,9 +40,10 @@ void UnstoredMessages::add(std::shared_ptr<const sdk::Message> msg, Clock::time_
     if (bytes > max_bytes_) return;
     std::lock_guard lock(mutex_);
     auto& room = rooms_[msg->room];
-    if (room.contains(msg->id)) return;
-    order_.push_back({msg->room, msg->id, bytes, now});
-    room.emplace(msg->id, std::move(msg));
+    auto at = find(room, msg->id);
+    if (at != room.end() && (*at)->id == msg->id) return;
+    room.insert(at, msg);
+    order_.push_back({std::move(msg), bytes, now});
     bytes_ += bytes;
     evict(now);
 }
@@ -50,19 +60,27 @@ std::vector<sdk::Message> UnstoredMessages::merge(std::string_view room_name,
 
     // The store has these now: forget them, for good.
     for (const auto& msg : stored) {
-        if (auto it = room.find(msg.id); it != room.end()) {
-            bytes_ -= std::min(bytes_, footprint(*it->second));
+        if (auto it = find(room, msg.id); it != room.end() && (*it)->id == msg.id) {
+            bytes_ -= std::min(bytes_, footprint(**it));
             room.erase(it);
         }
     }
     // `have` views the ids in `stored`: nothing is added to `stored` while it is used.
     std::unordered_set<std::string_view> have;
     for (const auto& msg : stored) have.insert(msg.id);
-    auto first = query.after_id.empty() ? room.begin() : room.upper_bound(query.after_id);
-    auto last = query.before_id.empty() ? room.end() : room.lower_bound(query.before_id);
+    auto by_id = [](const Kept& kept, std::string_view key) { return kept->id < key; };
+    auto first = query.after_id.empty()
+                     ? room.begin()
+                     : std::upper_bound(
+                           room.begin(), room.end(), std::string_view(query.after_id),
+                           [](std::string_view key, const Kept& kept) { return key < kept->id; });
+    auto last =
+        query.before_id.empty()
+            ? room.end()
+            : std::lower_bound(room.begin(), room.end(), std::string_view(query.before_id), by_id);
     std::vector<sdk::Message> missing;
-    for (auto it = first; it != last && it != room.end(); ++it) {
-        if (!have.contains(it->first)) missing.push_back(*it->second);
+    for (auto it = first; it < last; ++it) {
+        if (!have.contains((*it)->id)) missing.push_back(**it);
     }
     if (room.empty()) rooms_.erase(room_it);
     if (missing.empty()) return stored;
@@ -87,18 +105,24 @@ void UnstoredMessages::evict(Clock::time_point now) {
     // The entry bound keeps the bookkeeping of messages merge() already forgot small.
     const std::size_t max_entries = max_bytes_ / 256 + 1;
     while (!order_.empty() && (bytes_ > max_bytes_ || order_.size() > max_entries ||
-                               now - order_.front().added > max_age_)) {
+                               now - order_.front().when > max_age_)) {
         erase(order_.front());
         order_.pop_front();
     }
 }
 
-void UnstoredMessages::erase(const Kept& kept) {
-    auto room_it = rooms_.find(kept.room);
+void UnstoredMessages::erase(const Added& added) {
+    auto room_it = rooms_.find(added.msg->room);
     if (room_it == rooms_.end()) return;
-    // merge() may have forgotten it already, and subtracted its bytes then.
-    if (room_it->second.erase(kept.id) != 0) bytes_ -= std::min(bytes_, kept.bytes);
-    if (room_it->second.empty()) rooms_.erase(room_it);
+    auto& room = room_it->second;
+    // Mostly the room's oldest; merge() may have forgotten it already, and subtracted
+    // its bytes then.
+    auto it = !room.empty() && room.front() == added.msg ? room.begin() : find(room, added.msg->id);
+    if (it != room.end() && *it == added.msg) {
+        room.erase(it);
+        bytes_ -= std::min(bytes_, added.bytes);
+    }
+    if (room.empty()) rooms_.erase(room_it);
 }
 
 std::size_t UnstoredMessages::size() const {

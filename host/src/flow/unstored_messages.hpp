@@ -5,7 +5,6 @@
 #include <chrono>
 #include <cstddef>
 #include <deque>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -45,23 +44,26 @@ public:
     std::size_t bytes() const;
 
 private:
-    struct Kept {
-        std::string room;
-        std::string id;
+    using Kept = std::shared_ptr<const sdk::Message>;
+    /// A room's kept messages, by id. Ids sort in acceptance order and messages come
+    /// nearly in it, so adding is mostly a push_back and evicting a pop_front: no tree,
+    /// and no id compared more than once or twice (ULIDs of one millisecond share
+    /// their first ten characters).
+    using Room = std::deque<Kept>;
+    struct Added {
+        Kept msg;
         std::size_t bytes;
-        Clock::time_point added;
+        Clock::time_point when;
     };
+    static Room::iterator find(Room& room, std::string_view id);
     void evict(Clock::time_point now);  // under mutex_
-    void erase(const Kept& kept);       // under mutex_
+    void erase(const Added& added);     // under mutex_
 
     const std::chrono::milliseconds max_age_;
     const std::size_t max_bytes_;
     mutable std::mutex mutex_;
-    // room → id → message; ids sort in acceptance order.
-    std::unordered_map<std::string,
-                       std::map<std::string, std::shared_ptr<const sdk::Message>, std::less<>>>
-        rooms_;
-    std::deque<Kept> order_;  // oldest first, for eviction
+    std::unordered_map<std::string, Room> rooms_;
+    std::deque<Added> order_;  // oldest first, for eviction
     std::size_t bytes_ = 0;
 };
 

@@ -80,5 +80,24 @@ TEST(UnstoredMessages, OldAndOverBudgetEntriesAreDropped) {
     EXPECT_EQ(ids(by_bytes.merge("r", {10, {}, {}}, {})), (Ids{"02", "03"}));
 }
 
+TEST(UnstoredMessages, MessagesAddedOutOfIdOrderAreKeptInItAndEvictedByAge) {
+    // Acks from a queue with several partitions come in any order.
+    const auto t0 = UnstoredMessages::Clock::now();
+    UnstoredMessages unstored(1s, 1 << 20);
+    unstored.add(message("09"), t0);
+    unstored.add(message("07"), t0 + 600ms);
+    unstored.add(message("08"), t0 + 700ms);
+    unstored.add(message("07"), t0 + 800ms);  // again: kept once
+    EXPECT_EQ(unstored.size(), 3U);
+    EXPECT_EQ(ids(unstored.merge("r", {10, {}, {}}, {}, t0 + 900ms)), (Ids{"07", "08", "09"}));
+    EXPECT_EQ(ids(unstored.merge("r", {10, "09", "07"}, {}, t0 + 900ms)), (Ids{"08"}));
+    // The first added goes first, though it is the newest id.
+    EXPECT_EQ(ids(unstored.merge("r", {10, {}, {}}, {}, t0 + 1500ms)), (Ids{"07", "08"}));
+    unstored.merge("r", {10, {}, {}}, {message("08")}, t0 + 1500ms);
+    EXPECT_EQ(ids(unstored.merge("r", {10, {}, {}}, {}, t0 + 1500ms)), (Ids{"07"}));
+    EXPECT_EQ(ids(unstored.merge("r", {10, {}, {}}, {}, t0 + 2000ms)), (Ids{}));
+    EXPECT_EQ(unstored.bytes(), 0U);
+}
+
 }  // namespace
 }  // namespace relay::host
