@@ -28,8 +28,8 @@ std::error_code make_error_code(QueueErrc e) noexcept;
 /// without a store subscriber, publish acks and broadcasts at once. The store
 /// subscription gets batches of at most `store_batch_max`, two in flight (group
 /// commit: what arrives meanwhile goes in the next one); a failed commit redelivers
-/// its messages and all handed after them after `store_retry_delay`. At most `capacity` messages and `max_bytes`
-/// bytes wait for their commit; beyond that publish() fails with Errc::queue_full.
+/// its messages and all handed after them after `store_retry_delay`. At most `capacity` messages
+/// and `max_bytes` bytes wait for their commit; beyond that publish() fails with Errc::queue_full.
 /// Without a store subscriber a message counts as committed once broadcast. The last
 /// `retain` messages (within `retain_bytes`) serve read_after(room, after_id), which
 /// finds the message `after_id` among them.
