@@ -31,24 +31,14 @@ bool alive(pid_t pid) {
     return ::kill(pid, 0) == 0;
 }
 
-/// True when 127.0.0.1:`port` can be bound now.
-bool bindable(int port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<std::uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-    ::close(fd);
-    return ok;
-}
-
 /// The first of `count` consecutive free loopback ports (the tool uses ranges).
 std::uint16_t free_ports(int count) {
     for (;;) {
         const int first = free_port();
         bool all = first + count <= 65535;
-        for (int i = 1; all && i < count; ++i) all = bindable(first + i);
+        for (int i = 1; all && i < count; ++i) {
+            all = detail::bind_loopback(static_cast<std::uint16_t>(first + i)) == first + i;
+        }
         if (all) return static_cast<std::uint16_t>(first);
     }
 }

@@ -10,16 +10,43 @@ const net = require("node:net");
 const os = require("node:os");
 const path = require("node:path");
 
-/** A port free on 127.0.0.1 just now (the server that binds it may still lose a race). */
-function freePort() {
-  return new Promise((resolve, reject) => {
+/** Resolves to whether 127.0.0.1:`port` (0: any) can be listened on now, with the port. */
+function tryListen(port) {
+  return new Promise((resolve) => {
     const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
+    server.once("error", () => resolve(0));
+    server.listen(port, "127.0.0.1", () => {
+      const bound = server.address().port;
+      server.close(() => resolve(bound));
     });
   });
+}
+
+/** The first port the kernel hands out for outgoing connections (32768 by default). */
+function ephemeralLow() {
+  try {
+    return Number(fs.readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").split(/\s+/)[0]);
+  } catch {
+    return 32768;
+  }
+}
+
+/**
+ * A port free on 127.0.0.1 just now (the server that binds it may still lose a race),
+ * chosen at random below the ephemeral range: a port from listen(0) is one the kernel
+ * also gives the client side of outgoing connections, which took it first when many
+ * tests connected at once (as tests/support/free_port.hpp explains).
+ */
+async function freePort() {
+  const lowest = 15000;
+  const high = ephemeralLow() - 1;
+  for (let attempt = 0; high > lowest + 1000 && attempt < 100; attempt++) {
+    const port = lowest + Math.floor(Math.random() * (high - lowest + 1));
+    if ((await tryListen(port)) === port) return port;
+  }
+  const port = await tryListen(0);
+  if (!port) throw new Error("cannot find a free loopback port");
+  return port;
 }
 
 /** Resolves once a TCP connection to 127.0.0.1:`port` succeeds; rejects after `ms`. */
