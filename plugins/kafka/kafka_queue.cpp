@@ -325,6 +325,9 @@ private:
     static constexpr milliseconds kPollInterval{100};
     static constexpr milliseconds kCloseTimeout{5000};
     static constexpr milliseconds kCommitRetryDelay{100};
+    /// A store group join unanswered this long (at least; see join_warning_after) is
+    /// logged: librdkafka itself waits up to max.poll.interval.ms (5 min) for the answer.
+    static constexpr milliseconds kJoinWarningAfter{30000};
     /// How long an inferred write's ack waits for its later neighbour's delivery report,
     /// which is already on its way (settle_held()).
     static constexpr milliseconds kInferredWriteHold{1000};
@@ -924,9 +927,11 @@ private:
         rd_kafka_t* rk = store_rk_.get();
         std::uint64_t errors = 0;
         std::uint64_t failures_in_a_row = 0;
+        joining_since_ = Clock::now();
         while (!store_quit_.load()) {
             serve_commits(0);
             commit_pending();
+            warn_if_still_joining();
 
             std::vector<sdk::Message> batch;
             std::map<std::int32_t, Span> spans;
@@ -973,6 +978,19 @@ private:
         }
         flush_commits(Clock::now() + milliseconds(2000));
         close_consumer(rk, "store");
+    }
+
+    /// Says so once when the store group has not answered this node's join for long:
+    /// until it does, nothing this node reads is stored, and librdkafka shows nothing.
+    void warn_if_still_joining() {
+        if (!joining_since_ || join_warned_) return;
+        const auto waited = Clock::now() - *joining_since_;
+        if (waited < std::max(kJoinWarningAfter, 3 * settings_.store_session_timeout)) return;
+        join_warned_ = true;
+        log_.warn("store group '" + settings_.store_group + "': no assignment (not even an " +
+                  "empty one) " + describe(std::chrono::duration_cast<milliseconds>(waited)) +
+                  " after joining; this node stores nothing until the group coordinator " +
+                  "answers (librdkafka waits up to max.poll.interval.ms for it)");
     }
 
     /// Hands a batch to the store handler on the executor and waits for its commit.
@@ -1120,6 +1138,8 @@ private:
                 rd_kafka_assign(rk, partitions);
             }
             assigned_.add(partitions->cnt);
+            joining_since_.reset();
+            join_warned_ = false;
             log_.info("store group '" + settings_.store_group + "': assigned partition(s) " +
                       partition_list(partitions) + " (" + std::to_string(assigned_.value()) +
                       " in all)");
@@ -1135,6 +1155,7 @@ private:
         // again (the store is idempotent by id).
         flush_commits(Clock::now() + milliseconds(1000), /*once=*/true);
         for (int i = 0; i < partitions->cnt; ++i) to_commit_.erase(partitions->elems[i].partition);
+        joining_since_ = Clock::now();  // an assignment (maybe empty) ends every rebalance
         if (cooperative) {
             assigned_.sub(partitions->cnt);
             ErrorPtr error(rd_kafka_incremental_unassign(rk, partitions));
@@ -1606,6 +1627,8 @@ private:
     bool commit_in_flight_ = false;
     Clock::time_point next_commit_{};
     std::uint64_t commit_errors_ = 0;
+    std::optional<Clock::time_point> joining_since_;  // set while waiting for an assignment
+    bool join_warned_ = false;
 
     std::mutex slot_mutex_;
     std::shared_ptr<CommitSlot> slot_;

@@ -13,6 +13,17 @@
 
 namespace relay::plugins::kafka {
 
+/// The shortest store_session_timeout. A consumer sends no heartbeat while its JoinGroup
+/// waits for the coordinator's answer, and a node that is alone in an empty store group
+/// waits the coordinator's initial rebalance delay (group.initial.rebalance.delay.ms,
+/// 3s in Kafka and in librdkafka's mock). librdkafka's mock counts that wait against the
+/// session: with a shorter session it drops the node from the group, never answers
+/// its JoinGroup, and the node waits max.poll.interval.ms (5 min) before it tries
+/// again, storing nothing meanwhile. The extra second covers the coordinator's
+/// once-a-second session check. (Kafka brokers refuse sessions under
+/// group.min.session.timeout.ms, 6s by default.)
+inline constexpr std::chrono::milliseconds kMinStoreSessionTimeout{4000};
+
 /// Where a node's broadcast subscription starts reading when it starts.
 enum class BroadcastStart { end, beginning };
 
@@ -106,7 +117,7 @@ inline sdk::Schema schema() {
             .fallback("200ms"),
         config_key("store_session_timeout", ValueType::duration,
                    "how long the store group waits for a silent node before giving its "
-                   "partitions to the others (session.timeout.ms)")
+                   "partitions to the others (session.timeout.ms; at least 4s)")
             .fallback("10s"),
         config_key("broadcast_start", ValueType::string,
                    "where a starting node's broadcast reads from: the end of the log, or "
@@ -199,7 +210,15 @@ inline Settings parse_settings(const sdk::ConfigView& config) {
     s.store_group = not_empty("store_group");
     s.store_batch_max = static_cast<std::size_t>(at_least("store_batch_max", 1));
     s.store_retry_delay = duration("store_retry_delay", milliseconds(0));
-    s.store_session_timeout = duration("store_session_timeout", milliseconds(1000));
+    s.store_session_timeout = config.duration("store_session_timeout");
+    if (s.store_session_timeout < kMinStoreSessionTimeout) {
+        config.fail("store_session_timeout",
+                    "expected at least " + std::to_string(kMinStoreSessionTimeout.count()) +
+                        "ms, got " + std::to_string(s.store_session_timeout.count()) +
+                        "ms: a node joining an empty store group sends no heartbeat while "
+                        "the coordinator waits its initial rebalance delay (3s), and a "
+                        "shorter session can lose the join for minutes");
+    }
     const std::string start = config.string("broadcast_start");
     if (start == "end") {
         s.broadcast_start = BroadcastStart::end;

@@ -563,7 +563,9 @@ TEST(CrashValkeyStreamsPipeline, FiftyInFlight) {
 // The production shape (config/production.yaml) with local presence. The killed node's
 // consumer holds its store partitions until its session times out: the restarted node
 // gets them (and redelivers what was not committed) after store_session_timeout, kept
-// short here so that five crashes fit in seconds.
+// at the plugin's shortest (4s) here so that five crashes fit in seconds. (With 2s, a
+// restarted node that joined the store group alone, the killed one having died before
+// joining, was dropped by the mock during its 3s first-join delay: nothing stored.)
 
 Pipeline kafka_pipeline(const TempDir& dir, MockKafka& cluster, const PostgresServer& server) {
     const std::string topic = "crash-" + random_token();
@@ -576,7 +578,7 @@ Pipeline kafka_pipeline(const TempDir& dir, MockKafka& cluster, const PostgresSe
             "queue: { use: kafka, brokers: \"" +
             cluster.bootstrap() + "\", topic: " + topic + ", partitions: 4, store_group: store-" +
             topic +
-            ", store_session_timeout: 2s }\n"
+            ", store_session_timeout: 4s }\n"
             "presence: { use: local }\n"
             "store: { use: postgres, dsn: \"" +
             server.url() + "\" }\n",

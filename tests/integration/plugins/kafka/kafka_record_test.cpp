@@ -195,6 +195,26 @@ TEST(KafkaSettings, BadValuesAreLocatedConfigErrors) {
     }
 }
 
+// A store consumer sends no heartbeat while its join waits the coordinator's initial
+// rebalance delay (3s); librdkafka's mock drops a lone joiner whose session is shorter,
+// and never answers it (the flaky CrashKafkaPipeline test, with 2s).
+TEST(KafkaSettings, AStoreSessionShorterThanAJoinMayWaitIsRefused) {
+    TestConfig config(schema(), "queue");
+    config.set_string("brokers", "k1:9092").set_duration("store_session_timeout", 2s);
+    try {
+        parse_settings(config);
+        ADD_FAILURE() << "a 2s store session accepted";
+    } catch (const sdk::ConfigError& e) {
+        EXPECT_STREQ(e.what(),
+                     "test.yaml:1:1: queue.store_session_timeout: expected at least 4000ms, got "
+                     "2000ms: a node joining an empty store group sends no heartbeat while the "
+                     "coordinator waits its initial rebalance delay (3s), and a shorter session "
+                     "can lose the join for minutes");
+    }
+    config.set_duration("store_session_timeout", kMinStoreSessionTimeout);
+    EXPECT_EQ(parse_settings(config).store_session_timeout, 4s);
+}
+
 TEST(KafkaSettings, PropertiesPassThroughAndUnknownOnesAreReported) {
     TestConfig config(schema(), "queue");
     config.set_string("brokers", "k1:9092")
