@@ -147,11 +147,11 @@ TEST(MemorySettings, DefaultsComeFromTheSchema) {
     const Settings settings = parse_settings(config);
     const Settings defaults;
     EXPECT_EQ(settings.capacity, defaults.capacity);
-    EXPECT_EQ(settings.capacity, 100000u);
-    EXPECT_EQ(settings.store_batch_max, 500u);
+    EXPECT_EQ(settings.capacity, 100000U);
+    EXPECT_EQ(settings.store_batch_max, 500U);
     EXPECT_EQ(settings.store_batch_delay, 2ms);
     EXPECT_EQ(settings.store_retry_delay, 200ms);
-    EXPECT_EQ(settings.retain, 10000u);
+    EXPECT_EQ(settings.retain, 10000U);
     EXPECT_EQ(settings.ack, AckMode::stored);
     EXPECT_EQ(settings.max_bytes, defaults.max_bytes);
     EXPECT_EQ(settings.max_bytes, 64U * 1024 * 1024);
@@ -177,7 +177,7 @@ TEST(MemorySettings, OutOfRangeValuesAreConfigErrors) {
                      "test.yaml:1:1: queue.retain: expected a non-negative integer, got -1");
     }
     config.unset("retain").set_integer("retain", 0);
-    EXPECT_EQ(parse_settings(config).retain, 0u);
+    EXPECT_EQ(parse_settings(config).retain, 0U);
 }
 
 TEST_F(MemoryQueueTest, PositionsAreIncreasingSequenceNumbers) {
@@ -212,7 +212,7 @@ TEST_F(MemoryQueueTest, CapacityCountsUncommittedMessagesExactly) {
     EXPECT_EQ(ids(third.messages), (std::vector<std::string>{"id-1002"}));
     EXPECT_FALSE(publish(message()).first);
     EXPECT_EQ(publish(message()).first, sdk::Errc::queue_full);
-    EXPECT_EQ(ctx_.test_metrics().counter_value("memory_queue_full_total"), 2u);
+    EXPECT_EQ(ctx_.test_metrics().counter_value("memory_queue_full_total"), 2U);
     EXPECT_EQ(ctx_.test_metrics().gauge_value("memory_queue_uncommitted"), 3);
     second.commit({});
     auto fourth = store.batch(4);
@@ -238,12 +238,12 @@ TEST_F(MemoryQueueTest, TwoStoreBatchesInFlightOfAtMostStoreBatchMax) {
     start();
     for (int i = 0; i < 5; ++i) EXPECT_FALSE(publish(message()).first);
     settle();
-    EXPECT_EQ(store.count(), 2u) << "a third batch while two were not committed";
+    EXPECT_EQ(store.count(), 2U) << "a third batch while two were not committed";
     std::vector<std::string> seen;
     for (std::size_t n = 1; seen.size() < 5; ++n) {
         auto batch = store.batch(n);
         ASSERT_FALSE(batch.messages.empty());
-        EXPECT_LE(batch.messages.size(), 2u);
+        EXPECT_LE(batch.messages.size(), 2U);
         for (const auto& id : ids(batch.messages)) seen.push_back(id);
         settle();
         EXPECT_LE(store.count(), n + 1) << "more than two batches in flight";
@@ -271,7 +271,7 @@ TEST_F(MemoryQueueTest, AFailedCommitRedeliversTheSameMessagesAfterTheRetryDelay
     auto again = store.batch(3);
     EXPECT_GE(std::chrono::steady_clock::now() - failed_at, 50ms);
     EXPECT_EQ(again.messages, second.messages);
-    EXPECT_EQ(ctx_.test_metrics().counter_value("memory_queue_store_retries_total"), 1u);
+    EXPECT_EQ(ctx_.test_metrics().counter_value("memory_queue_store_retries_total"), 1U);
     EXPECT_TRUE(ctx_.logger().contains(
         "store commit failed (backend unavailable); redelivering 1 message(s) in 50ms"));
     again.commit({});
@@ -296,7 +296,7 @@ TEST_F(MemoryQueueTest, StopWaitsForTheStoreToCommit) {
     store.batch(3).commit({});
     ASSERT_TRUE(stopped.wait());
     EXPECT_FALSE(stopped.get<0>());
-    EXPECT_EQ(broadcast.size(), 3u);  // all broadcast before stop completed
+    EXPECT_EQ(broadcast.size(), 3U);  // all broadcast before stop completed
     queue_.reset();
 }
 
@@ -315,7 +315,7 @@ TEST_F(MemoryQueueTest, AStoreBatchFillsForStoreBatchDelayUnlessFullOrStopping) 
     // A full batch does not wait.
     for (int i = 0; i < 4; ++i) EXPECT_FALSE(publish(message()).first);
     auto full = store.batch(2);
-    EXPECT_EQ(full.messages.size(), 4u);
+    EXPECT_EQ(full.messages.size(), 4U);
     full.commit({});
     // Stopping hands over a filling batch at once.
     EXPECT_FALSE(publish(message()).first);
@@ -376,7 +376,7 @@ TEST_F(MemoryQueueTest, StopGivesUpAfterTheDrainTimeoutAndSaysHowManyWereLost) {
     store.batch(1).commit({});
     settle();
     settle();
-    EXPECT_EQ(store.count(), 2u);
+    EXPECT_EQ(store.count(), 2U);
     queue_.reset();
 }
 
@@ -504,7 +504,7 @@ TEST_F(MemoryQueueTest, MaxBytesBoundsWhatWaitsForTheStore) {
     queue.subscribe_store(store_.handler());
     start();
     auto big = message();
-    big.payload_json = "{\"t\":\"" + std::string(1500, 'x') + "\"}";
+    big.payload_json = R"({"t":")" + std::string(1500, 'x') + R"("})";
     EXPECT_FALSE(publish(big).first);
     big.id = "id-big-2";
     EXPECT_FALSE(publish(big).first);
@@ -526,7 +526,7 @@ TEST_F(MemoryQueueTest, RetainBytesBoundsTheRecoveryWindow) {
     std::vector<sdk::Message> sent;
     for (int i = 0; i < 5; ++i) {
         auto msg = message();
-        msg.payload_json = "{\"t\":\"" + std::string(1000, 'x') + "\"}";
+        msg.payload_json = R"({"t":")" + std::string(1000, 'x') + R"("})";
         ASSERT_FALSE(publish(msg).first);
         sent.push_back(msg);
     }
