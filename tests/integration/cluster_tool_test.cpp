@@ -9,10 +9,7 @@
 
 #include <gtest/gtest.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -37,7 +34,7 @@ std::uint16_t free_ports(int count) {
         const int first = free_port();
         bool all = first + count <= 65535;
         for (int i = 1; all && i < count; ++i) {
-            all = detail::bind_loopback(static_cast<std::uint16_t>(first + i)) == first + i;
+            all = bind_loopback(static_cast<std::uint16_t>(first + i)) == first + i;
         }
         if (all) return static_cast<std::uint16_t>(first);
     }

@@ -11,9 +11,8 @@
 
 namespace relay::testing {
 
-namespace detail {
-
-/// Binds `port` on loopback (0: any) and returns the port bound, or 0.
+/// Binds `port` on loopback (0: any) and returns the port bound, or 0: whether a
+/// server could listen there now.
 inline std::uint16_t bind_loopback(std::uint16_t port) {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0) return 0;
@@ -27,6 +26,8 @@ inline std::uint16_t bind_loopback(std::uint16_t port) {
     ::close(fd);
     return ok ? ntohs(addr.sin_port) : 0;
 }
+
+namespace detail {
 
 /// The first port the kernel hands out for outgoing connections (32768 by default).
 inline int ephemeral_low() {
@@ -51,10 +52,10 @@ inline std::uint16_t free_port() {
         std::uniform_int_distribution<int> pick(kLowest, high);
         for (int attempt = 0; attempt < 100; ++attempt) {
             const auto port = static_cast<std::uint16_t>(pick(rng));
-            if (detail::bind_loopback(port) == port) return port;
+            if (bind_loopback(port) == port) return port;
         }
     }
-    if (const auto port = detail::bind_loopback(0)) return port;
+    if (const auto port = bind_loopback(0)) return port;
     throw std::runtime_error("cannot find a free loopback port");
 }
 

@@ -17,20 +17,22 @@ std::size_t footprint(const sdk::Message& msg) {
 
 }  // namespace
 
-UnstoredMessages::Room::iterator UnstoredMessages::find(Room& room, std::string_view id) {
+UnstoredMessages::Room::iterator UnstoredMessages::position(Room& room, std::string_view id) {
     if (room.empty() || room.back()->id < id) return room.end();  // the common case: newer
     return std::lower_bound(room.begin(), room.end(), id,
                             [](const Kept& kept, std::string_view key) { return kept->id < key; });
+}
+
+UnstoredMessages::Room::iterator UnstoredMessages::find(Room& room, std::string_view id) {
+    auto it = position(room, id);
+    return it != room.end() && (*it)->id == id ? it : room.end();
 }
 
 void UnstoredMessages::add(const sdk::Message& msg, Clock::time_point now) {
     {
         std::lock_guard lock(mutex_);
         auto room = rooms_.find(msg.room);
-        if (room != rooms_.end()) {
-            auto it = find(room->second, msg.id);
-            if (it != room->second.end() && (*it)->id == msg.id) return;
-        }
+        if (room != rooms_.end() && find(room->second, msg.id) != room->second.end()) return;
     }
     add(std::make_shared<const sdk::Message>(msg), now);
 }
@@ -40,7 +42,7 @@ void UnstoredMessages::add(std::shared_ptr<const sdk::Message> msg, Clock::time_
     if (bytes > max_bytes_) return;
     std::lock_guard lock(mutex_);
     auto& room = rooms_[msg->room];
-    auto at = find(room, msg->id);
+    auto at = position(room, msg->id);
     if (at != room.end() && (*at)->id == msg->id) return;
     room.insert(at, msg);
     order_.push_back({std::move(msg), bytes, now});
@@ -60,7 +62,7 @@ std::vector<sdk::Message> UnstoredMessages::merge(std::string_view room_name,
 
     // The store has these now: forget them, for good.
     for (const auto& msg : stored) {
-        if (auto it = find(room, msg.id); it != room.end() && (*it)->id == msg.id) {
+        if (auto it = find(room, msg.id); it != room.end()) {
             bytes_ -= std::min(bytes_, footprint(**it));
             room.erase(it);
         }

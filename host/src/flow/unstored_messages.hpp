@@ -55,6 +55,8 @@ private:
         std::size_t bytes;
         Clock::time_point when;
     };
+    /// Where `id` is or would go in `room`; find(): where it is, or end().
+    static Room::iterator position(Room& room, std::string_view id);
     static Room::iterator find(Room& room, std::string_view id);
     void evict(Clock::time_point now);  // under mutex_
     void erase(const Added& added);     // under mutex_
