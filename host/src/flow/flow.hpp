@@ -19,7 +19,7 @@
 
 namespace relay::host {
 
-/// The pipeline's data flow (DESIGN.md): transport → processors → queue.publish →
+/// The pipeline's data flow (docs/architecture.md): transport → processors → queue.publish →
 /// the sender's ack; queue broadcast subscription → transport.broadcast; queue store
 /// subscription → store.append → commit. Implements the transport's Inbound.
 /// Lifecycle: connect() once before the queue and presence start; begin_shutdown()

@@ -8,7 +8,7 @@
 namespace relay::host {
 
 /// One io_context per thread, each run by exactly one thread for its whole life
-/// (DESIGN.md, "Performance design"): a connection or a plugin bound to one of them
+/// (docs/architecture.md, "Threads"): a connection or a plugin bound to one of them
 /// needs no locks for its own state.
 /// Lifecycle: threads start in the constructor and keep running (work guards) until
 /// stop(); join() waits for them. Destruction stops and joins.

@@ -5,7 +5,7 @@
 ///
 /// Why not Beast's websocket::stream after the handshake: it writes one message per
 /// call, and the transport must send every frame queued for a connection in one
-/// gathered write (DESIGN.md, "Performance design"); Beast also keeps a read buffer
+/// gathered write (docs/architecture.md, "Performance design"); Beast also keeps a read buffer
 /// per connection, which idle connections should not pay for. Beast still does the
 /// upgrade handshake.
 #include <array>
