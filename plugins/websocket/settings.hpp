@@ -1,4 +1,9 @@
 #pragma once
+/// The websocket transport's configuration: its keys as data (schema(), with each
+/// default and meaning), the checks that span keys, and the parsing into the plain
+/// Settings the server takes.
+#include <relay/sdk/config.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -7,8 +12,8 @@
 
 namespace relay::plugins::websocket {
 
-/// The websocket transport's settings, parsed from its config section by plugin.cpp.
-struct Settings {
+// One per process, read at start: its fields stay in the order of the schema.
+struct Settings {  // NOLINT(clang-analyzer-optin.performance.Padding)
     std::string listen_host = "0.0.0.0";
     std::uint16_t listen_port = 3000;
     std::string path = "/socket.io/";  ///< Engine.IO endpoint, with both slashes
@@ -48,5 +53,13 @@ struct Settings {
     std::uint64_t history_max_bytes = std::uint64_t{1} * 1024 * 1024;
     bool serve_page = true;
 };
+
+/// Every key the plugin accepts, with its default and meaning.
+sdk::Schema schema();
+/// What one key's own rules cannot say: the rules across keys (max_queued_bytes against
+/// max_payload, ...), the path's shape, the recovery secret's length.
+std::vector<sdk::KeyProblem> check_settings(const sdk::ConfigView& config);
+/// The section, already checked against schema() and check_settings().
+Settings parse_settings(const sdk::ConfigView& config);
 
 }  // namespace relay::plugins::websocket

@@ -19,6 +19,10 @@ class WebSocketTransport final : public sdk::Transport {
 public:
     WebSocketTransport(Settings settings, sdk::PluginContext& ctx);
     ~WebSocketTransport() override;
+    WebSocketTransport(const WebSocketTransport&) = delete;
+    WebSocketTransport& operator=(const WebSocketTransport&) = delete;
+    WebSocketTransport(WebSocketTransport&&) = delete;
+    WebSocketTransport& operator=(WebSocketTransport&&) = delete;
 
     void start(sdk::Inbound& inbound, sdk::Done done) override;
     void broadcast(const sdk::Message& msg, std::string_view except_sender) override;
