@@ -158,9 +158,9 @@ std::vector<sdk::KeyProblem> check_settings(const sdk::ConfigView& config) {
     if (const double rate = config.number("connection_rate_per_address"); !(rate >= 0)) {
         std::array<char, 32> shown{};
         const auto written = std::to_chars(shown.data(), shown.data() + shown.size(), rate);
-        problems.push_back({"connection_rate_per_address",
-                            "expected a non-negative number, got " +
-                                std::string(shown.data(), written.ptr)});
+        problems.push_back(
+            {"connection_rate_per_address",
+             "expected a non-negative number, got " + std::string(shown.data(), written.ptr)});
     }
     return problems;
 }

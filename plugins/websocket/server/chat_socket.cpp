@@ -24,13 +24,6 @@ namespace json = socketio::json;
 
 namespace {
 
-constexpr std::string_view kMainNamespace = "/";
-
-// How long a recovery waits for the store to catch up with the queue, and how often
-// it asks meanwhile.
-constexpr std::chrono::milliseconds kStoreCatchUp{2000};
-constexpr std::chrono::milliseconds kStoreRetryDelay{10};
-
 // History queries a socket may have waiting behind the one in flight; one more is
 // answered with an error.
 constexpr std::size_t kMaxWaitingHistory = 8;
@@ -107,7 +100,8 @@ ChatSocket::ChatSocket(ServerContext& server, EngineSession& session, std::strin
           limits.max_attachment_bytes = server.settings.max_payload;
           return limits;
       }()),
-      room_header_(std::move(room_header)) {}
+      room_header_(std::move(room_header)),
+      recovery_(server, session, *this) {}
 
 ChatSocket::~ChatSocket() = default;
 
@@ -249,7 +243,7 @@ void ChatSocket::restore(std::string sid, std::string room, std::string user,
     // The CONNECT waits for the outcome: its pid tells the client whether it was
     // recovered.
     accept_connect(std::move(room), std::move(user), false, from_elsewhere);
-    recover(request.offset);
+    recovery_.start(request.offset);
 }
 
 void ChatSocket::take_over(const std::shared_ptr<EngineSession>& old, std::string auth) {
@@ -306,89 +300,6 @@ void ChatSocket::send_connect() {
         pid_.empty() ? std::nullopt : std::optional<std::string_view>(pid_))));
 }
 
-void ChatSocket::recover(const std::string& offset) {
-    // Usually the offset is among this thread's recent messages: what came after it is
-    // sent now, in the task that put the socket back in its room, so every message is
-    // either replayed here or delivered live after, once and in order.
-    if (auto missed = session_.shard().recent_after(room_, offset)) {
-        // A socket never gets its own messages back, recovered or not.
-        std::erase_if(*missed, [&](const auto& broadcast) { return broadcast->sender == sid_; });
-        std::size_t bytes = 0;
-        for (const auto& broadcast : *missed) {
-            for (const auto& frame : broadcast->frames) bytes += frame.bytes->size();
-        }
-        if (bytes > server_.settings.history_max_bytes) {
-            // Sent at once, this much could pass what the client may queue and drop it,
-            // and again on every reconnect: it connects afresh and pages the history.
-            log_not_recovered(bytes);
-            connect_afresh();
-            return;
-        }
-        send_connect();
-        for (const auto& broadcast : *missed) session_.send(broadcast->frames);
-        return;
-    }
-    // An offset older than the recent messages: the store has it. Or, on a node other
-    // than the client's last one, an offset newer than what this node has delivered
-    // yet: it is on its way here, and what follows it will be delivered live. Live
-    // broadcasts wait in held_ meanwhile, and the store is read until it has caught up
-    // with the newest message delivered here (it is written after the queue acks and
-    // broadcasts), or the offset arrived live.
-    recovering_ = true;
-    recovery_offset_ = offset;
-    const std::string until = session_.shard().newest_id(room_);
-    // Nothing of the room delivered here yet, or only older messages: this node's
-    // broadcast subscription is behind the client's last node, and what the client had
-    // may still come in live (see RecoveryOverlap).
-    recovery_behind_ = until.empty() || until < offset;
-    // With nothing of the room delivered here, an offset accepted moments ago is most
-    // likely on its way: its coming in live answers the recovery exactly (see
-    // finish_recovery), so it is waited for a while; an older one is answered at once.
-    const auto offset_ms = sdk::message_id_time(offset).value_or(0);
-    recovery_awaits_offset_ = until.empty() && now_ms() - offset_ms < kStoreCatchUp.count();
-    if (server_.log.enabled(sdk::LogLevel::debug)) {
-        server_.log.debug("recovering " + sid_ + " from the store: after " + offset +
-                          (until.empty() ? std::string() : ", up to " + until));
-    }
-    read_missed(offset, until, std::chrono::steady_clock::now() + kStoreCatchUp);
-}
-
-void ChatSocket::read_missed(std::string offset, std::string until,
-                             std::chrono::steady_clock::time_point deadline) {
-    std::weak_ptr<EngineSession> weak = session_.weak_from_this();
-    auto here = session_.executor();
-    auto done = [weak, here, offset, until, deadline](std::error_code ec,
-                                                      std::vector<sdk::Message> stored) mutable {
-        boost::asio::post(here, [weak, here, offset = std::move(offset), until = std::move(until),
-                                 deadline, ec, stored = std::move(stored)]() mutable {
-            auto session = weak.lock();
-            if (!session || session->closed() || !session->chat().recovering_) return;
-            auto& chat = session->chat();
-            const bool has_until =
-                until.empty() ? !chat.recovery_awaits_offset_
-                              : std::any_of(stored.begin(), stored.end(),
-                                            [&](const sdk::Message& m) { return m.id == until; });
-            const bool caught_up = has_until || chat.held_offset();
-            if (ec || caught_up || std::chrono::steady_clock::now() >= deadline) {
-                // Without the newest message delivered here the answer may have a
-                // gap: then the client is told it was not recovered. With none
-                // delivered here, an offset that did not come in live in time leaves
-                // the store's answer as the best there is.
-                chat.finish_recovery(stored, !ec && (caught_up || until.empty()));
-                return;
-            }
-            auto timer = std::make_shared<boost::asio::steady_timer>(here, kStoreRetryDelay);
-            timer->async_wait([weak, timer, offset = std::move(offset), until = std::move(until),
-                               deadline](const boost::system::error_code&) mutable {
-                auto again = weak.lock();
-                if (!again || again->closed()) return;
-                again->chat().read_missed(std::move(offset), std::move(until), deadline);
-            });
-        });
-    };
-    server_.inbound->recover(room_, offset, std::move(done));
-}
-
 void ChatSocket::connect_afresh() {
     // As socket.io when it cannot restore a session: a new private id, so
     // `socket.recovered` is false on the client, and nothing replayed.
@@ -398,102 +309,8 @@ void ChatSocket::connect_afresh() {
     send_connect();
 }
 
-void ChatSocket::log_not_recovered(std::size_t bytes) {
-    if (server_.log.enabled(sdk::LogLevel::debug)) {
-        server_.log.debug("not recovering " + sid_ + ": it missed " + std::to_string(bytes) +
-                          " bytes (transport.history_max_bytes = " +
-                          std::to_string(server_.settings.history_max_bytes) +
-                          "); connecting it afresh");
-    }
-}
-
-void ChatSocket::finish_recovery(const std::vector<sdk::Message>& stored, bool complete) {
-    if (!recovering_) return;  // given up meanwhile (see deliver())
-    recovering_ = false;
-    held_bytes_ = 0;
-    auto held = std::move(held_);
-    held_.clear();
-    const std::string offset = std::move(recovery_offset_);
-    recovery_offset_.clear();
-    // The offset came in live: every node delivers a room's messages in the queue's
-    // order, so the client had what came before it and gets what follows it here, held
-    // or live. The store's answer, ordered by id rather than as the queue appended,
-    // is not needed (across nodes the two orders differ: it would repeat or miss some).
-    const auto offset_at =
-        std::find_if(held.begin(), held.end(), [&](const auto& b) { return b->id == offset; });
-    if (offset_at != held.end()) {
-        send_connect();
-        for (auto it = offset_at + 1; it != held.end(); ++it) session_.send((*it)->frames);
-        return;
-    }
-    if (complete) {
-        std::size_t bytes = 0;
-        for (const auto& msg : stored) {
-            if (msg.sender != sid_) bytes += socketio::history_entry_bytes(msg, sizeof(OutFrame));
-        }
-        if (bytes > server_.settings.history_max_bytes) {
-            log_not_recovered(bytes);
-            complete = false;
-        }
-    } else if (server_.log.enabled(sdk::LogLevel::debug)) {
-        server_.log.debug("could not recover " + sid_ + " completely; connecting it afresh");
-    }
-    if (complete) {
-        send_connect();
-    } else {
-        connect_afresh();
-    }
-    static const std::vector<sdk::Message> kNothing;
-    std::vector<std::string_view> sent;
-    std::string frame;
-    for (const auto& msg : complete ? stored : kNothing) {
-        // A socket never gets its own messages back, recovered or not.
-        if (msg.sender == sid_) continue;
-        if (socketio::encode_message_broadcast(
-                frame, kMainNamespace, msg.payload_json,
-                {msg.id, msg.room, msg.ts_ms, msg.sender, msg.user}, std::string_view(msg.id),
-                static_cast<std::uint32_t>(msg.attachments.size()))) {
-            continue;
-        }
-        session_.send(text_frame(frame));
-        for (const auto& attachment : msg.attachments) {
-            session_.send(OutFrame{std::make_shared<const std::string>(attachment), true});
-        }
-        sent.push_back(msg.id);
-    }
-    // Live messages held meanwhile, and those still to come from a subscription that
-    // is behind, may repeat what the client had or what was just sent.
-    const auto now = std::chrono::steady_clock::now();
-    RecoveryOverlap overlap(complete && recovery_behind_ ? offset : std::string(), sent,
-                            now + server_.settings.recovery_window);
-    for (const auto& broadcast : held) {
-        if (!overlap.skip(broadcast->id, now)) session_.send(broadcast->frames);
-    }
-    // Only a subscription that is behind brings them again after the held ones.
-    overlap_ = recovery_behind_ ? std::move(overlap) : RecoveryOverlap();
-}
-
 void ChatSocket::deliver(const std::shared_ptr<const Broadcast>& broadcast) {
-    if (recovering_) {
-        held_.push_back(broadcast);
-        for (const auto& frame : broadcast->frames) held_bytes_ += frame.bytes->size();
-        // The outbound bound holds while recovering too: what is held and the missed
-        // messages (up to history_max_bytes) go out together. Past it the recovery is
-        // given up rather than the client dropped: it connects afresh, the live
-        // messages flow from now on, and what it missed is in the history.
-        if (held_bytes_ >
-            minus(server_.settings.max_queued_bytes, server_.settings.history_max_bytes)) {
-            log_not_recovered(held_bytes_);
-            recovering_ = false;
-            held_.clear();
-            held_bytes_ = 0;
-            connect_afresh();
-        }
-        return;
-    }
-    if (overlap_.active() && overlap_.skip(broadcast->id, std::chrono::steady_clock::now())) {
-        return;
-    }
+    if (recovery_.intercept(broadcast)) return;
     session_.send(broadcast->frames);
 }
 
@@ -698,9 +515,7 @@ void ChatSocket::fail(std::error_code ec, std::string_view what) {
 
 void ChatSocket::on_close(std::string_view reason) {
     decoder_.reset();
-    held_.clear();
-    held_bytes_ = 0;
-    overlap_ = RecoveryOverlap();
+    recovery_.reset();
     history_waiting_.clear();
     if (!connected_) return;
     connected_ = false;

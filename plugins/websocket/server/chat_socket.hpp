@@ -1,6 +1,6 @@
 #pragma once
 #include "server/out_frame.hpp"
-#include "server/recovery_overlap.hpp"
+#include "server/session_recovery.hpp"
 #include "socketio/auth.hpp"
 #include "socketio/decoder.hpp"
 #include "socketio/history_page.hpp"
@@ -35,16 +35,12 @@ struct ServerContext;
 ///   broadcasts                         → EVENT "message" {.., id, room, ts, sender, user}, offset
 ///   members coming and going           → EVENT "join" / "leave" {sid, user, room}
 /// Connection state recovery: a CONNECT with the `pid` of a session that closed less
-/// than `recovery_window` ago gets the same sid and room back and every message after
-/// its `offset`, before any live one: from its thread's recent messages (see Shard), or
-/// from the store for an older offset. Only closes the client did not ask for are
-/// recoverable (as in socket.io: transport close or error, ping timeout). The pid is a
-/// signed token (RecoveryTokens), so the session recovers on any node that shares the
-/// secret, whether the node it came from stopped, crashed or is still up; the node that
-/// saw the session close decides by its own record (RecoveryRegistry). A recovery
-/// whose missed messages pass history_max_bytes, or whose held live ones pass what the
-/// client may queue besides, connects the client afresh (`recovered` false) instead
-/// of dropping it: the client pages the history it missed.
+/// than `recovery_window` ago gets the same sid and room back, and SessionRecovery sends
+/// every message after its `offset` before any live one. Only closes the client did not
+/// ask for are recoverable (as in socket.io: transport close or error, ping timeout).
+/// The pid is a signed token (RecoveryTokens), so the session recovers on any node that
+/// shares the secret, whether the node it came from stopped, crashed or is still up;
+/// the node that saw the session close decides by its own record (RecoveryRegistry).
 /// Thread safety: the session's executor only.
 class ChatSocket {
 public:
@@ -52,8 +48,13 @@ public:
     ~ChatSocket();
     ChatSocket(const ChatSocket&) = delete;
     ChatSocket& operator=(const ChatSocket&) = delete;
+    ChatSocket(ChatSocket&&) = delete;
+    ChatSocket& operator=(ChatSocket&&) = delete;
+
+    static constexpr std::string_view kMainNamespace = "/";
 
     const std::string& sid() const { return sid_; }
+    const std::string& room() const { return room_; }
     bool connected() const { return connected_; }
 
     /// An Engine.IO text message (the Socket.IO packet) or binary message (attachment).
@@ -63,6 +64,12 @@ public:
     void deliver(const std::shared_ptr<const Broadcast>& broadcast);
     /// The session ended: leave the room, leave presence, remember for recovery.
     void on_close(std::string_view reason);
+
+    /// Sends the CONNECT reply (with the pid when recovery is on).
+    void send_connect();
+    /// The client connects afresh rather than recovered: a new pid, the CONNECT reply.
+    void connect_afresh();
+    SessionRecovery& recovery() { return recovery_; }
 
 private:
     void on_packet(socketio::Packet& packet, std::vector<std::string> attachments);
@@ -81,19 +88,6 @@ private:
     /// `member_elsewhere`: presence may list the sid for another node, to be replaced.
     void accept_connect(std::string room, std::string user, bool reply = true,
                         bool member_elsewhere = false);
-    void send_connect();
-    void recover(const std::string& offset);
-    /// Reads the store after `offset` until it has `until` (it may lag the queue).
-    void read_missed(std::string offset, std::string until,
-                     std::chrono::steady_clock::time_point deadline);
-    /// Sends the CONNECT reply and, if `complete`, the missed messages; then the live
-    /// ones held meanwhile.
-    void finish_recovery(const std::vector<sdk::Message>& stored, bool complete);
-    /// Whether the recovery's offset came in live while the store was read.
-    bool held_offset() const {
-        return std::any_of(held_.begin(), held_.end(),
-                           [&](const auto& b) { return b->id == recovery_offset_; });
-    }
     void on_event(const socketio::Packet& packet, std::vector<std::string> attachments);
     void on_message(const socketio::Packet& packet, std::vector<std::string> attachments);
     void on_history(const socketio::Packet& packet);
@@ -103,9 +97,6 @@ private:
     /// socketio/history_page.hpp), then starts the next waiting query.
     void answer_history(std::uint64_t ack_id, const sdk::HistoryQuery& query, std::error_code ec,
                         std::vector<sdk::Message> messages);
-    /// The client connects afresh rather than recovered: a new pid, the CONNECT reply.
-    void connect_afresh();
-    void log_not_recovered(std::size_t missed_bytes);
     void on_presence(const socketio::Packet& packet);
     /// ACKs `id` with one argument; with attachments, a BINARY_ACK followed by them.
     void ack(std::uint64_t id, std::string_view json_arg,
@@ -128,22 +119,12 @@ private:
     bool connected_ = false;
     bool connecting_ = false;  // a CONNECT waits for a take-over
     bool joined_room_ = false;
-    // While recovering, live broadcasts wait here until the missed ones are sent.
-    bool recovering_ = false;
-    std::vector<std::shared_ptr<const Broadcast>> held_;
-    std::string recovery_offset_;
-    std::size_t held_bytes_ = 0;
-    // This node had not delivered the recovery's offset when it began (see recover()).
-    bool recovery_behind_ = false;
-    // Nothing of the room delivered here and a recent offset: wait for it to come in.
-    bool recovery_awaits_offset_ = false;
-    // After a recovery from the store: live messages the client has already.
-    RecoveryOverlap overlap_;
+    SessionRecovery recovery_;
     // One history query per socket at a time: a store's answer is held in memory
     // whole (up to history_max messages) before it is cut to a page, so a client
     // firing many at once would hold many. The others wait here, a few at most.
     struct WaitingHistory {
-        std::uint64_t ack_id;
+        std::uint64_t ack_id = 0;
         sdk::HistoryQuery query;
     };
     bool history_in_flight_ = false;

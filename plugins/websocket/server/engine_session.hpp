@@ -43,6 +43,8 @@ public:
     ~EngineSession();
     EngineSession(const EngineSession&) = delete;
     EngineSession& operator=(const EngineSession&) = delete;
+    EngineSession(EngineSession&&) = delete;
+    EngineSession& operator=(EngineSession&&) = delete;
 
     const std::string& sid() const { return sid_; }
     /// The client's IP address (the handshake's), for sdk::Message::remote_address;
