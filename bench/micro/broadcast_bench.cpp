@@ -64,7 +64,7 @@ void BM_BroadcastToRoom(benchmark::State& state) {
     const std::string room = "lobby";
     std::size_t since_drain = 0;
     for (auto _ : state) {
-        benchmark::DoNotOptimize(shard.deliver(room, shared, "nobody"));
+        benchmark::DoNotOptimize(shard.broadcast(room, shared, "nobody"));
         if (++since_drain == 64) {
             state.PauseTiming();
             for (auto& session : sessions) session->poll([](std::string) {});

@@ -309,7 +309,7 @@ void ChatSocket::connect_afresh() {
     send_connect();
 }
 
-void ChatSocket::deliver(const std::shared_ptr<const Broadcast>& broadcast) {
+void ChatSocket::send_broadcast(const std::shared_ptr<const Broadcast>& broadcast) {
     if (recovery_.intercept(broadcast)) return;
     session_.send(broadcast->frames);
 }

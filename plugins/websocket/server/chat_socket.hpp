@@ -61,7 +61,7 @@ public:
     void on_text(std::string_view packet);
     void on_binary(std::string_view bytes);
     /// A broadcast for this socket's room.
-    void deliver(const std::shared_ptr<const Broadcast>& broadcast);
+    void send_broadcast(const std::shared_ptr<const Broadcast>& broadcast);
     /// The session ended: leave the room, leave presence, remember for recovery.
     void on_close(std::string_view reason);
 

@@ -91,13 +91,12 @@ void SessionRecovery::read_missed(std::string offset, std::string until,
 
 void SessionRecovery::on_read(const std::string& until,
                               std::chrono::steady_clock::time_point deadline, std::error_code ec,
-                              const std::vector<sdk::Message>& stored,
-                              const std::string& offset) {
+                              const std::vector<sdk::Message>& stored, const std::string& offset) {
     if (!active_) return;  // given up meanwhile (see intercept())
-    const bool has_until =
-        until.empty() ? !awaits_offset_
-                      : std::any_of(stored.begin(), stored.end(),
-                                    [&](const sdk::Message& m) { return m.id == until; });
+    const bool has_until = until.empty()
+                               ? !awaits_offset_
+                               : std::any_of(stored.begin(), stored.end(),
+                                             [&](const sdk::Message& m) { return m.id == until; });
     const bool caught_up = has_until || held_offset();
     if (ec || caught_up || std::chrono::steady_clock::now() >= deadline) {
         // Without the newest message delivered here the answer may have a gap: then
@@ -109,13 +108,12 @@ void SessionRecovery::on_read(const std::string& until,
     }
     std::weak_ptr<EngineSession> weak = session_.weak_from_this();
     auto timer = std::make_shared<boost::asio::steady_timer>(session_.executor(), kStoreRetryDelay);
-    timer->async_wait(
-        [weak, timer, offset = std::string(offset), until = std::string(until),
-         deadline](const boost::system::error_code&) mutable {
-            auto session = weak.lock();
-            if (!session || session->closed()) return;
-            session->chat().recovery().read_missed(std::move(offset), std::move(until), deadline);
-        });
+    timer->async_wait([weak, timer, offset = std::string(offset), until = std::string(until),
+                       deadline](const boost::system::error_code&) mutable {
+        auto session = weak.lock();
+        if (!session || session->closed()) return;
+        session->chat().recovery().read_missed(std::move(offset), std::move(until), deadline);
+    });
 }
 
 void SessionRecovery::finish(const std::vector<sdk::Message>& stored, bool complete) {
@@ -211,14 +209,13 @@ void SessionRecovery::reset() {
 }
 
 bool SessionRecovery::held_offset() const {
-    return std::any_of(held_.begin(), held_.end(),
-                       [&](const auto& b) { return b->id == offset_; });
+    return std::any_of(held_.begin(), held_.end(), [&](const auto& b) { return b->id == offset_; });
 }
 
 void SessionRecovery::log_not_recovered(std::size_t bytes) const {
     if (server_.log.enabled(sdk::LogLevel::debug)) {
-        server_.log.debug("not recovering " + chat_.sid() + ": it missed " +
-                          std::to_string(bytes) + " bytes (transport.history_max_bytes = " +
+        server_.log.debug("not recovering " + chat_.sid() + ": it missed " + std::to_string(bytes) +
+                          " bytes (transport.history_max_bytes = " +
                           std::to_string(server_.settings.history_max_bytes) +
                           "); connecting it afresh");
     }

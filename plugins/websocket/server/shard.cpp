@@ -22,9 +22,9 @@ void Shard::leave(const std::string& room, ChatSocket* socket) {
     if (members.empty()) rooms_.erase(it);
 }
 
-std::size_t Shard::deliver(const std::string& room,
-                           const std::shared_ptr<const Broadcast>& broadcast,
-                           std::string_view except_sid) {
+std::size_t Shard::broadcast(const std::string& room,
+                             const std::shared_ptr<const Broadcast>& broadcast,
+                             std::string_view except_sid) {
     if (limits_.max_bytes != 0 && !broadcast->id.empty()) remember(broadcast);
     auto it = rooms_.find(room);
     if (it == rooms_.end()) return 0;
@@ -33,7 +33,7 @@ std::size_t Shard::deliver(const std::string& room,
     // closed by a posted task), so iterating the live vector is safe.
     for (ChatSocket* member : it->second) {
         if (member->sid() == except_sid) continue;
-        member->deliver(broadcast);
+        member->send_broadcast(broadcast);
         ++n;
     }
     return n;

@@ -44,8 +44,9 @@ public:
     void leave(const std::string& room, ChatSocket* socket);
     /// Queues the broadcast to every member of `room` here but `except_sid`; returns how
     /// many. A message (non-empty id) is remembered for recovery.
-    std::size_t deliver(const std::string& room, const std::shared_ptr<const Broadcast>& broadcast,
-                        std::string_view except_sid);
+    std::size_t broadcast(const std::string& room,
+                          const std::shared_ptr<const Broadcast>& broadcast,
+                          std::string_view except_sid);
 
     /// The messages of `room` delivered after the one with id `offset`, oldest first;
     /// nullopt when `offset` is not among the recent ones.

@@ -161,7 +161,7 @@ bool WebSocketLink::on_frame(const rfc6455::ClientFrame& frame) {
                 fail(CloseCode::protocol_error, "a new message inside a fragmented one");
                 return false;
             }
-            if (frame.fin) return deliver(frame.payload, frame.opcode == Opcode::binary);
+            if (frame.fin) return on_message(frame.payload, frame.opcode == Opcode::binary);
             in_message_ = true;
             message_binary_ = frame.opcode == Opcode::binary;
             message_.assign(frame.payload);
@@ -179,7 +179,7 @@ bool WebSocketLink::on_frame(const rfc6455::ClientFrame& frame) {
             if (!frame.fin) return true;
             in_message_ = false;
             {
-                const bool ok = deliver(message_, message_binary_);
+                const bool ok = on_message(message_, message_binary_);
                 message_.clear();
                 release_if_large(message_);
                 return ok;
@@ -203,7 +203,7 @@ bool WebSocketLink::on_frame(const rfc6455::ClientFrame& frame) {
     return false;
 }
 
-bool WebSocketLink::deliver(std::string_view message, bool binary) {
+bool WebSocketLink::on_message(std::string_view message, bool binary) {
     if (!binary && !rfc6455::valid_utf8(message)) {
         fail(CloseCode::invalid_payload, "a text message that is not UTF-8");
         return false;

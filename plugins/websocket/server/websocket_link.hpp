@@ -64,7 +64,8 @@ private:
     /// `ok` when the link failed or closed.
     std::size_t parse(char* data, std::size_t size, bool& ok);
     bool on_frame(const rfc6455::ClientFrame& frame);
-    bool deliver(std::string_view message, bool binary);
+    /// A whole message came in from the client: hands it to the session.
+    bool on_message(std::string_view message, bool binary);
     void fail(rfc6455::CloseCode code, std::string_view why);
     void lost(std::error_code ec);
     void queue_control(rfc6455::Opcode opcode, std::string_view payload);

@@ -220,7 +220,7 @@ void WebSocketTransport::broadcast(const sdk::Message& msg, std::string_view exc
     auto except = std::make_shared<const std::string>(except_sender);
     for (auto& shard : server_.shards) {
         boost::asio::post(shard->executor(), [this, s = shard.get(), shared, room, except] {
-            server_.delivered.add(s->deliver(*room, shared, *except));
+            server_.delivered.add(s->broadcast(*room, shared, *except));
         });
     }
 }
@@ -250,7 +250,7 @@ void WebSocketTransport::presence_changed(const sdk::PresenceEvent& event) {
     auto except = std::make_shared<const std::string>(event.member.sid);
     for (auto& shard : server_.shards) {
         boost::asio::post(shard->executor(), [s = shard.get(), shared, room, except] {
-            s->deliver(*room, shared, *except);
+            s->broadcast(*room, shared, *except);
         });
     }
 }
