@@ -53,7 +53,7 @@ TEST(Flow, TenThousandMessagesOverHundredRoomsAreAckedBroadcastInOrderAndStoredO
                                  "r" + std::to_string(r) + "m" + std::to_string(m));
         }
     }
-    host::Host host(loaded.pipeline, *loaded.catalog, std::move(owned));
+    host::Host host(loaded, std::move(owned));
     host.start();
 
     std::mutex acks_mutex;

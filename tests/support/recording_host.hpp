@@ -11,15 +11,15 @@
 namespace relay::testing {
 
 /// A started Host running `loaded` with a RecordingTransport as its transport and
-/// `members` ((room, sid) pairs) in their rooms. `loaded` must outlive it.
+/// `members` ((room, sid) pairs) in their rooms.
 class RecordingHost {
 public:
     using Members = std::vector<std::pair<std::string, std::string>>;
 
-    explicit RecordingHost(const LoadedPipeline& loaded, const Members& members = {})
+    explicit RecordingHost(const host::Pipeline& loaded, const Members& members = {})
         : owned_(std::make_unique<RecordingTransport>()),
           transport(*owned_),
-          host(loaded.pipeline, *loaded.catalog, std::move(owned_)) {
+          host(loaded, std::move(owned_)) {
         for (const auto& [room, sid] : members) transport.add_member(room, sid);
         host.start();
     }

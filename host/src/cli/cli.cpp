@@ -35,18 +35,6 @@ struct Options {
     bool help = false;
 };
 
-/// Forwards to a catalog the caller keeps, so manifests outlive the loader.
-class CatalogRef final : public ManifestLookup {
-public:
-    explicit CatalogRef(PluginCatalog& catalog) : catalog_(catalog) {}
-    const sdk::Manifest* find(std::string_view name) override { return catalog_.find(name); }
-    std::vector<std::string> names(sdk::Kind kind) override { return catalog_.names(kind); }
-    std::string search_path_text() const override { return catalog_.search_path_text(); }
-
-private:
-    PluginCatalog& catalog_;
-};
-
 Options parse(int argc, char** argv) {
     po::options_description described("options");
     std::string log_level;
@@ -89,28 +77,15 @@ std::filesystem::path default_pipeline() {
     return relative;  // the loader reports it missing, with the path
 }
 
-struct Loaded {
-    std::unique_ptr<PluginCatalog> catalog;
-    Pipeline pipeline;
-};
-
-Loaded load(const std::filesystem::path& file, const Options& options) {
-    std::unique_ptr<PluginCatalog> catalog;
-    auto make_lookup = [&](const std::vector<std::filesystem::path>& paths) {
-        std::vector<std::filesystem::path> search = options.plugin_path;
-        search.insert(search.end(), paths.begin(), paths.end());
-        catalog = std::make_unique<PluginCatalog>(plugin_search_path(search));
-        return std::unique_ptr<ManifestLookup>(std::make_unique<CatalogRef>(*catalog));
-    };
-    Pipeline pipeline = load_pipeline(file, make_lookup);
-    return {std::move(catalog), std::move(pipeline)};
+Pipeline load(const std::filesystem::path& file, const Options& options) {
+    return load_pipeline(file, plugin_catalog_factory(options.plugin_path, plugin_search_path({})));
 }
 
 int command_run(const Options& options) {
     const auto file = options.file.value_or(default_pipeline());
-    auto [catalog, pipeline] = load(file, options);
+    const Pipeline pipeline = load(file, options);
     setup_logging(options.log_level.value_or(pipeline.log_level));
-    Host host(pipeline, *catalog);
+    Host host(pipeline);
     return host.run_until_signal();
 }
 
@@ -119,16 +94,15 @@ int command_check(const Options& options) {
         std::cerr << "relay check: which file? usage: relay check FILE\n";
         return 2;
     }
-    auto loaded = load(*options.file, options);
-    for (const auto& warning : cluster_warnings(loaded.pipeline)) std::cerr << warning << '\n';
-    std::cout << options.file->string() << ": ok (transport '" << loaded.pipeline.transport.use
-              << "', queue '" << loaded.pipeline.queue.use << "', presence '"
-              << loaded.pipeline.presence.use << "', store '"
-              << (loaded.pipeline.store ? loaded.pipeline.store->use : std::string("none")) << "', "
-              << loaded.pipeline.processors.size() << " processor(s))\n";
-    if (!loaded.pipeline.store) {
+    const Pipeline pipeline = load(*options.file, options);
+    for (const auto& warning : cluster_warnings(pipeline)) std::cerr << warning << '\n';
+    std::cout << options.file->string() << ": ok (transport '" << pipeline.transport.use
+              << "', queue '" << pipeline.queue.use << "', presence '" << pipeline.presence.use
+              << "', store '" << (pipeline.store ? pipeline.store->use : std::string("none"))
+              << "', " << pipeline.processors.size() << " processor(s))\n";
+    if (!pipeline.store) {
         std::cout << "note: no store: no history, and an ack means only that queue '"
-                  << loaded.pipeline.queue.use
+                  << pipeline.queue.use
                   << "' accepted the message (the memory queue keeps it in this process only, "
                      "so it does not survive a restart)\n";
     }
@@ -137,9 +111,9 @@ int command_check(const Options& options) {
 
 int command_migrate(const Options& options) {
     const auto file = options.file.value_or(default_pipeline());
-    auto [catalog, pipeline] = load(file, options);
+    const Pipeline pipeline = load(file, options);
     setup_logging(options.log_level.value_or(pipeline.log_level));
-    Host host(pipeline, *catalog);
+    Host host(pipeline);
     std::cout << host.migrate_store() << '\n';
     return 0;
 }

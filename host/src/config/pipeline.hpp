@@ -26,9 +26,10 @@ struct PluginSection {
 
 /// A validated pipeline file.
 struct Pipeline {
-    /// The lookup the manifests below came from, kept alive with them: whatever backs
-    /// the manifests (the loaded plugin libraries) lives at least as long as this.
-    /// First member, so it is destroyed last.
+    /// The lookup the manifests below came from (for relay, the plugin catalog, which
+    /// holds the plugin libraries open), shared by every copy of the pipeline and by a
+    /// Host made from it: the manifests and the plugins' code stay loaded as long as any
+    /// of them lives. First member, so it is destroyed last.
     std::shared_ptr<ManifestLookup> lookup;
     std::filesystem::path file;
     std::string node_id;                              ///< node.id, default: the host name

@@ -1,5 +1,7 @@
 #include "plugins/plugin_catalog.hpp"
 
+#include <memory>
+
 #include "config/plugin_load_error.hpp"
 
 #include <algorithm>
@@ -61,10 +63,6 @@ const sdk::Manifest* PluginCatalog::find(std::string_view name) {
     return library.manifest;
 }
 
-const PluginLibrary& PluginCatalog::library(std::string_view name) const {
-    return opened_.at(by_name_.find(name)->second);
-}
-
 std::vector<std::string> PluginCatalog::names(sdk::Kind kind) {
     std::vector<std::string> out;
     for (const auto& entry : scan()) {
@@ -108,6 +106,17 @@ std::string PluginCatalog::search_path_text() const {
     }
     out << ']';
     return out.str();
+}
+
+LookupFactory plugin_catalog_factory(std::vector<std::filesystem::path> first,
+                                     std::vector<std::filesystem::path> last) {
+    return [first = std::move(first),
+            last = std::move(last)](const std::vector<std::filesystem::path>& pipeline_paths) {
+        std::vector<std::filesystem::path> search = first;
+        search.insert(search.end(), pipeline_paths.begin(), pipeline_paths.end());
+        search.insert(search.end(), last.begin(), last.end());
+        return std::unique_ptr<ManifestLookup>(std::make_unique<PluginCatalog>(std::move(search)));
+    };
 }
 
 std::vector<std::filesystem::path> plugin_search_path(

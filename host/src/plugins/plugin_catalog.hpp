@@ -23,9 +23,6 @@ public:
     std::vector<std::string> names(sdk::Kind kind) override;
     std::string search_path_text() const override;
 
-    /// The opened library that provides `name` (find() must have returned it).
-    const PluginLibrary& library(std::string_view name) const;
-
     /// Every plugin file on the path, opened; files that fail to open are returned
     /// as errors beside the good ones (for `relay plugins`).
     struct Entry {
@@ -45,6 +42,14 @@ private:
     std::map<std::filesystem::path, PluginLibrary> opened_;
     std::map<std::string, std::filesystem::path, std::less<>> by_name_;
 };
+
+/// How `relay` (and the tests) load a pipeline's plugins: a PluginCatalog over `first`
+/// (the command line's --plugin-path), then the pipeline's plugins.path, then `last`
+/// (plugin_search_path({}) for relay). The pipeline owns the catalog it makes, so the
+/// plugin libraries stay loaded as long as any copy of the pipeline, or a Host built
+/// from one, lives.
+LookupFactory plugin_catalog_factory(std::vector<std::filesystem::path> first,
+                                     std::vector<std::filesystem::path> last);
 
 /// The default search path: `extra` (the pipeline's plugins.path) first, then each
 /// directory of RELAY_PLUGIN_PATH (colon-separated), then the directories beside the

@@ -2,10 +2,10 @@
 
 #include "config/cluster_check.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <future>
-#include <ranges>
 #include <thread>
 
 #include <fmt/format.h>
@@ -19,26 +19,26 @@ constexpr std::chrono::seconds kStartTimeout{60};
 
 }  // namespace
 
-Host::Host(const Pipeline& pipeline, PluginCatalog& catalog,
-           std::unique_ptr<sdk::Transport> transport_override)
-    : io_(std::make_unique<IoPool>(pipeline.threads)),
+Host::Host(const Pipeline& pipeline, std::unique_ptr<sdk::Transport> transport_override)
+    : plugins_(pipeline.lookup),
+      io_(std::make_unique<IoPool>(pipeline.threads)),
       log_(spdlog::default_logger()),
       node_id_(pipeline.node_id),
       drain_timeout_(pipeline.drain_timeout),
       admin_listen_(pipeline.admin_listen) {
     for (const auto& warning : cluster_warnings(pipeline)) log_->warn("{}", warning);
     const sdk::Executor home = io_->control();
-    if (pipeline.store) store_ = make<sdk::Store>(*pipeline.store, catalog, home);
-    presence_ = make<sdk::Presence>(pipeline.presence, catalog, home);
-    queue_ = make<sdk::Queue>(pipeline.queue, catalog, home);
+    if (pipeline.store) store_ = make<sdk::Store>(*pipeline.store, home);
+    presence_ = make<sdk::Presence>(pipeline.presence, home);
+    queue_ = make<sdk::Queue>(pipeline.queue, home);
     for (const auto& section : pipeline.processors) {
-        processors_.push_back(make<sdk::Processor>(section, catalog, home));
+        processors_.push_back(make<sdk::Processor>(section, home));
     }
     if (transport_override) {
         transport_.object = std::move(transport_override);
         transport_.label = "transport (built in)";
     } else {
-        transport_ = make<sdk::Transport>(pipeline.transport, catalog, home);
+        transport_ = make<sdk::Transport>(pipeline.transport, home);
     }
     Flow::Parts parts;
     parts.transport = transport_.object.get();
@@ -64,13 +64,10 @@ Host::~Host() {
 }
 
 template <class Interface>
-Loaded<Interface> Host::make(const PluginSection& section, PluginCatalog& catalog,
-                             sdk::Executor home) {
+PluginInstance<Interface> Host::make(const PluginSection& section, sdk::Executor home) {
     using Factory = std::function<std::unique_ptr<Interface>(sdk::PluginContext&)>;
-    Loaded<Interface> loaded;
+    PluginInstance<Interface> loaded;
     loaded.label = fmt::format("{} '{}'", section.slot, section.use);
-    loaded.library = catalog.library(section.use).library;
-    libraries_.push_back(loaded.library);
     const auto* factory = std::get_if<Factory>(&section.manifest->factory);
     if (factory == nullptr || !*factory) {
         throw StartError(fmt::format("{}: {}: plugin '{}' has no {} factory", section.where.file,
@@ -166,9 +163,9 @@ void Host::start() {
         try {
             start_step(label, start);
         } catch (const StartError&) {
-            for (const auto& [undo_label, undo_stop] : std::views::reverse(undo)) {
-                stop_step(undo_label, undo_stop);
-            }
+            std::for_each(undo.rbegin(), undo.rend(), [&](const auto& undo_step) {
+                stop_step(undo_step.first, undo_step.second);
+            });
             throw;
         }
         undo.emplace_back(label + " stop", std::move(stop));

@@ -1,12 +1,12 @@
 #pragma once
 #include "admin/admin_server.hpp"
+#include "config/manifest_lookup.hpp"
 #include "config/pipeline.hpp"
 #include "flow/flow.hpp"
-#include "plugins/plugin_catalog.hpp"
 #include "runtime/health_board.hpp"
 #include "runtime/io_pool.hpp"
-#include "runtime/loaded.hpp"
 #include "runtime/metrics_registry.hpp"
+#include "runtime/plugin_instance.hpp"
 
 #include <memory>
 #include <stdexcept>
@@ -36,8 +36,8 @@ private:
 class Host {
 public:
     /// `transport_override` replaces the pipeline's transport (tests).
-    Host(const Pipeline& pipeline, PluginCatalog& catalog,
-         std::unique_ptr<sdk::Transport> transport_override = nullptr);
+    explicit Host(const Pipeline& pipeline,
+                  std::unique_ptr<sdk::Transport> transport_override = nullptr);
     ~Host();
     Host(const Host&) = delete;
     Host& operator=(const Host&) = delete;
@@ -64,8 +64,7 @@ public:
 
 private:
     template <class Interface>
-    Loaded<Interface> make(const PluginSection& section, PluginCatalog& catalog,
-                           sdk::Executor home);
+    PluginInstance<Interface> make(const PluginSection& section, sdk::Executor home);
     static std::error_code wait(const std::function<void(sdk::Done)>& operation,
                                 std::chrono::milliseconds limit, bool& timed_out);
     static void start_step(const std::string& label,
@@ -78,21 +77,22 @@ private:
     //    belong to still exist;
     // 3. then the io_contexts, which destroy handlers still queued (their code lives
     //    in the plugin libraries, still loaded);
-    // 4. then the libraries (`libraries_` keeps each loaded until here);
-    // 5. metrics and health last: plugins hold references to them.
+    // 4. metrics and health: plugins hold references to them;
+    // 5. the plugin libraries last (the pipeline's catalog: `plugins_` keeps each loaded
+    //    until here, whatever becomes of the Pipeline the Host was made from).
+    std::shared_ptr<ManifestLookup> plugins_;
     MetricsRegistry metrics_;
     HealthBoard health_{metrics_};
-    std::vector<std::shared_ptr<const boost::dll::shared_library>> libraries_;
     std::unique_ptr<IoPool> io_;
     std::shared_ptr<spdlog::logger> log_;
     std::string node_id_;
     std::chrono::milliseconds drain_timeout_;
     std::optional<std::string> admin_listen_;
-    std::optional<Loaded<sdk::Store>> store_;
-    Loaded<sdk::Presence> presence_;
-    Loaded<sdk::Queue> queue_;
-    std::vector<Loaded<sdk::Processor>> processors_;
-    Loaded<sdk::Transport> transport_;
+    std::optional<PluginInstance<sdk::Store>> store_;
+    PluginInstance<sdk::Presence> presence_;
+    PluginInstance<sdk::Queue> queue_;
+    std::vector<PluginInstance<sdk::Processor>> processors_;
+    PluginInstance<sdk::Transport> transport_;
     std::unique_ptr<Flow> flow_;
     std::unique_ptr<AdminServer> admin_;
     bool started_ = false;

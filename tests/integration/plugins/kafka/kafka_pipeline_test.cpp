@@ -48,7 +48,7 @@ TEST(KafkaPipeline, ThreeRelayNodesBroadcastEveryMessageAndStoreEachOnce) {
     constexpr int kPerSender = 10;  // one sender per room per node
 
     struct NodeParts {
-        relay::testing::LoadedPipeline loaded;
+        host::Pipeline loaded;
         RecordingTransport* transport = nullptr;
         std::unique_ptr<host::Host> host;
         std::filesystem::path db;
@@ -68,8 +68,7 @@ TEST(KafkaPipeline, ThreeRelayNodesBroadcastEveryMessageAndStoreEachOnce) {
             transport->add_member(room, id + "-r" + std::to_string(r) + "-sender");
             transport->add_member(room, id + "-r" + std::to_string(r) + "-listener");
         }
-        node.host = std::make_unique<host::Host>(node.loaded.pipeline, *node.loaded.catalog,
-                                                 std::move(transport));
+        node.host = std::make_unique<host::Host>(node.loaded, std::move(transport));
     }
     for (auto& node : nodes) ASSERT_NO_THROW(node.host->start());
     // The group settles first (see KafkaCluster): 12 partitions, 4 per node.

@@ -4,16 +4,14 @@
 #include <memory>
 #include <string>
 
-#include <boost/dll/shared_library.hpp>
-
 namespace relay::host {
 
-/// A plugin object together with what must outlive it. Members are destroyed in
-/// reverse order: the object first, then its context, then the library that holds
-/// the object's code (STYLE.md: the handle is the first member, destroyed last).
+/// A plugin object the host made, with the context it was made with, which must
+/// outlive it (members are destroyed in reverse order: the object, then its context).
+/// The library holding the object's code is kept loaded by the pipeline's catalog,
+/// which the Host holds longer than any of these.
 template <class Interface>
-struct Loaded {
-    std::shared_ptr<const boost::dll::shared_library> library;  // null for built-in objects
+struct PluginInstance {
     std::unique_ptr<HostPluginContext> context;
     std::unique_ptr<Interface> object;
     std::string label;  ///< "queue 'memory'" — for messages
