@@ -24,53 +24,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-class PostgresCategory final : public std::error_category {
-public:
-    const char* name() const noexcept override { return "postgres"; }
-    std::string message(int value) const override {
-        const std::string state = codec::unpack_sqlstate(value);
-        static constexpr std::pair<std::string_view, std::string_view> kNames[] = {
-            {"22021", "character_not_in_repertoire"},
-            {"22P05", "untranslatable_character"},
-            {"23505", "unique_violation"},
-            {"25006", "read_only_sql_transaction"},
-            {"40001", "serialization_failure"},
-            {"40P01", "deadlock_detected"},
-            {"42501", "insufficient_privilege"},
-            {"42P01", "undefined_table"},
-            {"53100", "disk_full"},
-            {"53200", "out_of_memory"},
-            {"54000", "program_limit_exceeded"},
-            {"55P03", "lock_not_available"},
-            {"57014", "query_canceled"},
-        };
-        for (const auto& [code, label] : kNames) {
-            if (code == state) return "postgres error " + state + " (" + std::string(label) + ")";
-        }
-        return "postgres error " + state;
-    }
-};
-
-class SchemaCategory final : public std::error_category {
-public:
-    const char* name() const noexcept override { return "postgres schema"; }
-    std::string message(int value) const override {
-        return "the database's schema version " + std::to_string(value >> 16) +
-               " is newer than this plugin's " + std::to_string(value & 0xffff) +
-               " (run a newer relay, or point store.dsn at another database)";
-    }
-};
-
 constexpr std::size_t kMaxBatchesInFlight = 2;
 constexpr std::size_t kQueuedBatches = 64;  // appends waiting: at most this many x batch_max
 // pg_advisory_xact_lock key serialising migrations between nodes ("relay" in ASCII).
 constexpr std::int64_t kMigrationLock = 0x72656c6179;
-
-constexpr const char* kInsertName = "relay_insert";
-constexpr const char* kLastName = "relay_last";
-constexpr const char* kBeforeName = "relay_before";
-constexpr const char* kAfterName = "relay_after";
-constexpr const char* kBetweenName = "relay_between";
 
 std::string be_int4(std::int32_t v) {
     const auto u = static_cast<std::uint32_t>(v);
@@ -98,31 +55,6 @@ std::string_view field(const PGresult* r, int row, int col) {
 }
 
 }  // namespace
-
-const std::error_category& postgres_category() noexcept {
-    static const PostgresCategory category;
-    return category;
-}
-
-std::error_code make_postgres_error(std::string_view sqlstate) noexcept {
-    const int packed = codec::pack_sqlstate(sqlstate);
-    return {packed != 0 ? packed : codec::pack_sqlstate("XX000"), postgres_category()};
-}
-
-std::string sqlstate_of(const std::error_code& ec) {
-    if (std::string_view(ec.category().name()) != "postgres") return {};
-    return codec::unpack_sqlstate(ec.value());
-}
-
-const std::error_category& schema_category() noexcept {
-    static const SchemaCategory category;
-    return category;
-}
-
-std::error_code make_schema_too_new_error(int database_version, int known_version) noexcept {
-    return {(std::min(database_version, 0x7fff) << 16) | (known_version & 0xffff),
-            schema_category()};
-}
 
 /// Everything runs on the plugin's executor: the public members post there. Async
 /// handlers hold a shared_ptr to the core, so it outlives the store object until the
@@ -383,7 +315,7 @@ private:
 
     static Statement prepare_insert() {
         return Statement::prepare(
-            kInsertName, std::string(sql::kInsert),
+            statement_name::kInsert, std::string(sql::kInsert),
             {codec::kTextArray, codec::kTextArray, codec::kInt8Array, codec::kTextArray,
              codec::kTextArray, codec::kTextArray, codec::kByteaArray, codec::kInt4Array,
              codec::kInt4Array, codec::kTextArray});
@@ -391,14 +323,15 @@ private:
 
     std::vector<Statement> reader_setup() const {
         auto setup = session_setup();
-        setup.push_back(Statement::prepare(kLastName, std::string(sql::kHistoryLast),
+        setup.push_back(Statement::prepare(statement_name::kLast, std::string(sql::kHistoryLast),
                                            {codec::kText, codec::kInt8}));
-        setup.push_back(Statement::prepare(kBeforeName, std::string(sql::kHistoryBefore),
+        setup.push_back(Statement::prepare(statement_name::kBefore,
+                                           std::string(sql::kHistoryBefore),
                                            {codec::kText, codec::kText, codec::kInt8}));
-        setup.push_back(Statement::prepare(kAfterName, std::string(sql::kHistoryAfter),
+        setup.push_back(Statement::prepare(statement_name::kAfter, std::string(sql::kHistoryAfter),
                                            {codec::kText, codec::kText, codec::kInt8}));
         setup.push_back(
-            Statement::prepare(kBetweenName, std::string(sql::kHistoryBetween),
+            Statement::prepare(statement_name::kBetween, std::string(sql::kHistoryBetween),
                                {codec::kText, codec::kText, codec::kText, codec::kInt8}));
         // Reads never write: a bug that tried would fail instead of writing.
         setup.push_back(Statement::query("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"));
@@ -754,7 +687,7 @@ private:
             }
         }
         return Statement::execute(
-            kInsertName,
+            statement_name::kInsert,
             {std::move(ids).finish(), std::move(rooms).finish(), std::move(ts).finish(),
              std::move(senders).finish(), std::move(users).finish(), std::move(payloads).finish(),
              std::move(attachments).finish(), std::move(firsts).finish(),
@@ -901,14 +834,15 @@ private:
             std::min<std::size_t>(q.limit, std::numeric_limits<std::int64_t>::max())));
         Statement statement;
         if (q.before_id.empty() && q.after_id.empty()) {
-            statement = Statement::execute(kLastName, {read.room, limit});
+            statement = Statement::execute(statement_name::kLast, {read.room, limit});
         } else if (q.after_id.empty()) {
-            statement = Statement::execute(kBeforeName, {read.room, q.before_id, limit});
-        } else if (q.before_id.empty()) {
-            statement = Statement::execute(kAfterName, {read.room, q.after_id, limit});
-        } else {
             statement =
-                Statement::execute(kBetweenName, {read.room, q.after_id, q.before_id, limit});
+                Statement::execute(statement_name::kBefore, {read.room, q.before_id, limit});
+        } else if (q.before_id.empty()) {
+            statement = Statement::execute(statement_name::kAfter, {read.room, q.after_id, limit});
+        } else {
+            statement = Statement::execute(statement_name::kBetween,
+                                           {read.room, q.after_id, q.before_id, limit});
         }
         const bool newest_first = q.after_id.empty();
         std::vector<Statement> statements;
