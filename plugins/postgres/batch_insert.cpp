@@ -57,8 +57,8 @@ Statement insert_statement(const Batch& batch) {
         statement_name::kInsert,
         {std::move(ids).finish(), std::move(rooms).finish(), std::move(ts).finish(),
          std::move(senders).finish(), std::move(users).finish(), std::move(payloads).finish(),
-         std::move(attachments).finish(), std::move(firsts).finish(),
-         std::move(counts).finish(), std::move(positions).finish()});
+         std::move(attachments).finish(), std::move(firsts).finish(), std::move(counts).finish(),
+         std::move(positions).finish()});
 }
 
 }  // namespace relay::plugins::postgres

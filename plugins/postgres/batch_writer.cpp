@@ -211,31 +211,32 @@ void BatchWriter::schedule_reconnect() {
 void BatchWriter::reconnect() {
     conn_ = ctx_.make_connection();
     watch_for_loss();
-    conn_->connect(
-        ctx_.target, ctx_.settings.connect_timeout, setup(true),
-        [this, alive = ctx_.keep_alive(), conn = conn_.get()](const std::string& error) {
-            if (conn_.get() != conn || closed_) return;
-            if (!error.empty()) {
-                ctx_.log.debug("postgres store " + ctx_.where +
-                               ": reconnecting the writer: " + error);
-                // Not a lost connection but a server out of reach: history waiting
-                // for a reader fails now, and from now on at once.
-                readiness_.server_unreachable();
-                events_.server_unreachable();
-                schedule_reconnect();
-                return;
-            }
-            readiness_.server_reached();
-            ctx_.metrics.reconnects.add();
-            ctx_.log.info("postgres store " + ctx_.where + ": writer reconnected; writing " +
-                          std::to_string(retry_.size()) + " batch(es) again");
-            up_ = true;
-            backoff_.reset();
-            // With nothing to write, the answered set-up statements are the proof
-            // that writes go through; else the first committed batch is.
-            if (retry_.empty() && queue_.queued_messages() == 0) readiness_.writes_flow();
-            write();
-        });
+    conn_->connect(ctx_.target, ctx_.settings.connect_timeout, setup(true),
+                   [this, alive = ctx_.keep_alive(), conn = conn_.get()](const std::string& error) {
+                       if (conn_.get() != conn || closed_) return;
+                       if (!error.empty()) {
+                           ctx_.log.debug("postgres store " + ctx_.where +
+                                          ": reconnecting the writer: " + error);
+                           // Not a lost connection but a server out of reach: history waiting
+                           // for a reader fails now, and from now on at once.
+                           readiness_.server_unreachable();
+                           events_.server_unreachable();
+                           schedule_reconnect();
+                           return;
+                       }
+                       readiness_.server_reached();
+                       ctx_.metrics.reconnects.add();
+                       ctx_.log.info("postgres store " + ctx_.where +
+                                     ": writer reconnected; writing " +
+                                     std::to_string(retry_.size()) + " batch(es) again");
+                       up_ = true;
+                       backoff_.reset();
+                       // With nothing to write, the answered set-up statements are the proof
+                       // that writes go through; else the first committed batch is.
+                       if (retry_.empty() && queue_.queued_messages() == 0)
+                           readiness_.writes_flow();
+                       write();
+                   });
 }
 
 // ---- deadlines, stop -----------------------------------------------------------------

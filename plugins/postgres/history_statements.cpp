@@ -6,18 +6,9 @@
 #include <algorithm>
 #include <cstdint>
 #include <limits>
-#include <string_view>
 #include <utility>
 
 namespace relay::plugins::postgres {
-
-namespace {
-
-std::string_view field(const PGresult* r, int row, int col) {
-    return {PQgetvalue(r, row, col), static_cast<std::size_t>(PQgetlength(r, row, col))};
-}
-
-}  // namespace
 
 std::vector<Statement> history_session_setup() {
     std::vector<Statement> setup;
@@ -50,7 +41,9 @@ Statement history_statement(const std::string& room, const sdk::HistoryQuery& qu
     return Statement::execute(statement_name::kBetween, {room, q.after_id, q.before_id, limit});
 }
 
-bool newest_first(const sdk::HistoryQuery& query) noexcept { return query.after_id.empty(); }
+bool newest_first(const sdk::HistoryQuery& query) noexcept {
+    return query.after_id.empty();
+}
 
 bool parse_messages(const PGresult* r, std::vector<sdk::Message>& out) {
     if (PQnfields(r) != 8) return false;
@@ -58,20 +51,20 @@ bool parse_messages(const PGresult* r, std::vector<sdk::Message>& out) {
     out.reserve(static_cast<std::size_t>(rows));
     for (int row = 0; row < rows; ++row) {
         sdk::Message m;
-        m.id = field(r, row, 0);
-        m.room = field(r, row, 1);
-        const auto ts = codec::parse_int8(field(r, row, 2));
+        m.id = result_field(r, row, 0);
+        m.room = result_field(r, row, 1);
+        const auto ts = codec::parse_int8(result_field(r, row, 2));
         if (!ts) return false;
         m.ts_ms = *ts;
-        m.sender = field(r, row, 3);
-        m.user = field(r, row, 4);
-        m.payload_json = field(r, row, 5);
+        m.sender = result_field(r, row, 3);
+        m.user = result_field(r, row, 4);
+        m.payload_json = result_field(r, row, 5);
         if (!PQgetisnull(r, row, 6)) {
-            auto elements = codec::parse_array(field(r, row, 6));
+            auto elements = codec::parse_array(result_field(r, row, 6));
             if (!elements) return false;
             m.attachments.assign(elements->begin(), elements->end());
         }
-        m.position = field(r, row, 7);
+        m.position = result_field(r, row, 7);
         out.push_back(std::move(m));
     }
     return true;

@@ -130,8 +130,7 @@ void ReaderPool::send(std::size_t index) {
     const Read& read = *reader.current;
     std::vector<Statement> statements;
     statements.push_back(history_statement(read.room, read.query));
-    reader.conn->send(statements, [this, alive = ctx_.keep_alive(), index,
-                                   conn = reader.conn.get(),
+    reader.conn->send(statements, [this, alive = ctx_.keep_alive(), index, conn = reader.conn.get(),
                                    newest = newest_first(read.query)](const Outcome& outcome) {
         const Reader& r = readers_[index];
         // Lost: lost() asks again on another connection.

@@ -17,10 +17,6 @@ namespace {
 // pg_advisory_xact_lock key serialising migrations between nodes ("relay" in ASCII).
 constexpr std::int64_t kMigrationLock = 0x72656c6179;
 
-std::string_view field(const PGresult* r, int row, int col) {
-    return {PQgetvalue(r, row, col), static_cast<std::size_t>(PQgetlength(r, row, col))};
-}
-
 }  // namespace
 
 void SchemaMigrator::run(const StoreContext& ctx, Connection& conn, std::vector<Statement> then,
@@ -35,8 +31,8 @@ void SchemaMigrator::run(const StoreContext& ctx, Connection& conn, std::vector<
                          " version integer PRIMARY KEY,"
                          " description text NOT NULL,"
                          " applied_at timestamptz NOT NULL DEFAULT now())"));
-    check.push_back(Statement::query(
-        "SELECT coalesce(max(version), 0)::int8 FROM relay_schema_migrations"));
+    check.push_back(
+        Statement::query("SELECT coalesce(max(version), 0)::int8 FROM relay_schema_migrations"));
     // The connection lives as long as its handlers run: a reference is safe here.
     conn.send(check, [&ctx, &conn, then = std::move(then),
                       done = std::move(done)](const Outcome& outcome) mutable {
@@ -45,10 +41,12 @@ void SchemaMigrator::run(const StoreContext& ctx, Connection& conn, std::vector<
             return;
         }
         const PGresult* r = outcome.results.back().get();
-        const auto version = PQntuples(r) == 1 ? codec::parse_int8(field(r, 0, 0)) : std::nullopt;
+        const auto version =
+            PQntuples(r) == 1 ? codec::parse_int8(result_field(r, 0, 0)) : std::nullopt;
         if (!version) {
             done(Result{make_error_code(sdk::Errc::unavailable),
-                        "cannot read the schema version: unexpected answer", {}});
+                        "cannot read the schema version: unexpected answer",
+                        {}});
             return;
         }
         apply(ctx, conn, static_cast<int>(*version), std::move(then), std::move(done));
@@ -86,7 +84,8 @@ void SchemaMigrator::apply(const StoreContext& ctx, Connection& conn, int curren
             return;
         }
         if (!applied.empty()) {
-            ctx.log.info("postgres store " + ctx.where + ": applied schema migration(s) " + applied);
+            ctx.log.info("postgres store " + ctx.where + ": applied schema migration(s) " +
+                         applied);
         }
         done(Result{{}, {}, applied});
     });

@@ -22,7 +22,8 @@ StoreMetrics StoreMetrics::register_in(sdk::Metrics& metrics) {
         .history_failures = metrics.counter(
             "postgres_store_history_failures_total",
             "history queries failed: an SQL error, the server out of reach, history_timeout"),
-        .queued = metrics.gauge("postgres_store_queued_messages", "messages waiting for the writer"),
+        .queued =
+            metrics.gauge("postgres_store_queued_messages", "messages waiting for the writer"),
     };
 }
 
