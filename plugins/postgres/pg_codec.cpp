@@ -102,6 +102,20 @@ std::optional<std::vector<std::string_view>> parse_array(std::string_view value)
     return elements;
 }
 
+std::string encode_int4(std::int32_t value) {
+    std::string out;
+    put_u32(out, static_cast<std::uint32_t>(value));
+    return out;
+}
+
+std::string encode_int8(std::int64_t value) {
+    const auto v = static_cast<std::uint64_t>(value);
+    std::string out;
+    put_u32(out, static_cast<std::uint32_t>(v >> 32));
+    put_u32(out, static_cast<std::uint32_t>(v));
+    return out;
+}
+
 std::optional<std::int64_t> parse_int8(std::string_view value) {
     if (value.size() != 8) return std::nullopt;
     std::uint64_t v = 0;

@@ -43,6 +43,10 @@ private:
 /// a NULL element.
 std::optional<std::vector<std::string_view>> parse_array(std::string_view value);
 
+/// A binary int4 / int8 parameter value (4 / 8 bytes, big-endian).
+std::string encode_int4(std::int32_t value);
+std::string encode_int8(std::int64_t value);
+
 /// A binary int8 (8 bytes, big-endian). nullopt for another length.
 std::optional<std::int64_t> parse_int8(std::string_view value);
 

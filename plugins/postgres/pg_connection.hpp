@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -20,6 +21,12 @@ struct PqClear {
     void operator()(PGresult* result) const noexcept { PQclear(result); }
 };
 using PgResult = std::unique_ptr<PGresult, PqClear>;
+
+/// The bytes of one field of `result` (valid while the result lives).
+inline std::string_view result_field(const PGresult* result, int row, int column) {
+    return {PQgetvalue(result, row, column),
+            static_cast<std::size_t>(PQgetlength(result, row, column))};
+}
 
 struct PqFinish {
     void operator()(PGconn* conn) const noexcept { PQfinish(conn); }

@@ -1,4 +1,6 @@
 #pragma once
+#include "postgres_errors.hpp"
+#include "postgres_sql.hpp"
 #include "settings.hpp"
 
 #include <relay/sdk/context.hpp>
@@ -11,53 +13,6 @@
 #include <vector>
 
 namespace relay::plugins::postgres {
-
-/// Errors from the server (category "postgres"): the value packs the SQLSTATE,
-/// message() reads "postgres error 23505 (unique_violation)". The server's full
-/// message goes to the plugin's log.
-const std::error_category& postgres_category() noexcept;
-std::error_code make_postgres_error(std::string_view sqlstate) noexcept;
-/// The SQLSTATE of an error of postgres_category().
-std::string sqlstate_of(const std::error_code& ec);
-
-/// The database's schema is newer than this build knows (category "postgres schema").
-/// message() names both versions.
-const std::error_category& schema_category() noexcept;
-std::error_code make_schema_too_new_error(int database_version, int known_version) noexcept;
-
-/// The SQL the store runs, public so tests can EXPLAIN it and the benchmark can
-/// compare it with other ways of writing.
-namespace sql {
-/// One statement for a whole batch: ten array parameters, one element per message
-/// ($7 holds every attachment of the batch; $8/$9 are each message's first index
-/// into it and count). Duplicates (by id) are skipped.
-inline constexpr std::string_view kInsert =
-    "INSERT INTO relay_messages (id, room, ts_ms, sender, user_name, payload, attachments, "
-    "position) "
-    "SELECT m.id, m.room, m.ts_ms, m.sender, m.user_name, m.payload, "
-    "CASE WHEN m.n = 0 THEN NULL ELSE ($7::bytea[])[m.first : m.first + m.n - 1] END, "
-    "m.position "
-    "FROM unnest($1::text[], $2::text[], $3::int8[], $4::text[], $5::text[], $6::text[], "
-    "$8::int4[], $9::int4[], $10::text[]) "
-    "AS m(id, room, ts_ms, sender, user_name, payload, first, n, position) "
-    "ON CONFLICT (id) DO NOTHING";
-/// The last $2 of room $1, newest first.
-inline constexpr std::string_view kHistoryLast =
-    "SELECT id, room, ts_ms, sender, user_name, payload, attachments, position "
-    "FROM relay_messages WHERE room = $1 ORDER BY id DESC LIMIT $2";
-/// The last $3 of room $1 older than $2, newest first.
-inline constexpr std::string_view kHistoryBefore =
-    "SELECT id, room, ts_ms, sender, user_name, payload, attachments, position "
-    "FROM relay_messages WHERE room = $1 AND id < $2 ORDER BY id DESC LIMIT $3";
-/// The first $3 of room $1 newer than $2, oldest first.
-inline constexpr std::string_view kHistoryAfter =
-    "SELECT id, room, ts_ms, sender, user_name, payload, attachments, position "
-    "FROM relay_messages WHERE room = $1 AND id > $2 ORDER BY id ASC LIMIT $3";
-/// The first $4 of room $1 newer than $2 and older than $3, oldest first.
-inline constexpr std::string_view kHistoryBetween =
-    "SELECT id, room, ts_ms, sender, user_name, payload, attachments, position "
-    "FROM relay_messages WHERE room = $1 AND id > $2 AND id < $3 ORDER BY id ASC LIMIT $4";
-}  // namespace sql
 
 /// Message history in PostgreSQL, through libpq's asynchronous API on the plugin's
 /// executor: no thread of the store ever waits for the database.
