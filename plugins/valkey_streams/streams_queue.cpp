@@ -1,7 +1,7 @@
 #include "streams_queue.hpp"
 
-#include "client/connection.hpp"
-#include "client/fields.hpp"
+#include "valkey/connection.hpp"
+#include "valkey/fields.hpp"
 
 #include <relay/sdk/asio.hpp>
 #include <relay/sdk/error.hpp>
