@@ -48,6 +48,8 @@ public:
     ~StreamsQueue() override;
     StreamsQueue(const StreamsQueue&) = delete;
     StreamsQueue& operator=(const StreamsQueue&) = delete;
+    StreamsQueue(StreamsQueue&&) = delete;
+    StreamsQueue& operator=(StreamsQueue&&) = delete;
 
     void subscribe_broadcast(sdk::BroadcastHandler handler) override;
     void subscribe_store(sdk::StoreHandler handler) override;
