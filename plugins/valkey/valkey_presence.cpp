@@ -1,8 +1,8 @@
 #include "valkey_presence.hpp"
 
-#include "client/connection.hpp"
-#include "client/fields.hpp"
 #include "presence_scripts.hpp"
+#include "valkey/connection.hpp"
+#include "valkey/fields.hpp"
 
 #include <relay/sdk/asio.hpp>
 #include <relay/sdk/error.hpp>

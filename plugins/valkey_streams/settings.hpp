@@ -1,7 +1,7 @@
 #pragma once
 /// The valkey_streams queue's configuration: its keys as data, and their parsing into
 /// the plain Settings the implementation takes. Only plugin.cpp and tests include this.
-#include "client/connection_settings.hpp"
+#include "valkey/connection_settings.hpp"
 
 #include <relay/sdk/config.hpp>
 

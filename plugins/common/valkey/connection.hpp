@@ -65,6 +65,8 @@ public:
     ~Connection();
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
+    Connection(Connection&&) = delete;
+    Connection& operator=(Connection&&) = delete;
 
     /// After every (re)connection, once logged in.
     void on_up(std::function<void()> handler) { on_up_ = std::move(handler); }

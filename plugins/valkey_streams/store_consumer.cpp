@@ -1,0 +1,233 @@
+#include "store_consumer.hpp"
+
+#include "stream_entry.hpp"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+
+namespace relay::plugins::valkey_streams {
+
+using valkey::ClientErrc;
+using valkey::Connection;
+using valkey::Reply;
+
+namespace {
+
+bool starts_with(const std::string& text, std::string_view prefix) {
+    return text.rfind(prefix, 0) == 0;
+}
+
+}  // namespace
+
+StoreConsumer::StoreConsumer(sdk::Executor executor,
+                             std::shared_ptr<const PartitionStreams> streams, Group group,
+                             sdk::StoreHandler handler, sdk::Logger& log, Metrics metrics)
+    : streams_(std::move(streams)),
+      group_(std::move(group)),
+      handler_(std::move(handler)),
+      executor_(std::move(executor)),
+      log_(log),
+      metrics_(metrics),
+      retry_timer_(executor_) {}
+
+void StoreConsumer::start(const valkey::ConnectionOptions& options, std::function<void()> ready) {
+    ready_ = std::move(ready);
+    connection_ = Connection::create(executor_, options, log_, "queue store reader");
+    connection_->on_up([weak = weak_from_this()] {
+        if (auto self = weak.lock()) self->create_group();
+    });
+    connection_->start();
+}
+
+void StoreConsumer::run() {
+    running_ = true;
+    read();
+}
+
+void StoreConsumer::close() {
+    closed_ = true;
+    running_ = false;
+    retry_timer_.cancel();
+    if (connection_) connection_->close();
+    handler_ = nullptr;
+    ready_ = nullptr;
+}
+
+void StoreConsumer::create_group() {
+    if (closed_) return;
+    // Create the group (again: the server may have lost it), then re-read this
+    // consumer's pending entries before new ones.
+    recover_ = true;
+    read_pending_ = false;
+    auto remaining = std::make_shared<std::size_t>(streams_->count());
+    for (std::size_t p = 0; p < streams_->count(); ++p) {
+        connection_->command(
+            {"XGROUP", "CREATE", streams_->key(p), group_.name, "0", "MKSTREAM"},
+            [weak = weak_from_this(), remaining](std::error_code ec, const Reply& reply) {
+                auto self = weak.lock();
+                if (!self || self->closed_) return;
+                if (ec &&
+                    !(ec == ClientErrc::server_error && starts_with(reply.str, "BUSYGROUP"))) {
+                    if (ec == ClientErrc::server_error) {
+                        self->log_.error("XGROUP CREATE failed: " + reply.str);
+                    }
+                    return;
+                }
+                if (--*remaining > 0) return;
+                self->group_ready_ = true;
+                if (!self->running_) {
+                    if (self->ready_) self->ready_();
+                    return;
+                }
+                self->read();
+            });
+    }
+}
+
+void StoreConsumer::read() {
+    if (!running_ || !handler_ || !group_ready_ || read_pending_ || in_store_ || retry_pending_ ||
+        !read_.empty() || !connection_->up()) {
+        return;
+    }
+    const bool recover = recover_;
+    std::vector<std::string> args{"XREADGROUP",    "GROUP", group_.name,
+                                  group_.consumer, "COUNT", std::to_string(group_.batch_max)};
+    if (!recover) {
+        args.emplace_back("BLOCK");
+        args.push_back(std::to_string(group_.block.count()));
+    }
+    args.emplace_back("STREAMS");
+    args.insert(args.end(), streams_->keys().begin(), streams_->keys().end());
+    for (std::size_t p = 0; p < streams_->count(); ++p) args.emplace_back(recover ? "0" : ">");
+    read_pending_ = true;
+    connection_->command(
+        args,
+        [weak = weak_from_this(), recover](std::error_code ec, const Reply& reply) {
+            auto self = weak.lock();
+            if (!self) return;
+            self->read_pending_ = false;
+            if (!self->running_) return;
+            if (ec) {
+                if (ec == ClientErrc::server_error) {
+                    // NOGROUP: the server lost the group (restarted without
+                    // persistence?); create it again.
+                    self->log_.error("store read failed: " + reply.str);
+                    if (starts_with(reply.str, "NOGROUP")) {
+                        self->group_ready_ = false;
+                        return self->create_group();
+                    }
+                    self->read_later();
+                }
+                return;  // a lost connection reads again once it is back (create_group)
+            }
+            self->on_read(reply, recover);
+        },
+        recover ? std::chrono::milliseconds(0) : group_.block);
+}
+
+void StoreConsumer::on_read(const Reply& reply, bool recover) {
+    std::vector<EntryRef> gone;  // trimmed while pending
+    streams_->for_each_entry(reply, [&](std::size_t p, const std::string& id, const Reply& fields) {
+        auto msg = fields.is_nil() ? std::nullopt : decode_entry(fields);
+        if (!msg) {
+            // Nothing to store: a trimmed pending entry or a foreign one.
+            if (fields.is_nil()) {
+                metrics_.lost.add();
+                log_.error("pending store entry " + streams_->key(p) + " " + id +
+                           " was trimmed before it was stored; raise queue.maxlen");
+            }
+            gone.emplace_back(p, id);
+            return;
+        }
+        msg->position = position_of(p, id);
+        read_.push_back(Entry{{p, id}, std::move(*msg)});
+    });
+    if (!gone.empty()) acknowledge(gone);
+    if (read_.empty()) {
+        if (recover && gone.empty()) recover_ = false;  // nothing pending left
+        return read();
+    }
+    hand_to_store();
+}
+
+void StoreConsumer::hand_to_store() {
+    if (!running_ || in_store_ || read_.empty() || !handler_) return;
+    const std::size_t n = std::min(group_.batch_max, read_.size());
+    std::vector<sdk::Message> batch;
+    batch.reserve(n);
+    in_store_entries_.clear();
+    for (std::size_t i = 0; i < n; ++i) {
+        in_store_entries_.push_back(std::move(read_.front().ref));
+        batch.push_back(std::move(read_.front().msg));
+        read_.pop_front();
+    }
+    in_store_ = true;
+    const std::uint64_t serial = ++batch_serial_;
+    // The store may commit from any thread, inline or later, and more than once by
+    // mistake: hop to the executor and let on_commit() ignore stale calls.
+    handler_(std::move(batch),
+             [weak = weak_from_this(), executor = executor_, serial](std::error_code ec) {
+                 boost::asio::post(executor, [weak, serial, ec] {
+                     if (auto self = weak.lock()) self->on_commit(serial, ec);
+                 });
+             });
+}
+
+void StoreConsumer::on_commit(std::uint64_t serial, std::error_code ec) {
+    if (serial != batch_serial_ || !in_store_ || closed_) return;
+    in_store_ = false;
+    if (ec) {
+        metrics_.retries.add();
+        if (failures_in_a_row_++ % 50 == 0) {
+            log_.warn("store commit failed (" + ec.message() + "); redelivering " +
+                      std::to_string(in_store_entries_.size()) + " message(s) in " +
+                      std::to_string(group_.retry_delay.count()) + "ms");
+        }
+        // Everything read but not committed is in this consumer's pending list:
+        // read it again from there.
+        read_.clear();
+        recover_ = true;
+        read_later();
+        return;
+    }
+    failures_in_a_row_ = 0;
+    acknowledge(in_store_entries_);
+    in_store_entries_.clear();
+    if (!read_.empty()) return hand_to_store();
+    read();
+}
+
+/// XACK on the store connection: pipelined before the next read, so that read
+/// never sees these entries again.
+void StoreConsumer::acknowledge(const std::vector<EntryRef>& entries) {
+    std::map<std::size_t, std::vector<std::string>> by_partition;
+    for (const auto& [p, id] : entries) by_partition[p].push_back(id);
+    for (auto& [p, ids] : by_partition) {
+        std::vector<std::string> args{"XACK", streams_->key(p), group_.name};
+        args.insert(args.end(), ids.begin(), ids.end());
+        connection_->command(args,
+                             [weak = weak_from_this()](std::error_code ec, const Reply& reply) {
+                                 auto self = weak.lock();
+                                 if (!self || !ec) return;
+                                 if (ec == ClientErrc::server_error)
+                                     self->log_.error("XACK failed: " + reply.str);
+                                 // Unacknowledged entries stay pending: a later recovery reads them
+                                 // again.
+                                 self->recover_ = true;
+                             });
+    }
+}
+
+void StoreConsumer::read_later() {
+    retry_pending_ = true;
+    retry_timer_.expires_after(group_.retry_delay);
+    retry_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+        auto self = weak.lock();
+        if (!self || ec) return;
+        self->retry_pending_ = false;
+        self->read();
+    });
+}
+
+}  // namespace relay::plugins::valkey_streams
