@@ -1,5 +1,11 @@
 #include "kafka_client.hpp"
 
+#include "log_text.hpp"
+
+#include <climits>
+#include <cstdio>
+#include <random>
+
 namespace relay::plugins::kafka {
 
 namespace {
@@ -115,6 +121,42 @@ ConsumerPtr make_consumer(Role role, ConfPtr conf) {
 
 std::string format_position(std::int32_t partition, std::int64_t offset) {
     return std::to_string(partition) + ":" + std::to_string(offset);
+}
+
+int remaining_ms(Clock::time_point deadline) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    return static_cast<int>(std::clamp<std::int64_t>(left, 0, INT_MAX));
+}
+
+std::string random_suffix() {
+    std::random_device rd;
+    char buffer[20];
+    std::snprintf(buffer, sizeof buffer, "%08x%08x", rd(), rd());
+    return buffer;
+}
+
+bool close_consumer(rd_kafka_t* rk, const char* label, sdk::Logger& log) {
+    QueuePtr queue(rd_kafka_queue_new(rk));
+    ErrorPtr error(rd_kafka_consumer_close_queue(rk, queue.get()));
+    if (error) {
+        log.warn(std::string("closing the ") + label +
+                 " consumer failed: " + rd_kafka_error_string(error.get()));
+        return false;
+    }
+    const auto deadline = Clock::now() + kCloseTimeout;
+    while (!rd_kafka_consumer_closed(rk)) {
+        if (Clock::now() >= deadline) {
+            log.warn(std::string("the ") + label + " consumer did not close within " +
+                     describe(kCloseTimeout) + "; going on");
+            return false;
+        }
+        EventPtr event(rd_kafka_queue_poll(queue.get(), 100));
+        if (event && rd_kafka_event_type(event.get()) == RD_KAFKA_EVENT_REBALANCE) {
+            rd_kafka_assign(rk, nullptr);
+        }
+    }
+    return true;
 }
 
 }  // namespace relay::plugins::kafka
