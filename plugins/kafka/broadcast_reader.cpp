@@ -9,16 +9,16 @@ namespace relay::plugins::kafka {
 
 BroadcastReader::BroadcastReader(const Settings& settings, std::string node_id, sdk::Logger& log,
                                  sdk::Metrics& metrics, ClientLog& client_log,
-                                 RecordDecoder& decoder, BrokerHealth& broker_health,
-                                 HostPost post, std::function<void()> on_progress)
+                                 RecordDecoder& decoder, BrokerHealth& broker_health, HostPost post,
+                                 std::function<void()> on_progress)
     : settings_(settings),
       node_id_(std::move(node_id)),
       log_(log),
       client_log_(client_log),
       decoder_(decoder),
       broker_health_(broker_health),
-      broadcast_count_(metrics.counter("kafka_broadcast_total",
-                                       "messages handed to broadcast subscribers")),
+      broadcast_count_(
+          metrics.counter("kafka_broadcast_total", "messages handed to broadcast subscribers")),
       post_(std::move(post)),
       on_progress_(std::move(on_progress)) {}
 

@@ -41,9 +41,11 @@ public:
     BroadcastReader(const Settings& settings, std::string node_id, sdk::Logger& log,
                     sdk::Metrics& metrics, ClientLog& client_log, RecordDecoder& decoder,
                     BrokerHealth& broker_health, HostPost post, std::function<void()> on_progress);
-    ~BroadcastReader();
+    ~BroadcastReader() override;
     BroadcastReader(const BroadcastReader&) = delete;
     BroadcastReader& operator=(const BroadcastReader&) = delete;
+    BroadcastReader(BroadcastReader&&) = delete;
+    BroadcastReader& operator=(BroadcastReader&&) = delete;
 
     void add_handler(sdk::BroadcastHandler handler);
     bool has_handlers();
@@ -52,7 +54,8 @@ public:
     /// end of the log when start() began: every message published after start() is
     /// broadcast, none from before), from the beginning when it has none there.
     /// Throws ClientConfigError for a configuration librdkafka refuses.
-    std::error_code start(int partitions, const std::map<std::int32_t, std::int64_t>& start_offsets);
+    std::error_code start(int partitions,
+                          const std::map<std::int32_t, std::int64_t>& start_offsets);
     bool started() const noexcept { return thread_.joinable(); }
 
     /// The offset after the last record of `partition` it handed over (or started at);

@@ -28,7 +28,7 @@ std::error_code wait_until_caught_up(const std::map<std::int32_t, std::int64_t>&
         std::vector<std::int32_t> store_behind;
         for (const auto& [p, target] : targets) {
             if (broadcast && broadcast->read_end(p) < target) ++broadcast_behind;
-            if (store && store->committed_end(p) < target && !committed_by_group.count(p)) {
+            if (store && store->committed_end(p) < target && !committed_by_group.contains(p)) {
                 store_behind.push_back(p);
             }
         }
@@ -37,7 +37,7 @@ std::error_code wait_until_caught_up(const std::map<std::int32_t, std::int64_t>&
             log.warn(drain_timeout_warning(drain_timeout, store_behind.size(), broadcast_behind));
             return sdk::make_error_code(sdk::Errc::timed_out);
         }
-        if (!store_behind.empty() && Clock::now() >= next_query) {
+        if (store && !store_behind.empty() && Clock::now() >= next_query) {
             // A partition assigned to another node is committed by that node.
             store->find_committed_by_group(store_behind, targets, committed_by_group, deadline);
             next_query = Clock::now() + kGroupQueryInterval;

@@ -1,5 +1,6 @@
 #include "client_log.hpp"
 
+#include <array>
 #include <string>
 
 namespace relay::plugins::kafka {
@@ -14,8 +15,7 @@ void ClientLog::flush() {
     for (const auto& line : repeats_.flush()) log_.warn(line);
 }
 
-void ClientLog::on_log_cb(const rd_kafka_t* rk, int level, const char* facility,
-                          const char* text) {
+void ClientLog::on_log_cb(const rd_kafka_t* rk, int level, const char* facility, const char* text) {
     void* opaque = rd_kafka_opaque(rk);
     if (opaque == nullptr) return;
     owner_of<ClientOwner>(opaque).client_log().on_log(rk, level, facility, text);
@@ -49,11 +49,11 @@ void ClientLog::on_log(const rd_kafka_t* rk, int level, const char* facility, co
 
 void ClientLog::on_error(rd_kafka_t* rk, int err, const char* reason) {
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
-        char fatal[512];
-        const auto code = rd_kafka_fatal_error(rk, fatal, sizeof fatal);
+        std::array<char, 512> fatal{};
+        const auto code = rd_kafka_fatal_error(rk, fatal.data(), fatal.size());
         const std::string why = std::string("Kafka client ") + rd_kafka_name(rk) +
-                                " failed for good (" + rd_kafka_err2name(code) + ": " + fatal +
-                                "); publishes fail until the node restarts";
+                                " failed for good (" + rd_kafka_err2name(code) + ": " +
+                                fatal.data() + "); publishes fail until the node restarts";
         log_.error(why);
         broker_health_.failed_for_good(why);
         return;

@@ -19,13 +19,15 @@ class ClientLog;
 /// cast the same opaque back to the owner with owner_of().
 class ClientOwner {
 public:
+    virtual ~ClientOwner() = default;
     virtual ClientLog& client_log() noexcept = 0;
 
 protected:
     ClientOwner() = default;
-    ~ClientOwner() = default;
     ClientOwner(const ClientOwner&) = default;
     ClientOwner& operator=(const ClientOwner&) = default;
+    ClientOwner(ClientOwner&&) = default;
+    ClientOwner& operator=(ClientOwner&&) = default;
 };
 
 /// The owner behind a client's opaque, which route() set to a ClientOwner.
@@ -57,8 +59,7 @@ public:
     void flush();
 
 private:
-    static void on_log_cb(const rd_kafka_t* rk, int level, const char* facility,
-                          const char* text);
+    static void on_log_cb(const rd_kafka_t* rk, int level, const char* facility, const char* text);
     static void on_error_cb(rd_kafka_t* rk, int err, const char* reason, void* opaque);
     void on_log(const rd_kafka_t* rk, int level, const char* facility, const char* text);
     void on_error(rd_kafka_t* rk, int err, const char* reason);

@@ -2,8 +2,8 @@
 
 #include "log_text.hpp"
 
+#include <array>
 #include <climits>
-#include <cstdio>
 #include <random>
 
 namespace relay::plugins::kafka {
@@ -17,10 +17,10 @@ std::string millis(std::chrono::milliseconds value) {
 }  // namespace
 
 void set_property(rd_kafka_conf_t* conf, const std::string& name, const std::string& value) {
-    char errstr[512];
-    if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), errstr, sizeof errstr) !=
+    std::array<char, 512> errstr{};
+    if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), errstr.data(), errstr.size()) !=
         RD_KAFKA_CONF_OK) {
-        throw ClientConfigError("librdkafka property '" + name + "': " + errstr);
+        throw ClientConfigError("librdkafka property '" + name + "': " + errstr.data());
     }
 }
 
@@ -29,12 +29,12 @@ std::vector<std::string> check_properties(
     std::vector<std::string> problems;
     for (const auto& [name, value] : properties) {
         ConfPtr conf(rd_kafka_conf_new());
-        char errstr[512];
-        if (rd_kafka_conf_set(conf.get(), name.c_str(), value.c_str(), errstr, sizeof errstr) !=
-            RD_KAFKA_CONF_OK) {
+        std::array<char, 512> errstr{};
+        if (rd_kafka_conf_set(conf.get(), name.c_str(), value.c_str(), errstr.data(),
+                              errstr.size()) != RD_KAFKA_CONF_OK) {
             // librdkafka's text names the property and, for a bad value, the accepted
             // forms; it does not repeat the value.
-            problems.push_back(errstr);
+            problems.emplace_back(errstr.data());
         }
     }
     return problems;
@@ -106,12 +106,12 @@ ConfPtr make_conf(const Settings& s, Role role, std::string_view node_id,
 }
 
 HandlePtr make_handle(Role role, ConfPtr conf) {
-    char errstr[512];
+    std::array<char, 512> errstr{};
     rd_kafka_t* rk = rd_kafka_new(role == Role::producer ? RD_KAFKA_PRODUCER : RD_KAFKA_CONSUMER,
-                                  conf.get(), errstr, sizeof errstr);
+                                  conf.get(), errstr.data(), errstr.size());
     if (rk == nullptr)
-        throw ClientConfigError(std::string("cannot create a Kafka client: ") + errstr);
-    conf.release();  // rd_kafka_new took it
+        throw ClientConfigError(std::string("cannot create a Kafka client: ") + errstr.data());
+    (void)conf.release();  // rd_kafka_new took it
     return HandlePtr(rk);
 }
 
@@ -130,10 +130,14 @@ int remaining_ms(Clock::time_point deadline) {
 }
 
 std::string random_suffix() {
+    static constexpr std::string_view kDigits = "0123456789abcdef";
     std::random_device rd;
-    char buffer[20];
-    std::snprintf(buffer, sizeof buffer, "%08x%08x", rd(), rd());
-    return buffer;
+    std::string suffix;
+    for (int word = 0; word < 2; ++word) {
+        const std::uint32_t value = rd();
+        for (int shift = 28; shift >= 0; shift -= 4) suffix += kDigits[(value >> shift) & 0xFU];
+    }
+    return suffix;
 }
 
 bool close_consumer(rd_kafka_t* rk, const char* label, sdk::Logger& log) {

@@ -100,6 +100,8 @@ public:
     ~Core() { shutdown(); }
     Core(const Core&) = delete;
     Core& operator=(const Core&) = delete;
+    Core(Core&&) = delete;
+    Core& operator=(Core&&) = delete;
 
     void subscribe_broadcast(sdk::BroadcastHandler handler) {
         broadcast_.add_handler(std::move(handler));

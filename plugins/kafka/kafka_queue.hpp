@@ -68,6 +68,8 @@ public:
     ~KafkaQueue() override;
     KafkaQueue(const KafkaQueue&) = delete;
     KafkaQueue& operator=(const KafkaQueue&) = delete;
+    KafkaQueue(KafkaQueue&&) = delete;
+    KafkaQueue& operator=(KafkaQueue&&) = delete;
 
     void subscribe_broadcast(sdk::BroadcastHandler handler) override;
     void subscribe_store(sdk::StoreHandler handler) override;

@@ -31,12 +31,13 @@ public:
 
     LogReader(const Settings& settings, std::string node_id, sdk::Executor executor,
               sdk::Logger& log, ClientLog& client_log, RecordDecoder& decoder);
-    ~LogReader();
+    ~LogReader() override;
     LogReader(const LogReader&) = delete;
     LogReader& operator=(const LogReader&) = delete;
+    LogReader(LogReader&&) = delete;
+    LogReader& operator=(LogReader&&) = delete;
 
-    void read_after(std::string room, std::string after_id, std::size_t limit,
-                    sdk::ReadDone done);
+    void read_after(std::string room, std::string after_id, std::size_t limit, sdk::ReadDone done);
 
     /// Takes no more reads and tells the thread to end; join() waits for it.
     void close();

@@ -25,8 +25,7 @@ std::error_code read_error(rd_kafka_resp_err_t err) {
 
 /// The search starts at the record time of the id (see the class comment) and ends at
 /// the end of the log as it was when asked.
-LogSearch::Result LogSearch::find(rd_kafka_t* rk, rd_kafka_topic_t* topic,
-                                  const Request& request) {
+LogSearch::Result LogSearch::find(rd_kafka_t* rk, rd_kafka_topic_t* topic, const Request& request) {
     if (request.after_id.empty()) return {relay_error(sdk::Errc::invalid_argument), {}};
     const auto deadline = Clock::now() + settings_.read_timeout;
     const rd_kafka_metadata_t* raw = nullptr;
@@ -39,8 +38,8 @@ LogSearch::Result LogSearch::find(rd_kafka_t* rk, rd_kafka_topic_t* topic,
     // The producer's partitioner: a room's messages are all in this partition while
     // the partition count stays what it is.
     const std::int32_t partition = rd_kafka_msg_partitioner_murmur2_random(
-        topic, request.room.data(), request.room.size(), metadata->topics[0].partition_cnt,
-        nullptr, nullptr);
+        topic, request.room.data(), request.room.size(), metadata->topics[0].partition_cnt, nullptr,
+        nullptr);
     std::int64_t low = 0;
     std::int64_t high = 0;
     err = rd_kafka_query_watermark_offsets(rk, settings_.topic.c_str(), partition, &low, &high,
@@ -134,8 +133,7 @@ LogSearch::Result LogSearch::scan(rd_kafka_t* rk, std::int32_t partition, std::i
             m->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
             break;  // retention deleted the records under the search: not found
         }
-        if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR || m->partition != partition ||
-            m->offset < next) {
+        if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR || m->partition != partition || m->offset < next) {
             continue;
         }
         next = m->offset + 1;

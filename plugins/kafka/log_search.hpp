@@ -41,7 +41,7 @@ public:
     struct Request {
         std::string room;
         std::string after_id;
-        std::size_t limit;
+        std::size_t limit = 0;
     };
     using Result = std::pair<std::error_code, std::vector<sdk::Message>>;
 

@@ -46,13 +46,14 @@ namespace relay::plugins::kafka {
 class MessageProducer final : public ClientOwner {
 public:
     /// `on_progress` runs after outstanding() dropped.
-    MessageProducer(const Settings& settings, const std::string& node_id,
-                    sdk::Executor executor, sdk::Logger& log, sdk::Metrics& metrics,
-                    ClientLog& client_log, BrokerHealth& broker_health, HostPost post,
-                    std::function<void()> on_progress);
-    ~MessageProducer();
+    MessageProducer(const Settings& settings, const std::string& node_id, sdk::Executor executor,
+                    sdk::Logger& log, sdk::Metrics& metrics, ClientLog& client_log,
+                    BrokerHealth& broker_health, HostPost post, std::function<void()> on_progress);
+    ~MessageProducer() override;
     MessageProducer(const MessageProducer&) = delete;
     MessageProducer& operator=(const MessageProducer&) = delete;
+    MessageProducer(MessageProducer&&) = delete;
+    MessageProducer& operator=(MessageProducer&&) = delete;
 
     /// The client, for the start-up steps (TopicAdmin); valid until release().
     rd_kafka_t* handle() const noexcept { return rk_.get(); }
@@ -132,7 +133,7 @@ private:
 
     HandlePtr rk_;
     TopicPtr topic_;
-    std::atomic<std::int64_t> outstanding_{0};  // publishes not yet acked
+    std::atomic<std::int64_t> outstanding_{0};      // publishes not yet acked
     std::atomic<std::uint64_t> publish_errors_{0};  // for rate-limited warnings
     std::mutex produce_mutex_;
     std::uint64_t next_publish_seq_ = 0;  // guarded by produce_mutex_

@@ -22,8 +22,7 @@ std::optional<sdk::Message> RecordDecoder::decode(const rd_kafka_message_t* m) {
         bad_records_.add();
         if (bad_records_.value() % 1000 == 1) {
             log_.warn("skipped a record that is not a Relay message at " + topic_ + "[" +
-                      std::to_string(m->partition) + "]@" + std::to_string(m->offset) + ": " +
-                      why);
+                      std::to_string(m->partition) + "]@" + std::to_string(m->offset) + ": " + why);
         }
         return std::nullopt;
     }

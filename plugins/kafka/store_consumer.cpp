@@ -30,8 +30,8 @@ StoreConsumer::StoreConsumer(const Settings& settings, std::string node_id, sdk:
       log_(log),
       client_log_(client_log),
       decoder_(decoder),
-      stored_count_(metrics.counter("kafka_stored_total",
-                                    "messages whose store batch was committed")),
+      stored_count_(
+          metrics.counter("kafka_stored_total", "messages whose store batch was committed")),
       store_retries_(metrics.counter("kafka_store_retries_total",
                                      "store batches redelivered after a failed commit")),
       assigned_(metrics.gauge("kafka_store_assigned_partitions",

@@ -44,9 +44,11 @@ public:
     StoreConsumer(const Settings& settings, std::string node_id, sdk::Logger& log,
                   sdk::Metrics& metrics, ClientLog& client_log, RecordDecoder& decoder,
                   HostPost post, std::function<void()> on_progress);
-    ~StoreConsumer();
+    ~StoreConsumer() override;
     StoreConsumer(const StoreConsumer&) = delete;
     StoreConsumer& operator=(const StoreConsumer&) = delete;
+    StoreConsumer(StoreConsumer&&) = delete;
+    StoreConsumer& operator=(StoreConsumer&&) = delete;
 
     void set_handler(sdk::StoreHandler handler) { handoff_.set_handler(std::move(handler)); }
     bool has_handler() { return handoff_.has_handler(); }
@@ -56,7 +58,9 @@ public:
     bool started() const noexcept { return thread_.joinable(); }
 
     /// The offset this node committed for `partition`; -1: none.
-    std::int64_t committed_end(std::int32_t partition) { return committer_.committed_end(partition); }
+    std::int64_t committed_end(std::int32_t partition) {
+        return committer_.committed_end(partition);
+    }
     /// Adds to `committed` those of `partitions` whose offset committed in the group (by
     /// any member: a partition assigned to another node is committed by that node)
     /// reached their offset in `targets`. Asks the group coordinator, until `deadline`.

@@ -5,6 +5,7 @@
 #include <relay/sdk/error.hpp>
 
 #include <algorithm>
+#include <array>
 #include <string>
 #include <thread>
 
@@ -44,12 +45,12 @@ std::error_code TopicAdmin::end_offsets(int partitions, Clock::time_point deadli
     for (std::int32_t p = 0; p < partitions; ++p) {
         std::int64_t low = 0;
         std::int64_t high = 0;
-        const auto err = rd_kafka_query_watermark_offsets(rk_, settings_.topic.c_str(), p, &low,
-                                                          &high, std::max(1, remaining_ms(deadline)));
+        const auto err = rd_kafka_query_watermark_offsets(
+            rk_, settings_.topic.c_str(), p, &low, &high, std::max(1, remaining_ms(deadline)));
         if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
             log_.error("cannot read the end offset of " + settings_.topic + "[" +
-                       std::to_string(p) + "] within queue.admin_timeout: " +
-                       rd_kafka_err2str(err));
+                       std::to_string(p) +
+                       "] within queue.admin_timeout: " + rd_kafka_err2str(err));
             return sdk::make_error_code(sdk::Errc::unavailable);
         }
         ends[p] = high;
@@ -59,10 +60,10 @@ std::error_code TopicAdmin::end_offsets(int partitions, Clock::time_point deadli
 
 /// Reads the cluster's metadata: how many brokers, and the topic's partitions (0
 /// when it does not exist). All topics are asked for, which never auto-creates one.
-std::error_code TopicAdmin::inspect_cluster(Clock::time_point deadline, int& brokers, int& partitions) {
+std::error_code TopicAdmin::inspect_cluster(Clock::time_point deadline, int& brokers,
+                                            int& partitions) {
     const rd_kafka_metadata_t* raw = nullptr;
-    const auto err =
-        rd_kafka_metadata(rk_, 1, nullptr, &raw, remaining_ms(deadline));
+    const auto err = rd_kafka_metadata(rk_, 1, nullptr, &raw, remaining_ms(deadline));
     MetadataPtr metadata(raw);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         log_.error("cannot reach the Kafka cluster at " + settings_.brokers +
@@ -99,27 +100,26 @@ void TopicAdmin::create_topic(int brokers, Clock::time_point deadline) {
     if (brokers > 0 && replication > brokers) {
         log_.warn("queue.replication_factor is " + std::to_string(replication) +
                   " but the cluster has " + std::to_string(brokers) +
-                  " broker(s); creating topic '" + settings_.topic +
-                  "' with replication factor " + std::to_string(brokers));
+                  " broker(s); creating topic '" + settings_.topic + "' with replication factor " +
+                  std::to_string(brokers));
         replication = brokers;
     }
-    char errstr[512];
+    std::array<char, 512> errstr{};
     NewTopicPtr topic(rd_kafka_NewTopic_new(settings_.topic.c_str(), settings_.partitions,
-                                            replication, errstr, sizeof errstr));
+                                            replication, errstr.data(), errstr.size()));
     std::string problem;
     if (!topic) {
-        problem = errstr;
+        problem = errstr.data();
     } else {
         const int timeout = std::max(1, remaining_ms(deadline));
-        AdminOptionsPtr options(
-            rd_kafka_AdminOptions_new(rk_, RD_KAFKA_ADMIN_OP_CREATETOPICS));
-        rd_kafka_AdminOptions_set_request_timeout(options.get(), timeout, errstr,
-                                                  sizeof errstr);
-        rd_kafka_AdminOptions_set_operation_timeout(options.get(), timeout, errstr,
-                                                    sizeof errstr);
+        AdminOptionsPtr options(rd_kafka_AdminOptions_new(rk_, RD_KAFKA_ADMIN_OP_CREATETOPICS));
+        rd_kafka_AdminOptions_set_request_timeout(options.get(), timeout, errstr.data(),
+                                                  errstr.size());
+        rd_kafka_AdminOptions_set_operation_timeout(options.get(), timeout, errstr.data(),
+                                                    errstr.size());
         QueuePtr queue(rd_kafka_queue_new(rk_));
-        rd_kafka_NewTopic_t* topics[] = {topic.get()};
-        rd_kafka_CreateTopics(rk_, topics, 1, options.get(), queue.get());
+        std::array<rd_kafka_NewTopic_t*, 1> topics{topic.get()};
+        rd_kafka_CreateTopics(rk_, topics.data(), topics.size(), options.get(), queue.get());
         EventPtr event(rd_kafka_queue_poll(queue.get(), timeout + 1000));
         if (!event) {
             problem = "no answer within queue.admin_timeout";
