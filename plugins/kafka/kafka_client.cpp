@@ -1,5 +1,11 @@
 #include "kafka_client.hpp"
 
+#include "log_text.hpp"
+
+#include <array>
+#include <climits>
+#include <random>
+
 namespace relay::plugins::kafka {
 
 namespace {
@@ -11,10 +17,10 @@ std::string millis(std::chrono::milliseconds value) {
 }  // namespace
 
 void set_property(rd_kafka_conf_t* conf, const std::string& name, const std::string& value) {
-    char errstr[512];
-    if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), errstr, sizeof errstr) !=
+    std::array<char, 512> errstr{};
+    if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), errstr.data(), errstr.size()) !=
         RD_KAFKA_CONF_OK) {
-        throw ClientConfigError("librdkafka property '" + name + "': " + errstr);
+        throw ClientConfigError("librdkafka property '" + name + "': " + errstr.data());
     }
 }
 
@@ -23,12 +29,12 @@ std::vector<std::string> check_properties(
     std::vector<std::string> problems;
     for (const auto& [name, value] : properties) {
         ConfPtr conf(rd_kafka_conf_new());
-        char errstr[512];
-        if (rd_kafka_conf_set(conf.get(), name.c_str(), value.c_str(), errstr, sizeof errstr) !=
-            RD_KAFKA_CONF_OK) {
+        std::array<char, 512> errstr{};
+        if (rd_kafka_conf_set(conf.get(), name.c_str(), value.c_str(), errstr.data(),
+                              errstr.size()) != RD_KAFKA_CONF_OK) {
             // librdkafka's text names the property and, for a bad value, the accepted
             // forms; it does not repeat the value.
-            problems.push_back(errstr);
+            problems.emplace_back(errstr.data());
         }
     }
     return problems;
@@ -100,12 +106,12 @@ ConfPtr make_conf(const Settings& s, Role role, std::string_view node_id,
 }
 
 HandlePtr make_handle(Role role, ConfPtr conf) {
-    char errstr[512];
+    std::array<char, 512> errstr{};
     rd_kafka_t* rk = rd_kafka_new(role == Role::producer ? RD_KAFKA_PRODUCER : RD_KAFKA_CONSUMER,
-                                  conf.get(), errstr, sizeof errstr);
+                                  conf.get(), errstr.data(), errstr.size());
     if (rk == nullptr)
-        throw ClientConfigError(std::string("cannot create a Kafka client: ") + errstr);
-    conf.release();  // rd_kafka_new took it
+        throw ClientConfigError(std::string("cannot create a Kafka client: ") + errstr.data());
+    (void)conf.release();  // rd_kafka_new took it
     return HandlePtr(rk);
 }
 
@@ -115,6 +121,46 @@ ConsumerPtr make_consumer(Role role, ConfPtr conf) {
 
 std::string format_position(std::int32_t partition, std::int64_t offset) {
     return std::to_string(partition) + ":" + std::to_string(offset);
+}
+
+int remaining_ms(Clock::time_point deadline) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    return static_cast<int>(std::clamp<std::int64_t>(left, 0, INT_MAX));
+}
+
+std::string random_suffix() {
+    static constexpr std::string_view kDigits = "0123456789abcdef";
+    std::random_device rd;
+    std::string suffix;
+    for (int word = 0; word < 2; ++word) {
+        const std::uint32_t value = rd();
+        for (int shift = 28; shift >= 0; shift -= 4) suffix += kDigits[(value >> shift) & 0xFU];
+    }
+    return suffix;
+}
+
+bool close_consumer(rd_kafka_t* rk, const char* label, sdk::Logger& log) {
+    QueuePtr queue(rd_kafka_queue_new(rk));
+    ErrorPtr error(rd_kafka_consumer_close_queue(rk, queue.get()));
+    if (error) {
+        log.warn(std::string("closing the ") + label +
+                 " consumer failed: " + rd_kafka_error_string(error.get()));
+        return false;
+    }
+    const auto deadline = Clock::now() + kCloseTimeout;
+    while (!rd_kafka_consumer_closed(rk)) {
+        if (Clock::now() >= deadline) {
+            log.warn(std::string("the ") + label + " consumer did not close within " +
+                     describe(kCloseTimeout) + "; going on");
+            return false;
+        }
+        EventPtr event(rd_kafka_queue_poll(queue.get(), 100));
+        if (event && rd_kafka_event_type(event.get()) == RD_KAFKA_EVENT_REBALANCE) {
+            rd_kafka_assign(rk, nullptr);
+        }
+    }
+    return true;
 }
 
 }  // namespace relay::plugins::kafka

@@ -1,7 +1,10 @@
 #pragma once
-/// librdkafka handles owned by unique_ptr, and the configuration of the queue's
-/// clients (producer, broadcast consumer, store consumer, reader) from Settings.
+/// librdkafka handles owned by unique_ptr, the configuration of the queue's clients
+/// (producer, broadcast consumer, store consumer, reader) from Settings, and what every
+/// client's owner needs: bounded timeouts and a bounded consumer close.
 #include "settings.hpp"
+
+#include <relay/sdk/logger.hpp>
 
 #include <librdkafka/rdkafka.h>
 
@@ -81,5 +84,21 @@ ConsumerPtr make_consumer(Role role, ConfPtr conf);
 
 /// "partition:offset", the queue's position text.
 std::string format_position(std::int32_t partition, std::int64_t offset);
+
+using Clock = std::chrono::steady_clock;
+
+/// Milliseconds left until `deadline`, as librdkafka's int timeouts want them.
+int remaining_ms(Clock::time_point deadline);
+
+/// 16 random hex digits: private group ids of the consumers that never join a group.
+std::string random_suffix();
+
+/// How long closing a consumer may take before its owner goes on without it.
+inline constexpr std::chrono::milliseconds kCloseTimeout{5000};
+
+/// Closes a consumer on the calling thread (its owner's), bounded by kCloseTimeout: a
+/// broker that is down must not hold up stop. `label` names it in the warnings. False
+/// when it did not close (then warned).
+bool close_consumer(rd_kafka_t* rk, const char* label, sdk::Logger& log);
 
 }  // namespace relay::plugins::kafka

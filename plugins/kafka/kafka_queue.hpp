@@ -46,6 +46,13 @@ std::error_code make_error_code(QueueErrc e) noexcept;
 /// it, up to the end of the log as it was when asked, at most `limit`, within
 /// `read_timeout`. Not found: QueueErrc::message_not_found; out of time: timed_out.
 ///
+/// Parts, each owning its client, its thread and the state only that thread changes:
+/// MessageProducer (publish, delivery reports, acks), BroadcastReader, StoreConsumer
+/// (with StoreHandoff and OffsetCommitter), LogReader (read_after, with LogSearch);
+/// TopicAdmin runs start's steps on the topic, BrokerHealth and ClientLog take what the
+/// clients report, wait_until_caught_up() is stop's wait for the subscriptions. This
+/// class only wires them and runs the lifecycle.
+///
 /// Threads: one per client (producer poller, broadcast consumer, store consumer, reader)
 /// plus short-lived start and stop threads. librdkafka's own threads never call out:
 /// logs, errors, delivery reports, rebalances and commits are served by these poll
@@ -61,6 +68,8 @@ public:
     ~KafkaQueue() override;
     KafkaQueue(const KafkaQueue&) = delete;
     KafkaQueue& operator=(const KafkaQueue&) = delete;
+    KafkaQueue(KafkaQueue&&) = delete;
+    KafkaQueue& operator=(KafkaQueue&&) = delete;
 
     void subscribe_broadcast(sdk::BroadcastHandler handler) override;
     void subscribe_store(sdk::StoreHandler handler) override;

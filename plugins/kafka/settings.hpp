@@ -197,7 +197,7 @@ inline Settings parse_settings(const sdk::ConfigView& config) {
     s.admin_timeout = duration("admin_timeout", milliseconds(1));
     s.linger = duration("linger", milliseconds(0));
     s.batch_size = config.size("batch_size");
-    if (s.batch_size < 1 || s.batch_size > 2147483647u) {
+    if (s.batch_size < 1 || s.batch_size > 2147483647U) {
         config.fail("batch_size",
                     "expected a size between 1 and 2GiB, got " + std::to_string(s.batch_size));
     }
