@@ -4,6 +4,7 @@
 #include "server/random_id.hpp"
 #include "server/server_context.hpp"
 #include "server/shard.hpp"
+#include "server/wall_clock.hpp"
 #include "socketio/auth.hpp"
 #include "socketio/chat.hpp"
 #include "socketio/encode.hpp"
@@ -44,12 +45,6 @@ std::size_t minus(std::size_t a, std::size_t b) {
 bool recoverable(std::string_view reason) {
     return reason == "transport close" || reason == "transport error" || reason == "ping timeout" ||
            reason == "client close" || reason == "slow consumer";
-}
-
-std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
 }
 
 /// `{"error":"<text>"}`

@@ -4,6 +4,7 @@
 #include "server/engine_session.hpp"
 #include "server/server_context.hpp"
 #include "server/shard.hpp"
+#include "server/wall_clock.hpp"
 #include "socketio/chat.hpp"
 #include "socketio/encode.hpp"
 #include "socketio/history_page.hpp"
@@ -13,16 +14,6 @@
 #include <algorithm>
 
 namespace relay::plugins::websocket {
-
-namespace {
-
-std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
-}  // namespace
 
 void SessionRecovery::start(const std::string& offset) {
     const std::string& room = chat_.room();
