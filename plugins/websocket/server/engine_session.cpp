@@ -35,6 +35,14 @@ bool is_close_payload(std::string_view body) {
     });
 }
 
+/// How long a polling session whose close packet went out stays findable. The client
+/// may have POSTs in flight, sent before it read the close: a 400 for them is a
+/// "transport error" if the client reads that answer before the close packet (two
+/// connections, no order between them). During this time they get 200 and are
+/// ignored, so the client sees "transport close". Sent before the client read the
+/// close, they are already in our socket buffers: a short time is enough.
+constexpr std::chrono::milliseconds kCloseLinger{500};
+
 std::size_t frame_cost(const OutFrame& frame) {
     // What a queued frame holds on to: its bytes (shared, but kept alive by us) and
     // the queue slot.
@@ -110,7 +118,7 @@ std::optional<engineio::HttpError> EngineSession::poll(PollWaiter waiter) {
             return std::nullopt;
         }
         waiter(engineio::encode_packet(engineio::PacketType::close));
-        end_drain();
+        if (!lingering_) linger_after_close();  // the linger is not extended by GETs
         return std::nullopt;
     }
     // Upgraded: polling is over for this session. Answering (rather than holding the
@@ -184,7 +192,7 @@ std::optional<engineio::HttpError> EngineSession::receive_polling(std::string_vi
         if (closed_) {
             // The body ended the session: its own close or disconnect is fine (200); a
             // packet the Socket.IO layer refused is the same error as a bad record.
-            if (closed_for_bad_input_) return engineio::HttpError::bad_request;
+            if (broke_protocol_) return engineio::HttpError::bad_request;
             return std::nullopt;
         }
     }
@@ -410,6 +418,16 @@ std::string EngineSession::take_payload() {
     return payload;
 }
 
+void EngineSession::linger_after_close() {
+    draining_ = true;
+    lingering_ = true;
+    timer_.expires_after(kCloseLinger);
+    timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+        // Cancelled: the drain ended, or moved on to its linger.
+        if (ec != boost::asio::error::operation_aborted) self->end_drain();
+    });
+}
+
 void EngineSession::end_drain() {
     if (!draining_) return;
     draining_ = false;
@@ -422,7 +440,9 @@ void EngineSession::end_drain() {
 void EngineSession::close(std::string_view reason, bool flush_queued) {
     if (closed_) return;
     closed_ = true;
-    closed_for_bad_input_ = reason == "parse error";
+    // The client broke the protocol: a POST that did it gets 400, and no linger after
+    // the close packet (its further requests get 400 at once, as from engine.io).
+    broke_protocol_ = reason == "parse error" || reason == "overlapping polls";
     address_lease_.release();
     ++timer_generation_;
     timer_.cancel();
@@ -456,15 +476,21 @@ void EngineSession::close(std::string_view reason, bool flush_queued) {
         }
         draining_ = true;
         timer_.expires_after(server_.settings.handshake_timeout);
-        timer_.async_wait(
-            [self = shared_from_this()](const boost::system::error_code&) { self->end_drain(); });
+        timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+            // Cancelled: the drain ended, or moved on to its linger.
+            if (ec != boost::asio::error::operation_aborted) self->end_drain();
+        });
+    } else if (waiter_) {
+        auto waiter = std::move(waiter_);
+        waiter_ = nullptr;
+        waiter(engineio::encode_packet(engineio::PacketType::close));
+        if (broke_protocol_) {
+            server_.registry.remove(sid_);
+        } else {
+            linger_after_close();
+        }
     } else {
         server_.registry.remove(sid_);
-        if (waiter_) {
-            auto waiter = std::move(waiter_);
-            waiter_ = nullptr;
-            waiter(engineio::encode_packet(engineio::PacketType::close));
-        }
     }
     if (probing_) probing_->close();
     shard_.remove(shared_from_this());

@@ -105,6 +105,9 @@ private:
     void release_poll();
     /// The queued frames as one polling payload; empties the queue.
     std::string take_payload();
+    /// A closed polling session's close packet went out: it stays findable for a
+    /// moment, for the client's POSTs already in flight.
+    void linger_after_close();
     /// A closed polling session's last frames went out, or nobody came for them.
     void end_drain();
     void end_probe();
@@ -146,8 +149,10 @@ private:
     bool awaiting_pong_ = false;
     TimePoint opened_at_;
     bool closed_ = false;
-    bool closed_for_bad_input_ = false;  // a "parse error": a POST that did it gets 400
-    bool draining_ = false;              // closed, polling, frames queued for the next GET
+    bool broke_protocol_ = false;  // closed for a parse error or overlapping polls
+    bool draining_ =
+        false;  // closed, polling: frames (or the close) for the next GET, or lingering
+    bool lingering_ = false;  // the close packet went out (see linger_after_close)
     std::string scratch_;
 };
 
