@@ -3,6 +3,7 @@
 /// (`20/s`) they share, and their parsing into the plain Settings the limiter takes.
 /// Only plugin.cpp and tests include this.
 #include <relay/sdk/config.hpp>
+#include <relay/sdk/settings_binding.hpp>
 #include <relay/sdk/token_bucket.hpp>
 
 #include <charconv>
@@ -47,44 +48,6 @@ inline std::optional<double> parse_rate(std::string_view text) {
     return std::nullopt;
 }
 
-/// Every key the plugin accepts, with its default and meaning.
-inline sdk::Schema schema() {
-    using sdk::config_key;
-    using sdk::ValueType;
-    return {
-        config_key("per_connection", ValueType::string,
-                   "messages one connection (Socket.IO sid) may send: a rate like 20/s, 600/m "
-                   "or off")
-            .fallback("20/s"),
-        config_key("per_connection_burst", ValueType::integer,
-                   "messages one connection may send at once before per_connection holds it "
-                   "back")
-            .fallback("40")
-            .at_least(1),
-        config_key("per_user", ValueType::string,
-                   "messages one user name may send across its connections (off: user names "
-                   "are what clients claim unless an earlier processor sets them)")
-            .fallback("off"),
-        config_key("per_user_burst", ValueType::integer,
-                   "messages one user may send at once before per_user holds it back")
-            .fallback("80")
-            .at_least(1),
-        config_key("per_address", ValueType::string,
-                   "messages one remote address may send across its connections (off: behind a "
-                   "proxy every client has the proxy's address)")
-            .fallback("off"),
-        config_key("per_address_burst", ValueType::integer,
-                   "messages one address may send at once before per_address holds it back")
-            .fallback("200")
-            .at_least(1),
-        config_key("max_tracked_keys", ValueType::integer,
-                   "connections, users and addresses tracked each (~150 bytes a key); past it "
-                   "the least recently seen is forgotten (idle ones go first)")
-            .fallback("100000")
-            .at_least(1),
-    };
-}
-
 inline constexpr std::string_view kRateKeys[] = {"per_connection", "per_user", "per_address"};
 
 inline std::string bad_rate_message(const std::string& got) {
@@ -101,30 +64,79 @@ inline std::vector<sdk::KeyProblem> check(const sdk::ConfigView& config) {
     return problems;
 }
 
+/// A rate as the keys write it: 20/s, 0.5/s, off.
+inline std::string format_rate(double per_second) {
+    if (per_second == 0) return "off";
+    return sdk::values::format_number(per_second) + "/s";
+}
+
+/// The two keys of one kind's rate (`per_user`, `per_user_burst`) feeding its Rate
+/// member; the defaults are the member's.
+template <class Binding>
+Binding&& add_rate(Binding&& binding, std::string_view kind, Rate Settings::*member,
+                   std::string rate_description, std::string burst_description) {
+    using sdk::config_key;
+    using sdk::ValueType;
+    const Rate made = Settings{}.*member;
+    const std::string rate_key(kind);
+    auto burst_key =
+        config_key(rate_key + "_burst", ValueType::integer, std::move(burst_description))
+            .fallback(std::to_string(static_cast<std::int64_t>(made.burst)))
+            .at_least(1);
+    return std::move(binding)
+        .add_read(config_key(rate_key, ValueType::string, std::move(rate_description))
+                      .fallback(format_rate(made.per_second)),
+                  [rate_key, member](const sdk::ConfigView& config, Settings& settings) {
+                      const auto text = config.string(rate_key);
+                      const auto per_second = parse_rate(text);
+                      if (!per_second) config.fail(rate_key, bad_rate_message(text));
+                      (settings.*member).per_second = *per_second;
+                  })
+        .add_read(burst_key,
+                  [burst_key, member](const sdk::ConfigView& config, Settings& settings) {
+                      (settings.*member).burst =
+                          static_cast<double>(sdk::read_bound<std::int64_t>(config, burst_key));
+                  });
+}
+
+/// Every key, bound to its Settings member: the default is the member's.
+inline const sdk::SettingsBinding<Settings>& binding() {
+    using sdk::config_key;
+    using sdk::ValueType;
+    static const auto bound = [] {
+        auto rates = add_rate(
+            add_rate(add_rate(sdk::SettingsBinding<Settings>(), "per_connection",
+                              &Settings::per_connection,
+                              "messages one connection (Socket.IO sid) may send: a rate like "
+                              "20/s, 600/m or off",
+                              "messages one connection may send at once before per_connection "
+                              "holds it back"),
+                     "per_user", &Settings::per_user,
+                     "messages one user name may send across its connections (off: user names "
+                     "are what clients claim unless an earlier processor sets them)",
+                     "messages one user may send at once before per_user holds it back"),
+            "per_address", &Settings::per_address,
+            "messages one remote address may send across its connections (off: behind a proxy "
+            "every client has the proxy's address)",
+            "messages one address may send at once before per_address holds it back");
+        return std::move(rates).add(
+            config_key("max_tracked_keys", ValueType::integer,
+                       "connections, users and addresses tracked each (~150 bytes a key); past "
+                       "it the least recently seen is forgotten (idle ones go first)")
+                .at_least(1),
+            &Settings::max_tracked_keys);
+    }();
+    return bound;
+}
+
+inline sdk::Schema schema() {
+    return binding().schema();
+}
+
 /// Reads the validated configuration. Throws sdk::ConfigError for a value check() or the
 /// schema's bounds should have caught (a defence for hosts that did not check).
 inline Settings parse_settings(const sdk::ConfigView& config) {
-    auto rate = [&](std::string_view key) {
-        const auto text = config.string(key);
-        const auto per_second = parse_rate(text);
-        if (!per_second) config.fail(key, bad_rate_message(text));
-        const std::string burst_key = std::string(key) + "_burst";
-        const std::int64_t burst = config.integer(burst_key);
-        if (burst < 1) {
-            config.fail(burst_key, "expected a positive integer, got " + std::to_string(burst));
-        }
-        return Rate{*per_second, static_cast<double>(burst)};
-    };
-    Settings settings;
-    settings.per_connection = rate("per_connection");
-    settings.per_user = rate("per_user");
-    settings.per_address = rate("per_address");
-    const std::int64_t keys = config.integer("max_tracked_keys");
-    if (keys < 1) {
-        config.fail("max_tracked_keys", "expected a positive integer, got " + std::to_string(keys));
-    }
-    settings.max_tracked_keys = static_cast<std::size_t>(keys);
-    return settings;
+    return binding().read(config);
 }
 
 }  // namespace relay::plugins::rate_limit

@@ -1,5 +1,7 @@
 #include "cli/plugin_listing.hpp"
 
+#include <relay/sdk/config_values.hpp>
+
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -57,11 +59,7 @@ std::string plugins_text(const PluginCatalog& catalog,
             std::string constraint;
             if (!key.choices.empty())
                 constraint = fmt::format(" one of {}", fmt::join(key.choices, "|"));
-            if (key.min && key.max) {
-                constraint = fmt::format(" {}..{}", *key.min, *key.max);
-            } else if (key.min) {
-                constraint = fmt::format(" >= {}", *key.min);
-            }
+            if (key.min || key.max) constraint = " " + sdk::values::bounds_text(key);
             out += fmt::format("  {:<20} {:<9} {:<22} {}{}\n", key.name, type_name(key.type),
                                default_text(key), key.description, constraint);
         }
@@ -90,6 +88,7 @@ std::string plugins_json(const PluginCatalog& catalog,
                                                             : nlohmann::json(nullptr);
             if (key.min) k["min"] = *key.min;
             if (key.max) k["max"] = *key.max;
+            if (key.min || key.max) k["bounds"] = sdk::values::bounds_text(key);
             if (!key.choices.empty()) k["choices"] = key.choices;
             if (key.secret) k["secret"] = true;
             keys.push_back(std::move(k));

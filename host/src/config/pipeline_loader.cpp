@@ -160,29 +160,11 @@ public:
         return std::nullopt;
     }
 
-    /// A schema default (YAML text, validated like user input).
+    /// A schema default (text in the forms user input takes; see sdk/config_values.hpp).
     std::optional<Value> default_of(const sdk::ConfigKey& key, const std::string& path,
                                     const Location& section_where, const std::string* plugin) {
         if (!key.default_value) return std::nullopt;
-        Parsed parsed;
-        if (key.type == sdk::ValueType::string_list) {
-            try {
-                const YAML::Node node = YAML::Load(*key.default_value);
-                std::vector<std::string> items;
-                if (node.IsScalar()) {
-                    items.push_back(node.Scalar());
-                } else if (node.IsSequence()) {
-                    for (const auto& item : node) items.push_back(item.Scalar());
-                } else if (!node.IsNull()) {
-                    throw YAML::Exception(YAML::Mark::null_mark(), "not a list of strings");
-                }
-                parsed.value = Value(std::move(items));
-            } catch (const YAML::Exception&) {
-                parsed.error = "expected a list of strings, got " + quote(*key.default_value);
-            }
-        } else {
-            parsed = parse_scalar(key, *key.default_value);
-        }
+        Parsed parsed = parse_default(key);
         if (!parsed.ok()) {
             const std::string owner = plugin ? " of plugin '" + *plugin + "'" : std::string();
             report(section_where, path, "bad default" + owner + ": " + parsed.error);

@@ -182,5 +182,31 @@ TEST(ValueParsing, DurationsAndSizesStayInRange) {
     EXPECT_EQ(parse_size("18446744073709551616"), std::nullopt);
 }
 
+TEST(ValueParsing, ListDefaultsAreFlowSequencesOfScalars) {
+    using sdk::values::parse_list;
+    using List = std::vector<std::string>;
+    EXPECT_EQ(parse_list("[]"), List{});
+    EXPECT_EQ(parse_list(""), List{});
+    EXPECT_EQ(parse_list("one"), List{"one"});
+    EXPECT_EQ(parse_list("[polling, websocket]"), (List{"polling", "websocket"}));
+    EXPECT_EQ(parse_list("[ 'a b' , \"c, d\",e ]"), (List{"a b", "c, d", "e"}));
+    for (const char* bad : {"[a,]", "[a", "[[a]]", "[a, {b: c}]", "['a]", "[a b' c]"}) {
+        EXPECT_EQ(parse_list(bad), std::nullopt) << bad;
+    }
+}
+
+TEST(ValueParsing, DefaultsParseLikeUserInput) {
+    auto list = key("l", ValueType::string_list);
+    list.default_value = "[a, b]";
+    ASSERT_TRUE(parse_default(list).ok());
+    EXPECT_EQ(show(*parse_default(list).value), "list a b");
+    list.default_value = "[a,";
+    EXPECT_EQ(parse_default(list).error, "expected a list of strings, got \"[a,\"");
+    auto mode = one_of(key("mode", ValueType::string), {"normal", "full"});
+    mode.default_value = "ful";
+    EXPECT_EQ(parse_default(mode).error,
+              "expected one of normal, full, got \"ful\"; did you mean 'full'?");
+}
+
 }  // namespace
 }  // namespace relay::host

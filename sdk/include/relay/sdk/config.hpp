@@ -32,7 +32,7 @@ struct ConfigKey {
     std::optional<std::string> default_value;  ///< YAML text, validated like user input
     std::string description;                   ///< one line, shown by `relay plugins`
     bool required = false;                     ///< a key without a default that must be set
-    std::optional<std::int64_t> min;           ///< integer and size keys
+    std::optional<std::int64_t> min;           ///< integer, size and duration (ms) keys
     std::optional<std::int64_t> max;
     std::vector<std::string> choices;  ///< string keys: the allowed values
     bool secret = false;               ///< never logged or printed
@@ -55,6 +55,15 @@ struct ConfigKey {
     }
     ConfigKey at_most(std::int64_t value) && {
         max = value;
+        return std::move(*this);
+    }
+    /// Duration keys: bounds in milliseconds.
+    ConfigKey at_least(std::chrono::milliseconds value) && {
+        min = value.count();
+        return std::move(*this);
+    }
+    ConfigKey at_most(std::chrono::milliseconds value) && {
+        max = value.count();
         return std::move(*this);
     }
     ConfigKey one_of(std::vector<std::string> values) && {

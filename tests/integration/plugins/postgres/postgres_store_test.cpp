@@ -87,7 +87,7 @@ TEST(PostgresSettings, BadValuesAreConfigErrorsNamingTheKey) {
     EXPECT_EQ(error_of(config().set_string("host", "")),
               "test.yaml:1:1: store.host: expected a value, got an empty string");
     EXPECT_EQ(error_of(config().set_duration("connect_timeout", 0ms)),
-              "test.yaml:1:1: store.connect_timeout: expected a positive duration, got 0ms");
+              "test.yaml:1:1: store.connect_timeout: expected a duration of at least 1ms, got 0");
     // The cross-key ones come from check(), which `relay check` runs too.
     const auto problems = check(config().set_duration("retry_backoff_max", 50ms));
     ASSERT_EQ(problems.size(), 1u);

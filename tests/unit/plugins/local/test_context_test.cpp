@@ -26,7 +26,7 @@ Schema example_schema() {
         key("long_wait", ValueType::duration, "2m"),
         key("buffer", ValueType::size, "64KiB"),
         key("hosts", ValueType::string_list, "[a:1, 'b:2']"),
-        key("name", ValueType::string, "\"x y\""),
+        key("name", ValueType::string, "x y"),
         key("flag", ValueType::boolean, "true"),
         key("ratio", ValueType::number, "0.5"),
         key("listen", ValueType::endpoint, std::nullopt),
@@ -51,11 +51,14 @@ TEST(SdkTestConfig, DefaultsAreParsedFromTheSchema) {
 
 TEST(SdkTestConfig, SettersOverrideAndUnsetRestoresTheDefault) {
     TestConfig config(example_schema());
-    config.set_integer("count", 3).set_endpoint("listen", "127.0.0.1:0").set_text("wait", "5s");
+    config.set_integer("count", 3).set_endpoint("listen", "127.0.0.1:0").set_text("wait", "1.5s");
     EXPECT_EQ(config.integer("count"), 3);
     EXPECT_TRUE(config.is_set("count"));
     EXPECT_EQ(config.endpoint("listen"), "127.0.0.1:0");
-    EXPECT_EQ(config.duration("wait"), 5s);
+    EXPECT_EQ(config.duration("wait"), 1500ms);
+    config.set_text("hosts", "[c, \"d, e\"]").set_text("name", "'quoted'");
+    EXPECT_EQ(config.string_list("hosts"), (std::vector<std::string>{"c", "d, e"}));
+    EXPECT_EQ(config.string("name"), "quoted");
     config.unset("count");
     EXPECT_EQ(config.integer("count"), 12);
 }
@@ -69,6 +72,10 @@ TEST(SdkTestConfig, MisuseIsALogicError) {
     EXPECT_THROW(config.set_integer("nope", 1), std::logic_error);
     Schema bad{key("wait", ValueType::duration, "soon")};
     EXPECT_THROW(TestConfig{bad}, std::logic_error);
+    // The host's rules (relay/sdk/config_values.hpp), not laxer ones: YAML 1.2 reads
+    // yes/on as text, and a duration needs its unit.
+    EXPECT_THROW(config.set_text("flag", "yes"), std::logic_error);
+    EXPECT_THROW(config.set_text("wait", "5"), std::logic_error);
     try {
         config.fail("count", "expected a positive integer, got 0");
     } catch (const ConfigError& e) {

@@ -13,12 +13,12 @@
 ///     ASSERT_TRUE(started.wait());
 #include <relay/sdk/asio.hpp>
 #include <relay/sdk/config.hpp>
+#include <relay/sdk/config_values.hpp>
 #include <relay/sdk/context.hpp>
 #include <relay/sdk/health.hpp>
 #include <relay/sdk/logger.hpp>
 #include <relay/sdk/metrics.hpp>
 
-#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -48,100 +48,15 @@ inline constexpr std::chrono::milliseconds kDeadline{20000};
 
 namespace detail {
 
-inline std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
-inline std::string unquote(std::string_view s) {
-    s = trim(s);
-    if (s.size() >= 2 && (s.front() == '"' || s.front() == '\'') && s.back() == s.front()) {
-        s = s.substr(1, s.size() - 2);
+/// `text` without the quotes YAML would strip ("'a b'" is a b).
+inline std::string_view unquote(std::string_view text) {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+    if (text.size() >= 2 && (text.front() == '"' || text.front() == '\'') &&
+        text.back() == text.front()) {
+        text = text.substr(1, text.size() - 2);
     }
-    return std::string(s);
-}
-
-inline std::optional<std::int64_t> parse_integer(std::string_view s) {
-    s = trim(s);
-    std::int64_t value = 0;
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-    if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
-    return value;
-}
-
-/// Splits "250ms" into 250 and "ms".
-inline std::optional<std::pair<std::uint64_t, std::string_view>> split_unit(std::string_view s) {
-    s = trim(s);
-    std::uint64_t value = 0;
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-    if (ec != std::errc()) return std::nullopt;
-    return std::pair{value, trim(std::string_view(end, s.data() + s.size() - end))};
-}
-
-inline std::optional<std::chrono::milliseconds> parse_duration(std::string_view s) {
-    auto parts = split_unit(s);
-    if (!parts) return std::nullopt;
-    auto [n, unit] = *parts;
-    const auto count = static_cast<std::int64_t>(n);
-    if (unit == "ms") return std::chrono::milliseconds(count);
-    if (unit == "s") return std::chrono::seconds(count);
-    if (unit == "m") return std::chrono::minutes(count);
-    if (unit == "h") return std::chrono::hours(count);
-    if (unit.empty() && n == 0) return std::chrono::milliseconds(0);
-    return std::nullopt;
-}
-
-inline std::optional<std::uint64_t> parse_size(std::string_view s) {
-    auto parts = split_unit(s);
-    if (!parts) return std::nullopt;
-    auto [n, unit] = *parts;
-    static const std::pair<std::string_view, std::uint64_t> kUnits[] = {
-        {"", 1},         {"B", 1},         {"KB", 1000},       {"KiB", 1024},
-        {"MB", 1000000}, {"MiB", 1048576}, {"GB", 1000000000}, {"GiB", 1073741824},
-    };
-    for (const auto& [name, factor] : kUnits) {
-        if (unit == name) return n * factor;
-    }
-    return std::nullopt;
-}
-
-inline std::optional<bool> parse_boolean(std::string_view s) {
-    s = trim(s);
-    if (s == "true" || s == "yes" || s == "on") return true;
-    if (s == "false" || s == "no" || s == "off") return false;
-    return std::nullopt;
-}
-
-inline std::optional<double> parse_number(std::string_view s) {
-    const std::string text(trim(s));
-    if (text.empty()) return std::nullopt;
-    std::size_t used = 0;
-    try {
-        const double value = std::stod(text, &used);
-        if (used != text.size()) return std::nullopt;
-        return value;
-    } catch (const std::exception&) {
-        return std::nullopt;
-    }
-}
-
-/// A YAML flow sequence ("[a, 'b c']") or a single scalar (a list of one).
-inline std::vector<std::string> parse_list(std::string_view s) {
-    s = trim(s);
-    std::vector<std::string> items;
-    if (s.size() >= 2 && s.front() == '[' && s.back() == ']') {
-        s = trim(s.substr(1, s.size() - 2));
-        while (!s.empty()) {
-            const auto comma = s.find(',');
-            items.push_back(unquote(s.substr(0, comma)));
-            if (comma == std::string_view::npos) break;
-            s = s.substr(comma + 1);
-        }
-        return items;
-    }
-    items.push_back(unquote(s));
-    return items;
+    return text;
 }
 
 }  // namespace detail
@@ -155,14 +70,13 @@ inline std::vector<std::string> parse_list(std::string_view s) {
 /// settings checks with values the host would have refused.
 class TestConfig final : public ConfigView {
 public:
-    using Value = std::variant<std::string, std::int64_t, double, bool, std::chrono::milliseconds,
-                               std::uint64_t, std::vector<std::string>>;
+    using Value = values::Value;
 
     explicit TestConfig(Schema schema = {}, std::string section = "plugin")
         : schema_(std::move(schema)), section_(std::move(section)) {
         for (const auto& key : schema_) {
             Entry entry{key.type, std::nullopt, std::nullopt};
-            if (key.default_value) entry.defaulted = parse(key.name, key.type, *key.default_value);
+            if (key.default_value) entry.defaulted = parse_default(key);
             entries_.insert_or_assign(key.name, std::move(entry));
         }
     }
@@ -248,32 +162,26 @@ private:
         std::optional<Value> set;
     };
 
-    Value parse(std::string_view key, ValueType type, std::string_view text) const {
-        auto bad = [&]() -> std::logic_error {
-            return std::logic_error("TestConfig: key '" + std::string(key) + "': \"" +
-                                    std::string(text) + "\" is not " + std::string(describe(type)));
-        };
-        switch (type) {
-            case ValueType::string:
-            case ValueType::endpoint: return detail::unquote(text);
-            case ValueType::integer:
-                if (auto v = detail::parse_integer(text)) return *v;
-                throw bad();
-            case ValueType::number:
-                if (auto v = detail::parse_number(text)) return *v;
-                throw bad();
-            case ValueType::boolean:
-                if (auto v = detail::parse_boolean(text)) return *v;
-                throw bad();
-            case ValueType::duration:
-                if (auto v = detail::parse_duration(detail::unquote(text))) return *v;
-                throw bad();
-            case ValueType::size:
-                if (auto v = detail::parse_size(detail::unquote(text))) return *v;
-                throw bad();
-            case ValueType::string_list: return detail::parse_list(text);
+    /// A schema default, parsed as the host parses it (sdk/config_values.hpp).
+    static Value parse_default(const ConfigKey& key) {
+        values::Parsed parsed = values::parse_default(key);
+        if (!parsed.ok()) {
+            throw std::logic_error("TestConfig: key '" + key.name +
+                                   "': bad default: " + parsed.error);
         }
-        throw bad();
+        return std::move(*parsed.value);
+    }
+
+    /// Text a test sets: a YAML scalar (quotes stripped, as YAML does) or flow list,
+    /// parsed as the host would, without the key's bounds and choices, which setters
+    /// do not check.
+    static Value parse(std::string_view key, ValueType type, std::string_view text) {
+        ConfigKey unbounded;
+        unbounded.name = std::string(key);
+        unbounded.type = type;
+        unbounded.default_value =
+            std::string(type == ValueType::string_list ? text : detail::unquote(text));
+        return parse_default(unbounded);
     }
 
     Entry& find(std::string_view key) {
