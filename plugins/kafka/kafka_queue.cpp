@@ -93,7 +93,7 @@ public:
                     broker_health_, post_to_host(), [this] { progress_.notify(); }),
           broadcast_(settings_, node_id_, ctx.log(), ctx.metrics(), client_log_, decoder_,
                      broker_health_, post_to_host(), [this] { progress_.notify(); }),
-          store_(settings_, node_id_, ctx.log(), ctx.metrics(), client_log_, decoder_,
+          store_(settings_, node_id_, executor_, ctx.log(), ctx.metrics(), client_log_, decoder_,
                  post_to_host(), [this] { progress_.notify(); }),
           reader_(settings_, node_id_, executor_, ctx.log(), client_log_, decoder_) {}
 
