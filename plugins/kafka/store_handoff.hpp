@@ -26,7 +26,7 @@ namespace relay::plugins::kafka {
 /// `store_retry_delay`). The thread posts each batch there and waits for its outcome: a
 /// batch that comes back during the retry delay (the thread seeks back and reads it
 /// again at once) waits there until the delay ran out. stop() abandons the wait when it
-/// gives up (drain_timeout) or the queue is destroyed.
+/// gives up (node.drain_timeout) or the queue is destroyed.
 ///
 /// Thread safety: set_handler() and has_handler() from any thread; open() once before
 /// the store thread starts; hand_over() on the store thread; abandon() from any thread.

@@ -48,6 +48,7 @@ class MemoryQueue::Core : public std::enable_shared_from_this<Core> {
 public:
     Core(Settings settings, sdk::PluginContext& ctx)
         : settings_(settings),
+          drain_timeout_(ctx.drain_timeout()),
           executor_(ctx.executor()),
           log_(ctx.log()),
           depth_(ctx.metrics().gauge("memory_queue_uncommitted",
@@ -152,7 +153,7 @@ public:
             finish({});
             return;
         }
-        drain_timer_.expires_after(settings_.drain_timeout);
+        drain_timer_.expires_after(drain_timeout_);
         drain_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
             auto self = weak.lock();
             if (!self || ec == boost::asio::error::operation_aborted) return;
@@ -277,9 +278,8 @@ private:
     void on_drain_timeout() {
         if (state_ != State::stopping) return;
         log_.warn("stopped with " + std::to_string(uncommitted_.size()) +
-                  " message(s) not committed by the store within drain_timeout (" +
-                  std::to_string(settings_.drain_timeout.count()) +
-                  "ms); increase queue.drain_timeout");
+                  " message(s) not committed by the store within node.drain_timeout (" +
+                  std::to_string(drain_timeout_.count()) + "ms); increase node.drain_timeout");
         finish(make_error_code(sdk::Errc::timed_out));
     }
 
@@ -297,6 +297,7 @@ private:
     }
 
     Settings settings_;
+    const std::chrono::milliseconds drain_timeout_;  // node.drain_timeout
     sdk::Executor executor_;
     sdk::Logger& log_;
     sdk::Gauge& depth_;
