@@ -65,10 +65,10 @@ ConfPtr make_conf(const Settings& s, Role role, std::string_view node_id,
             set("linger.ms", millis(s.linger));
             set("batch.size", std::to_string(s.batch_size));
             set("message.timeout.ms", millis(s.message_timeout));
-            set("queue.buffering.max.messages", std::to_string(s.queue_buffering_max_messages));
+            set("queue.buffering.max.messages", std::to_string(s.max_in_flight));
             // batch.num.messages may not exceed the queue.
             set("batch.num.messages",
-                std::to_string(std::min<std::size_t>(10000, s.queue_buffering_max_messages)));
+                std::to_string(std::min<std::size_t>(10000, s.max_in_flight)));
             set("compression.codec", s.compression);
             // Java's partitioner: a room lands in the same partition whichever client
             // (Relay, kafkajs, Kafka Streams) writes it.

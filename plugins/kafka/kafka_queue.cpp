@@ -78,6 +78,7 @@ public:
     Core(Settings settings, sdk::PluginContext& ctx)
         : settings_(std::move(settings)),
           executor_(ctx.executor()),
+          drain_timeout_(ctx.drain_timeout()),
           log_(ctx.log()),
           node_id_(ctx.node_id()),
           broker_health_(settings_.brokers, settings_.topic, ctx.health(), ctx.log(), ctx.metrics(),
@@ -93,7 +94,7 @@ public:
                     broker_health_, post_to_host(), [this] { progress_.notify(); }),
           broadcast_(settings_, node_id_, ctx.log(), ctx.metrics(), client_log_, decoder_,
                      broker_health_, post_to_host(), [this] { progress_.notify(); }),
-          store_(settings_, node_id_, ctx.log(), ctx.metrics(), client_log_, decoder_,
+          store_(settings_, node_id_, executor_, ctx.log(), ctx.metrics(), client_log_, decoder_,
                  post_to_host(), [this] { progress_.notify(); }),
           reader_(settings_, node_id_, executor_, ctx.log(), client_log_, decoder_) {}
 
@@ -246,16 +247,16 @@ private:
 
     void run_stop() {
         join(take(starter_));
-        const auto deadline = Clock::now() + settings_.drain_timeout;
+        const auto deadline = Clock::now() + drain_timeout_;
         std::error_code result;
 
         // 1. Every accepted message gets its ack: delivered, or failed by the purge.
         const auto all_acked = [&] { return producer_.outstanding() == 0; };
         if (!progress_.wait_until(deadline, all_acked)) {
             log_.warn(std::to_string(producer_.outstanding()) +
-                      " message(s) not delivered to Kafka within queue.drain_timeout (" +
-                      describe(settings_.drain_timeout) +
-                      "); their senders get error acks. Increase queue.drain_timeout");
+                      " message(s) not delivered to Kafka within node.drain_timeout (" +
+                      describe(drain_timeout_) +
+                      "); their senders get error acks. Increase node.drain_timeout");
             producer_.purge();
             progress_.wait_until(Clock::now() + kPurgeWait, all_acked);
             result = relay_error(sdk::Errc::timed_out);
@@ -264,10 +265,9 @@ private:
         producer_.join();
 
         // 2. The subscriptions catch up with what this node acked.
-        if (auto ec = wait_until_caught_up(producer_.acked_ends(),
-                                           broadcast_.started() ? &broadcast_ : nullptr,
-                                           store_.started() ? &store_ : nullptr, progress_,
-                                           deadline, settings_.drain_timeout, log_)) {
+        if (auto ec = wait_until_caught_up(
+                producer_.acked_ends(), broadcast_.started() ? &broadcast_ : nullptr,
+                store_.started() ? &store_ : nullptr, progress_, deadline, drain_timeout_, log_)) {
             result = ec;
         }
 
@@ -340,6 +340,7 @@ private:
 
     const Settings settings_;
     const sdk::Executor executor_;
+    const std::chrono::milliseconds drain_timeout_;  // node.drain_timeout
     sdk::Logger& log_;
     const std::string node_id_;
     ProgressSignal progress_;

@@ -23,7 +23,7 @@ std::error_code make_error_code(QueueErrc e) noexcept;
 ///
 /// publish() produces a JSON record (record.hpp) keyed by room with an idempotent,
 /// acks=all producer; the delivery report acks the sender with the position
-/// "partition:offset". A full producer queue (queue_buffering_max_messages) rejects with
+/// "partition:offset". A full producer queue (max_in_flight) rejects with
 /// Errc::queue_full; a delivery that failed or outlived message_timeout acks with an
 /// error: Errc::unavailable when the brokers never got the message, Errc::timed_out when
 /// they may have (the outcome is unknown). A write the producer inferred from the

@@ -15,7 +15,7 @@ inline std::string describe(std::chrono::milliseconds value) {
 }
 
 /// What stop says when the subscriptions did not catch up with what this node acked
-/// within queue.drain_timeout: how many partitions each left behind.
+/// within node.drain_timeout: how many partitions each left behind.
 inline std::string drain_timeout_warning(std::chrono::milliseconds drain_timeout,
                                          std::size_t store_behind, std::size_t broadcast_behind) {
     std::string behind;
@@ -28,8 +28,8 @@ inline std::string drain_timeout_warning(std::chrono::milliseconds drain_timeout
         behind += (behind.empty() ? "" : " and ") + std::to_string(broadcast_behind) +
                   " partition(s) not yet broadcast to this node's clients";
     }
-    return "stopped when queue.drain_timeout (" + describe(drain_timeout) + ") ran out, with " +
-           behind + ". Increase queue.drain_timeout";
+    return "stopped when node.drain_timeout (" + describe(drain_timeout) + ") ran out, with " +
+           behind + ". Increase node.drain_timeout";
 }
 
 }  // namespace relay::plugins::kafka

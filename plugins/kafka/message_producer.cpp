@@ -113,10 +113,9 @@ void MessageProducer::publish(sdk::Message msg, sdk::PublishDone done) {
         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             queue_full_.add();
             if (queue_full_.value() % 1000 == 1) {
-                log_.warn("the producer queue is full (" +
-                          std::to_string(settings_.queue_buffering_max_messages) +
+                log_.warn("the producer queue is full (" + std::to_string(settings_.max_in_flight) +
                           " messages waiting for the brokers); publishes fail with "
-                          "queue_full. Increase queue.queue_buffering_max_messages if the "
+                          "queue_full. Increase queue.max_in_flight if the "
                           "brokers keep up");
             }
             ec = relay_error(sdk::Errc::queue_full);

@@ -27,7 +27,7 @@ namespace relay::plugins::kafka {
 
 /// Produces JSON records (record.hpp) keyed by room with an idempotent, acks=all
 /// producer, and acks each sender from its delivery report, with the position
-/// "partition:offset". A full producer queue (queue_buffering_max_messages) rejects at
+/// "partition:offset". A full producer queue (max_in_flight) rejects at
 /// once with queue_full; a delivery that failed or outlived message_timeout acks with
 /// unavailable when the brokers never got the message, timed_out when they may have. A
 /// write the producer inferred from the brokers' acking a later message is checked

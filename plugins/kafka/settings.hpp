@@ -38,7 +38,8 @@ struct Settings {
     std::chrono::milliseconds linger{0};
     std::uint64_t batch_size = 1000000;
     std::chrono::milliseconds message_timeout{30000};
-    std::size_t queue_buffering_max_messages = 100000;
+    /// Messages waiting for the brokers (librdkafka queue.buffering.max.messages).
+    std::size_t max_in_flight = 100000;
     std::string compression = "none";
     // Consumers.
     std::chrono::milliseconds fetch_wait_max{2};  ///< broadcast subscription, recovery reads
@@ -55,7 +56,6 @@ struct Settings {
     /// Passed through to every librdkafka handle, in order, before Relay's own settings
     /// are applied: ("security.protocol", "SASL_SSL"), …
     std::vector<std::pair<std::string, std::string>> properties;
-    std::chrono::milliseconds drain_timeout{10000};
 };
 
 /// Every key the plugin accepts, with its default and meaning.
@@ -90,9 +90,9 @@ inline sdk::Schema schema() {
         config_key("message_timeout", ValueType::duration,
                    "how long a publish may wait for the brokers before its ack is an error")
             .fallback("30s"),
-        config_key("queue_buffering_max_messages", ValueType::integer,
-                   "max messages waiting for delivery; beyond it publishes fail with "
-                   "queue_full")
+        config_key("max_in_flight", ValueType::integer,
+                   "max messages waiting for the brokers' answer (the producer queue); beyond it "
+                   "publishes fail with queue_full")
             .fallback("100000")
             .at_least(1),
         config_key("compression", ValueType::string, "producer compression codec")
@@ -138,9 +138,6 @@ inline sdk::Schema schema() {
                    "ssl.*)")
             .fallback("[]")
             .hidden(),
-        config_key("drain_timeout", ValueType::duration,
-                   "how long stop waits for deliveries, broadcasts and store commits")
-            .fallback("10s"),
     };
 }
 
@@ -202,8 +199,7 @@ inline Settings parse_settings(const sdk::ConfigView& config) {
                     "expected a size between 1 and 2GiB, got " + std::to_string(s.batch_size));
     }
     s.message_timeout = duration("message_timeout", milliseconds(1));
-    s.queue_buffering_max_messages =
-        static_cast<std::size_t>(at_least("queue_buffering_max_messages", 1));
+    s.max_in_flight = static_cast<std::size_t>(at_least("max_in_flight", 1));
     s.compression = config.string("compression");
     s.fetch_wait_max = duration("fetch_wait_max", milliseconds(0));
     s.store_fetch_wait_max = duration("store_fetch_wait_max", milliseconds(0));
@@ -238,7 +234,6 @@ inline Settings parse_settings(const sdk::ConfigView& config) {
         }
         s.properties.push_back(std::move(property));
     }
-    s.drain_timeout = duration("drain_timeout", milliseconds(0));
     return s;
 }
 

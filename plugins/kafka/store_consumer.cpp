@@ -22,9 +22,10 @@ std::string partition_list(const rd_kafka_topic_partition_list_t* partitions) {
 
 }  // namespace
 
-StoreConsumer::StoreConsumer(const Settings& settings, std::string node_id, sdk::Logger& log,
-                             sdk::Metrics& metrics, ClientLog& client_log, RecordDecoder& decoder,
-                             HostPost post, std::function<void()> on_progress)
+StoreConsumer::StoreConsumer(const Settings& settings, std::string node_id, sdk::Executor executor,
+                             sdk::Logger& log, sdk::Metrics& metrics, ClientLog& client_log,
+                             RecordDecoder& decoder, HostPost post,
+                             std::function<void()> on_progress)
     : settings_(settings),
       node_id_(std::move(node_id)),
       log_(log),
@@ -36,7 +37,8 @@ StoreConsumer::StoreConsumer(const Settings& settings, std::string node_id, sdk:
                                      "store batches redelivered after a failed commit")),
       assigned_(metrics.gauge("kafka_store_assigned_partitions",
                               "partitions the store group assigned to this node")),
-      handoff_(std::move(post)),
+      handoff_(std::move(executor), std::move(post), settings.store_retry_delay,
+               {.log = log, .retries = store_retries_}),
       committer_(settings.topic, log, std::move(on_progress)) {}
 
 StoreConsumer::~StoreConsumer() {
@@ -61,6 +63,7 @@ std::error_code StoreConsumer::start() {
                    "': " + rd_kafka_err2str(err));
         return sdk::make_error_code(sdk::Errc::unavailable);
     }
+    handoff_.open();
     thread_ = std::thread([this] { run(); });
     return {};
 }
@@ -77,7 +80,6 @@ void StoreConsumer::release() noexcept {
 void StoreConsumer::run() {
     rd_kafka_t* rk = rk_.get();
     std::uint64_t errors = 0;
-    std::uint64_t failures_in_a_row = 0;
     joining_since_ = Clock::now();
     while (!quit_.load()) {
         committer_.serve(0);
@@ -108,17 +110,11 @@ void StoreConsumer::run() {
             const auto result = handoff_.hand_over(std::move(batch));
             if (!result) break;  // stop gave up waiting
             if (*result) {
-                store_retries_.add();
-                if (failures_in_a_row++ % 50 == 0) {
-                    log_.warn("store commit failed (" + result->message() + "); redelivering " +
-                              std::to_string(n) + " message(s) in " +
-                              describe(settings_.store_retry_delay));
-                }
+                // Read again from the batch's start; the handoff holds it back until the
+                // retry delay ran out.
                 seek_back(spans);
-                handoff_.wait_retry(settings_.store_retry_delay);
                 continue;
             }
-            failures_in_a_row = 0;
             stored_count_.add(n);
         }
         for (const auto& [p, span] : spans) committer_.stored(p, span.end);

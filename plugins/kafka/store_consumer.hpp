@@ -30,8 +30,9 @@ namespace relay::plugins::kafka {
 /// node) with a consumer and a thread of its own, hands batches of at most
 /// `store_batch_max` to the store handler (StoreHandoff) and commits a batch's offsets
 /// only after the handler's commit succeeded (OffsetCommitter). A failed commit seeks
-/// back and redelivers the batch after `store_retry_delay`. At-least-once: a rebalance
-/// or a crash between storing and committing redelivers; the store is idempotent by id.
+/// back and redelivers the batch after `store_retry_delay` (StoreHandoff waits it out).
+/// At-least-once: a rebalance or a crash between storing and committing redelivers; the store is
+/// idempotent by id.
 ///
 /// Lifecycle: set_handler() before start(); start() once; abandon() ends a wait for
 /// the handler; request_quit() then join() (the thread commits what is left, bounded,
@@ -41,9 +42,9 @@ namespace relay::plugins::kafka {
 class StoreConsumer final : public ClientOwner {
 public:
     /// `on_progress` runs (on the store thread) after committed_end() moved.
-    StoreConsumer(const Settings& settings, std::string node_id, sdk::Logger& log,
-                  sdk::Metrics& metrics, ClientLog& client_log, RecordDecoder& decoder,
-                  HostPost post, std::function<void()> on_progress);
+    StoreConsumer(const Settings& settings, std::string node_id, sdk::Executor executor,
+                  sdk::Logger& log, sdk::Metrics& metrics, ClientLog& client_log,
+                  RecordDecoder& decoder, HostPost post, std::function<void()> on_progress);
     ~StoreConsumer() override;
     StoreConsumer(const StoreConsumer&) = delete;
     StoreConsumer& operator=(const StoreConsumer&) = delete;

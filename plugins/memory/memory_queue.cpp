@@ -1,5 +1,7 @@
 #include "memory_queue.hpp"
 
+#include "store_feed/store_feed.hpp"
+
 #include <relay/sdk/asio.hpp>
 #include <relay/sdk/error.hpp>
 
@@ -46,6 +48,7 @@ class MemoryQueue::Core : public std::enable_shared_from_this<Core> {
 public:
     Core(Settings settings, sdk::PluginContext& ctx)
         : settings_(settings),
+          drain_timeout_(ctx.drain_timeout()),
           executor_(ctx.executor()),
           log_(ctx.log()),
           depth_(ctx.metrics().gauge("memory_queue_uncommitted",
@@ -56,14 +59,24 @@ public:
                                           "publishes rejected because the queue was full")),
           retries_(ctx.metrics().counter("memory_queue_store_retries_total",
                                          "store batches redelivered after a failed commit")),
-          retry_timer_(executor_),
           batch_timer_(executor_),
           drain_timer_(executor_) {}
 
     void subscribe_broadcast(sdk::BroadcastHandler handler) {
         if (handler) broadcast_.push_back(std::move(handler));
     }
-    void subscribe_store(sdk::StoreHandler handler) { store_ = std::move(handler); }
+    void subscribe_store(sdk::StoreHandler handler) {
+        if (store_) store_->close();
+        store_ = nullptr;
+        if (!handler) return;
+        store_ = store_feed::StoreFeed::create(
+            executor_, std::move(handler),
+            {.batches_in_flight = kBatchesInFlight, .retry_delay = settings_.store_retry_delay},
+            {.log = log_, .retries = retries_});
+        store_->on_resume([weak = weak_from_this()] {
+            if (auto self = weak.lock()) self->deliver_store();
+        });
+    }
 
     void start(const sdk::Done& done) {
         if (state_ == State::created) state_ = State::running;
@@ -140,7 +153,7 @@ public:
             finish({});
             return;
         }
-        drain_timer_.expires_after(settings_.drain_timeout);
+        drain_timer_.expires_after(drain_timeout_);
         drain_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
             auto self = weak.lock();
             if (!self || ec == boost::asio::error::operation_aborted) return;
@@ -151,10 +164,10 @@ public:
 
     /// The queue object is going away: stop timers, drop the subscribers.
     void close() {
-        retry_timer_.cancel();
         batch_timer_.cancel();
         drain_timer_.cancel();
         broadcast_.clear();
+        if (store_) store_->close();
         store_ = nullptr;
     }
 
@@ -196,8 +209,8 @@ private:
     /// Hands the store the next batches, up to kBatchesInFlight: while the store commits
     /// one, the next is with it already, so it never waits for this executor in between.
     void deliver_store() {
-        while (store_ && !retry_pending_ && state_ != State::stopped &&
-               in_flight_.size() < kBatchesInFlight && uncommitted_.size() > handed_) {
+        while (store_ && store_->ready() && state_ != State::stopped &&
+               uncommitted_.size() > handed_) {
             if (!batch_ready()) return;
             const std::size_t n =
                 std::min(settings_.store_batch_max, uncommitted_.size() - handed_);
@@ -207,16 +220,9 @@ private:
                 batch.push_back(*uncommitted_[i].msg);
             }
             handed_ += n;
-            const std::uint64_t serial = ++batch_serial_;
-            in_flight_.push_back({serial, n, false});
-            // The store may commit from any thread, inline or later, out of order, and
-            // more than once by mistake: hop to the executor and let on_commit() sort it.
-            store_(std::move(batch),
-                   [weak = weak_from_this(), executor = executor_, serial](std::error_code ec) {
-                       boost::asio::post(executor, [weak, serial, ec] {
-                           if (auto self = weak.lock()) self->on_commit(serial, ec);
-                       });
-                   });
+            store_->hand_over(std::move(batch), [weak = weak_from_this(), n](std::error_code ec) {
+                if (auto self = weak.lock()) self->on_commit(n, ec);
+            });
         }
     }
 
@@ -244,40 +250,14 @@ private:
         return false;
     }
 
-    void on_commit(std::uint64_t serial, std::error_code ec) {
-        auto batch = std::find_if(in_flight_.begin(), in_flight_.end(),
-                                  [serial](const InFlight& b) { return b.serial == serial; });
-        if (batch == in_flight_.end() || batch->committed || state_ == State::stopped) return;
+    /// The store's feed reports, in hand-over order, how a batch of the oldest `n`
+    /// handed messages ended.
+    void on_commit(std::size_t n, std::error_code ec) {
         if (ec) {
-            // Everything handed over goes again, from the oldest uncommitted message: a
-            // later batch that the store commits meanwhile is stored twice, which the
-            // store skips (idempotent by id), and its commit is stale by then.
-            const std::size_t n = handed_;
-            in_flight_.clear();
+            // Everything handed over goes again, from the oldest uncommitted message (the
+            // feed fails every batch in flight).
             handed_ = 0;
-            retries_.add();
-            if (failures_in_a_row_++ % 50 == 0) {
-                log_.warn("store commit failed (" + ec.message() + "); redelivering " +
-                          std::to_string(n) + " message(s) in " +
-                          std::to_string(settings_.store_retry_delay.count()) + "ms");
-            }
-            retry_pending_ = true;
-            retry_timer_.expires_after(settings_.store_retry_delay);
-            retry_timer_.async_wait([weak = weak_from_this()](boost::system::error_code wait_ec) {
-                auto self = weak.lock();
-                if (!self || wait_ec == boost::asio::error::operation_aborted) return;
-                self->retry_pending_ = false;
-                self->deliver_store();
-            });
             return;
-        }
-        failures_in_a_row_ = 0;
-        batch->committed = true;
-        // Acks and broadcasts in acceptance order: a batch counts once all before it did.
-        std::size_t n = 0;
-        while (!in_flight_.empty() && in_flight_.front().committed) {
-            n += in_flight_.front().size;
-            in_flight_.pop_front();
         }
         for (std::size_t i = 0; i < n; ++i) {
             Entry& entry = uncommitted_[i];
@@ -292,19 +272,14 @@ private:
                            uncommitted_.begin() + static_cast<std::ptrdiff_t>(n));
         handed_ -= n;
         depth_.sub(static_cast<std::int64_t>(n));
-        if (state_ == State::stopping && uncommitted_.empty()) {
-            finish({});
-            return;
-        }
-        deliver_store();
+        if (state_ == State::stopping && uncommitted_.empty()) finish({});
     }
 
     void on_drain_timeout() {
         if (state_ != State::stopping) return;
         log_.warn("stopped with " + std::to_string(uncommitted_.size()) +
-                  " message(s) not committed by the store within drain_timeout (" +
-                  std::to_string(settings_.drain_timeout.count()) +
-                  "ms); increase queue.drain_timeout");
+                  " message(s) not committed by the store within node.drain_timeout (" +
+                  std::to_string(drain_timeout_.count()) + "ms); increase node.drain_timeout");
         finish(make_error_code(sdk::Errc::timed_out));
     }
 
@@ -322,38 +297,28 @@ private:
     }
 
     Settings settings_;
+    const std::chrono::milliseconds drain_timeout_;  // node.drain_timeout
     sdk::Executor executor_;
     sdk::Logger& log_;
     sdk::Gauge& depth_;
     sdk::Counter& published_;
     sdk::Counter& rejected_;
     sdk::Counter& retries_;
-    boost::asio::steady_timer retry_timer_;
     boost::asio::steady_timer batch_timer_;
     bool batch_timer_armed_ = false;
     boost::asio::steady_timer drain_timer_;
 
     State state_ = State::created;
     std::vector<sdk::BroadcastHandler> broadcast_;
-    sdk::StoreHandler store_;
+    std::shared_ptr<store_feed::StoreFeed> store_;  // with a store subscriber
     std::vector<sdk::Done> stop_waiters_;
     std::uint64_t next_seq_ = 1;
     std::deque<Entry> retained_;  // the last `retain` messages, by seq (no `done`)
     std::size_t retained_bytes_ = 0;
     std::deque<Entry> uncommitted_;  // accepted, not yet committed, by seq
     std::size_t uncommitted_bytes_ = 0;
-    /// A batch handed to the store, oldest first.
-    struct InFlight {
-        std::uint64_t serial;
-        std::size_t size;
-        bool committed;  // but a batch before it is not yet
-    };
     static constexpr std::size_t kBatchesInFlight = 2;
-    std::deque<InFlight> in_flight_;
-    std::size_t handed_ = 0;  // the front of uncommitted_ in in_flight_
-    std::uint64_t batch_serial_ = 0;
-    bool retry_pending_ = false;
-    std::uint64_t failures_in_a_row_ = 0;
+    std::size_t handed_ = 0;  // the front of uncommitted_ handed to the store
 };
 
 MemoryQueue::MemoryQueue(Settings settings, sdk::PluginContext& ctx)

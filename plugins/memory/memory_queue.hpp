@@ -34,6 +34,8 @@ std::error_code make_error_code(QueueErrc e) noexcept;
 /// `retain` messages (within `retain_bytes`) serve read_after(room, after_id), which
 /// finds the message `after_id` among them.
 ///
+/// stop() waits at most the node's drain timeout (PluginContext::drain_timeout()).
+///
 /// Thread safety: every member may be called from any thread; the work runs on the
 /// context's executor, where every callback runs too. Nothing throws.
 /// Lifetime: the object may be destroyed once stop() completed (or was never started);

@@ -32,7 +32,6 @@ struct Settings {
     /// Recent messages kept for read_after().
     std::size_t retain = 10000;
     std::uint64_t retain_bytes = std::uint64_t{16} * 1024 * 1024;
-    std::chrono::milliseconds drain_timeout{10000};
 };
 
 /// Every key the plugin accepts, with its default and meaning.
@@ -76,9 +75,6 @@ inline sdk::Schema schema() {
                    "max bytes of the recent messages kept for reconnecting clients")
             .fallback("16MiB")
             .at_least(0),
-        config_key("drain_timeout", ValueType::duration,
-                   "how long stop waits for the store to commit what was accepted")
-            .fallback("10s"),
     };
 }
 
@@ -111,7 +107,6 @@ inline Settings parse_settings(const sdk::ConfigView& config) {
     settings.retain = integer_at_least("retain", 0);
     settings.max_bytes = config.size("max_bytes");
     settings.retain_bytes = config.size("retain_bytes");
-    settings.drain_timeout = non_negative_duration("drain_timeout");
     return settings;
 }
 

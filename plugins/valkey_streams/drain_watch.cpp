@@ -32,10 +32,10 @@ void DrainWatch::begin(Parts parts, std::function<void(std::error_code)> done) {
         if (!self || ec || !self->watching_) return;
         self->log_.warn(
             "stopped before the store committed every accepted message "
-            "within drain_timeout (" +
+            "within node.drain_timeout (" +
             std::to_string(self->timeout_.count()) +
             "ms); they stay in the stream for the group (raise "
-            "queue.drain_timeout)");
+            "node.drain_timeout)");
         self->finish(make_error_code(sdk::Errc::timed_out));
     });
     check();

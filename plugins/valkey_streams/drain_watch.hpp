@@ -1,6 +1,6 @@
 #pragma once
 /// stop()'s wait: until this node's accepted messages were broadcast here and the
-/// store group delivered and acknowledged them, or `drain_timeout`.
+/// store group delivered and acknowledged them, or the node's drain timeout.
 #include "broadcast_reader.hpp"
 #include "partition_streams.hpp"
 #include "stream_publisher.hpp"
@@ -20,7 +20,7 @@ namespace relay::plugins::valkey_streams {
 /// Looks again whenever an XADD is answered or a broadcast batch is read (check()),
 /// and polls the server (XINFO GROUPS, XPENDING on the command connection) while the
 /// store group is behind. `done` runs once: with no error when drained, timed_out after
-/// `drain_timeout`.
+/// `timeout` (node.drain_timeout).
 /// Thread safety: none; runs on the queue's executor. Lifetime: shared; timers and
 /// answers after close() or destruction do nothing.
 class DrainWatch : public std::enable_shared_from_this<DrainWatch> {

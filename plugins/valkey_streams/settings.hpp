@@ -17,7 +17,7 @@ struct Settings {
     /// Partition p lives in the stream `<stream>:<p>`.
     std::string stream = "relay:chats";
     std::size_t partitions = 12;
-    std::string group = "relay-store";
+    std::string store_group = "relay-store";
     std::string consumer;          ///< empty: the node id
     std::size_t maxlen = 1000000;  ///< approximate (~) entries kept per stream; 0: no trimming
     /// Messages in the store group's backlog (not yet delivered, or delivered and not
@@ -30,7 +30,6 @@ struct Settings {
     std::size_t read_count = 1000;
     std::chrono::milliseconds claim_idle{60000};
     std::chrono::milliseconds backlog_interval{200};
-    std::chrono::milliseconds drain_timeout{10000};
 };
 
 /// Every key the plugin accepts, with its default and meaning.
@@ -48,7 +47,7 @@ inline sdk::Schema schema() {
                        .fallback("12")
                        .at_least(1)
                        .at_most(4096));
-    keys.push_back(config_key("group", ValueType::string,
+    keys.push_back(config_key("store_group", ValueType::string,
                               "consumer group of the store subscription, shared by all nodes")
                        .fallback("relay-store"));
     keys.push_back(config_key("consumer", ValueType::string,
@@ -89,9 +88,6 @@ inline sdk::Schema schema() {
     keys.push_back(config_key("backlog_interval", ValueType::duration,
                               "how often the store group's backlog is measured (for capacity)")
                        .fallback("200ms"));
-    keys.push_back(config_key("drain_timeout", ValueType::duration,
-                              "how long stop waits for the store to commit what was accepted")
-                       .fallback("10s"));
     return keys;
 }
 
@@ -133,8 +129,10 @@ inline Settings parse_settings(const sdk::ConfigView& config) {
     s.stream = config.string("stream");
     if (s.stream.empty()) config.fail("stream", "expected a key prefix, got an empty string");
     s.partitions = at_least("partitions", 1);
-    s.group = config.string("group");
-    if (s.group.empty()) config.fail("group", "expected a group name, got an empty string");
+    s.store_group = config.string("store_group");
+    if (s.store_group.empty()) {
+        config.fail("store_group", "expected a group name, got an empty string");
+    }
     s.consumer = config.string("consumer");
     s.maxlen = at_least("maxlen", 0);
     s.capacity = at_least("capacity", 1);
@@ -145,7 +143,6 @@ inline Settings parse_settings(const sdk::ConfigView& config) {
     s.read_count = at_least("read_count", 1);
     s.claim_idle = config.duration("claim_idle");
     s.backlog_interval = config.duration("backlog_interval");
-    s.drain_timeout = config.duration("drain_timeout");
     return s;
 }
 

@@ -25,11 +25,14 @@ StoreConsumer::StoreConsumer(sdk::Executor executor,
                              sdk::StoreHandler handler, sdk::Logger& log, Metrics metrics)
     : streams_(std::move(streams)),
       group_(std::move(group)),
-      handler_(std::move(handler)),
       executor_(std::move(executor)),
       log_(log),
       metrics_(metrics),
-      retry_timer_(executor_) {}
+      retry_timer_(executor_),
+      feed_(
+          store_feed::StoreFeed::create(executor_, std::move(handler),
+                                        {.batches_in_flight = 1, .retry_delay = group_.retry_delay},
+                                        {.log = log_, .retries = metrics_.retries})) {}
 
 void StoreConsumer::start(const valkey::ConnectionOptions& options, std::function<void()> ready) {
     ready_ = std::move(ready);
@@ -42,6 +45,13 @@ void StoreConsumer::start(const valkey::ConnectionOptions& options, std::functio
 
 void StoreConsumer::run() {
     running_ = true;
+    // After a commit, or once a failed one's retry delay ran out.
+    feed_->on_resume([weak = weak_from_this()] {
+        auto self = weak.lock();
+        if (!self) return;
+        if (!self->read_.empty()) return self->hand_to_store();
+        self->read();
+    });
     read();
 }
 
@@ -50,7 +60,7 @@ void StoreConsumer::close() {
     running_ = false;
     retry_timer_.cancel();
     if (connection_) connection_->close();
-    handler_ = nullptr;
+    feed_->close();
     ready_ = nullptr;
 }
 
@@ -86,7 +96,7 @@ void StoreConsumer::create_group() {
 }
 
 void StoreConsumer::read() {
-    if (!running_ || !handler_ || !group_ready_ || read_pending_ || in_store_ || retry_pending_ ||
+    if (!running_ || !feed_->ready() || !group_ready_ || read_pending_ || retry_pending_ ||
         !read_.empty() || !connection_->up()) {
         return;
     }
@@ -152,50 +162,32 @@ void StoreConsumer::on_read(const Reply& reply, bool recover) {
 }
 
 void StoreConsumer::hand_to_store() {
-    if (!running_ || in_store_ || read_.empty() || !handler_) return;
+    if (!running_ || read_.empty() || !feed_->ready()) return;
     const std::size_t n = std::min(group_.batch_max, read_.size());
     std::vector<sdk::Message> batch;
+    std::vector<EntryRef> entries;
     batch.reserve(n);
-    in_store_entries_.clear();
+    entries.reserve(n);
     for (std::size_t i = 0; i < n; ++i) {
-        in_store_entries_.push_back(std::move(read_.front().ref));
+        entries.push_back(std::move(read_.front().ref));
         batch.push_back(std::move(read_.front().msg));
         read_.pop_front();
     }
-    in_store_ = true;
-    const std::uint64_t serial = ++batch_serial_;
-    // The store may commit from any thread, inline or later, and more than once by
-    // mistake: hop to the executor and let on_commit() ignore stale calls.
-    handler_(std::move(batch),
-             [weak = weak_from_this(), executor = executor_, serial](std::error_code ec) {
-                 boost::asio::post(executor, [weak, serial, ec] {
-                     if (auto self = weak.lock()) self->on_commit(serial, ec);
-                 });
-             });
+    feed_->hand_over(std::move(batch),
+                     [weak = weak_from_this(), entries = std::move(entries)](std::error_code ec) {
+                         if (auto self = weak.lock()) self->on_commit(entries, ec);
+                     });
 }
 
-void StoreConsumer::on_commit(std::uint64_t serial, std::error_code ec) {
-    if (serial != batch_serial_ || !in_store_ || closed_) return;
-    in_store_ = false;
+void StoreConsumer::on_commit(const std::vector<EntryRef>& entries, std::error_code ec) {
     if (ec) {
-        metrics_.retries.add();
-        if (failures_in_a_row_++ % 50 == 0) {
-            log_.warn("store commit failed (" + ec.message() + "); redelivering " +
-                      std::to_string(in_store_entries_.size()) + " message(s) in " +
-                      std::to_string(group_.retry_delay.count()) + "ms");
-        }
-        // Everything read but not committed is in this consumer's pending list:
-        // read it again from there.
+        // Everything read but not committed is in this consumer's pending list: read it
+        // again from there once the feed's retry delay ran out.
         read_.clear();
         recover_ = true;
-        read_later();
         return;
     }
-    failures_in_a_row_ = 0;
-    acknowledge(in_store_entries_);
-    in_store_entries_.clear();
-    if (!read_.empty()) return hand_to_store();
-    read();
+    acknowledge(entries);
 }
 
 /// XACK on the store connection: pipelined before the next read, so that read

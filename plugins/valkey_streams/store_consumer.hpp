@@ -3,6 +3,7 @@
 /// (XREADGROUP on its own connection), handing batches to the store and XACKing them
 /// only once the store committed them.
 #include "partition_streams.hpp"
+#include "store_feed/store_feed.hpp"
 #include "valkey/connection.hpp"
 
 #include <relay/sdk/asio.hpp>
@@ -23,7 +24,8 @@
 
 namespace relay::plugins::valkey_streams {
 
-/// One batch in the store at a time. A failed commit, a failed XACK, a reconnection or
+/// One batch in the store at a time (StoreFeed: commits back on the executor, stale ones
+/// ignored, a retry after `retry_delay`). A failed commit, a failed XACK, a reconnection or
 /// entries claimed from another consumer switch to re-reading this consumer's pending
 /// entries (id 0) before new ones (`>`): at-least-once, the store is idempotent by id.
 /// A lost group (server restarted without persistence) is created again.
@@ -70,30 +72,26 @@ private:
     void read();
     void on_read(const valkey::Reply& reply, bool recover);
     void hand_to_store();
-    void on_commit(std::uint64_t serial, std::error_code ec);
+    void on_commit(const std::vector<EntryRef>& entries, std::error_code ec);
     void acknowledge(const std::vector<EntryRef>& entries);
     void read_later();
 
     std::shared_ptr<const PartitionStreams> streams_;
     Group group_;
-    sdk::StoreHandler handler_;
     sdk::Executor executor_;
     sdk::Logger& log_;
     Metrics metrics_;
     boost::asio::steady_timer retry_timer_;
     std::shared_ptr<valkey::Connection> connection_;  // XGROUP CREATE, XREADGROUP, XACK
     std::function<void()> ready_;
+    std::shared_ptr<store_feed::StoreFeed> feed_;
     bool running_ = false;
     bool closed_ = false;
     bool group_ready_ = false;
     bool recover_ = true;  // read this consumer's pending entries (id 0)
     bool read_pending_ = false;
-    bool in_store_ = false;
-    bool retry_pending_ = false;
-    std::deque<Entry> read_;  // read, not yet handed to the store
-    std::vector<EntryRef> in_store_entries_;
-    std::uint64_t batch_serial_ = 0;
-    std::uint64_t failures_in_a_row_ = 0;
+    bool retry_pending_ = false;  // a failed read waits out retry_delay
+    std::deque<Entry> read_;      // read, not yet handed to the store
 };
 
 }  // namespace relay::plugins::valkey_streams

@@ -41,8 +41,9 @@ public:
           // own)
           commands_(Connection::create(executor_, options_, log_, "queue")),
           health_(std::make_shared<PublishHealth>(ctx.health(), log_)),
-          backlog_(std::make_shared<StoreBacklog>(executor_, commands_, streams_, settings_.group,
-                                                  settings_.backlog_interval, metrics_.backlog)),
+          backlog_(std::make_shared<StoreBacklog>(executor_, commands_, streams_,
+                                                  settings_.store_group, settings_.backlog_interval,
+                                                  metrics_.backlog)),
           publisher_(std::make_shared<StreamPublisher>(
               commands_, streams_,
               StreamPublisher::Limits{.max_in_flight = settings_.max_in_flight,
@@ -56,13 +57,13 @@ public:
           recovery_(std::make_shared<RecoveryReader>(commands_, streams_)),
           claimer_(std::make_shared<PendingClaimer>(
               executor_, commands_, streams_,
-              PendingClaimer::Claim{.group = settings_.group,
+              PendingClaimer::Claim{.group = settings_.store_group,
                                     .consumer = consumer_,
                                     .idle = settings_.claim_idle,
                                     .count = settings_.store_batch_max},
               log_, metrics_.lost)),
-          drain_(std::make_shared<DrainWatch>(executor_, commands_, streams_, settings_.group,
-                                              settings_.drain_timeout, log_)),
+          drain_(std::make_shared<DrainWatch>(executor_, commands_, streams_, settings_.store_group,
+                                              ctx.drain_timeout(), log_)),
           start_timer_(executor_) {}
 
     void subscribe_broadcast(sdk::BroadcastHandler handler) {
@@ -113,7 +114,7 @@ public:
         if (store_handler_) {
             store_ = std::make_shared<StoreConsumer>(
                 executor_, streams_,
-                StoreConsumer::Group{.name = settings_.group,
+                StoreConsumer::Group{.name = settings_.store_group,
                                      .consumer = consumer_,
                                      .batch_max = settings_.store_batch_max,
                                      .block = settings_.block,

@@ -23,7 +23,8 @@ sdk::Schema make_node_schema() {
         key("id", sdk::ValueType::string, std::nullopt, "this node's id; default: the host name"),
         threads,
         key("drain_timeout", sdk::ValueType::duration, "10s",
-            "how long a stop waits for connections and in-flight messages to drain"),
+            "how long each step of a stop waits: the transport for in-flight messages, the queue "
+            "for its drain into the store"),
     };
 }
 

@@ -78,7 +78,7 @@ PluginInstance<Interface> Host::make(const PluginSection& section, sdk::Executor
         section.config, home, io_->executors(),
         std::make_unique<PluginLogger>(log_, fmt::format("{}/{}", section.slot, section.use)),
         metrics_, health_.reporter(loaded.label, fmt::format("{}/{}", section.slot, section.use)),
-        node_id_);
+        node_id_, drain_timeout_);
     try {
         loaded.object = (*factory)(*loaded.context);
     } catch (const std::exception& e) {

@@ -5,6 +5,7 @@
 #include <relay/sdk/logger.hpp>
 #include <relay/sdk/metrics.hpp>
 
+#include <chrono>
 #include <span>
 #include <string_view>
 
@@ -31,6 +32,10 @@ public:
     virtual Health& health() const = 0;
     /// This node's id (pipeline `node.id`, default the host name).
     virtual std::string_view node_id() const = 0;
+    /// How long a stop may wait for what is still under way (pipeline
+    /// `node.drain_timeout`): a plugin whose stop drains (a queue into the store) gives
+    /// up after it, so that its stop completes within the host's bound on it.
+    virtual std::chrono::milliseconds drain_timeout() const = 0;
 };
 
 }  // namespace relay::sdk

@@ -50,7 +50,7 @@ public:
     }
     /// Stops taking publishes, delivers what was accepted to the subscribers and
     /// waits for the store subscription's commits (bounded by the plugin's drain
-    /// timeout), then completes.
+    /// timeout: PluginContext::drain_timeout()), then completes.
     virtual void stop(Done done) = 0;
 };
 

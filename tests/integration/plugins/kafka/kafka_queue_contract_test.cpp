@@ -16,7 +16,7 @@ struct KafkaQueueTraits {
     }
     /// The producer queue bounds what waits for the brokers: beyond it, queue_full.
     static std::size_t configure_small(sdk::testing::TestConfig& config) {
-        config.set_integer("queue_buffering_max_messages", 8);
+        config.set_integer("max_in_flight", 8);
         return 8;
     }
 };

@@ -141,7 +141,7 @@ TEST(KafkaSettings, DefaultsComeFromTheSchema) {
     EXPECT_EQ(s.linger, 0ms);
     EXPECT_EQ(s.batch_size, 1000000u);
     EXPECT_EQ(s.message_timeout, 30s);
-    EXPECT_EQ(s.queue_buffering_max_messages, 100000u);
+    EXPECT_EQ(s.max_in_flight, 100000u);
     EXPECT_EQ(s.fetch_wait_max, 2ms);
     EXPECT_EQ(s.store_fetch_wait_max, 100ms);
     EXPECT_EQ(s.store_session_timeout, 10s);
@@ -150,7 +150,6 @@ TEST(KafkaSettings, DefaultsComeFromTheSchema) {
     EXPECT_EQ(s.broadcast_start, BroadcastStart::end);
     EXPECT_EQ(s.client_id, "relay");
     EXPECT_TRUE(s.properties.empty());
-    EXPECT_EQ(s.drain_timeout, 10s);
     EXPECT_EQ(s.admin_timeout, defaults.admin_timeout);
     EXPECT_EQ(s.read_timeout, defaults.read_timeout);
     EXPECT_EQ(s.partition_check_interval, defaults.partition_check_interval);

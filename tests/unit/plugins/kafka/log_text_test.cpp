@@ -14,17 +14,17 @@ using namespace std::chrono_literals;
 
 TEST(KafkaLogText, TheDrainTimeoutWarningSaysWhatWasLeftBehind) {
     EXPECT_EQ(drain_timeout_warning(10s, 8, 0),
-              "stopped when queue.drain_timeout (10s) ran out, with 8 partition(s) not yet "
+              "stopped when node.drain_timeout (10s) ran out, with 8 partition(s) not yet "
               "committed by the store (the store group reads them again later). Increase "
-              "queue.drain_timeout");
+              "node.drain_timeout");
     EXPECT_EQ(drain_timeout_warning(1500ms, 0, 3),
-              "stopped when queue.drain_timeout (1500ms) ran out, with 3 partition(s) not yet "
-              "broadcast to this node's clients. Increase queue.drain_timeout");
+              "stopped when node.drain_timeout (1500ms) ran out, with 3 partition(s) not yet "
+              "broadcast to this node's clients. Increase node.drain_timeout");
     EXPECT_EQ(drain_timeout_warning(10s, 2, 1),
-              "stopped when queue.drain_timeout (10s) ran out, with 2 partition(s) not yet "
+              "stopped when node.drain_timeout (10s) ran out, with 2 partition(s) not yet "
               "committed by the store (the store group reads them again later) and 1 "
               "partition(s) not yet broadcast to this node's clients. Increase "
-              "queue.drain_timeout");
+              "node.drain_timeout");
 }
 
 TEST(KafkaLogText, RepeatedLibrdkafkaLinesPassOncePerWindowWithACount) {

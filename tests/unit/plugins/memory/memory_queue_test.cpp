@@ -156,7 +156,6 @@ TEST(MemorySettings, DefaultsComeFromTheSchema) {
     EXPECT_EQ(settings.max_bytes, defaults.max_bytes);
     EXPECT_EQ(settings.max_bytes, 64U * 1024 * 1024);
     EXPECT_EQ(settings.retain_bytes, 16U * 1024 * 1024);
-    EXPECT_EQ(settings.drain_timeout, 10s);
 }
 
 TEST(MemorySettings, OutOfRangeValuesAreConfigErrors) {
@@ -354,7 +353,7 @@ TEST_F(MemoryQueueTest, MessagesThatWaitedOutTheBatchDelayDuringACommitGoAtOnce)
 }
 
 TEST_F(MemoryQueueTest, StopGivesUpAfterTheDrainTimeoutAndSaysHowManyWereLost) {
-    ctx_.settings().set_duration("drain_timeout", 50ms);
+    ctx_.set_drain_timeout(50ms);
     auto& queue = make();
     auto& store = store_;
     queue.subscribe_store(store.handler());
@@ -369,8 +368,8 @@ TEST_F(MemoryQueueTest, StopGivesUpAfterTheDrainTimeoutAndSaysHowManyWereLost) {
     EXPECT_GE(std::chrono::steady_clock::now() - begun, 50ms);
     EXPECT_EQ(stopped.get<0>(), sdk::Errc::timed_out);
     EXPECT_TRUE(ctx_.logger().contains(
-        "stopped with 2 message(s) not committed by the store within drain_timeout (50ms); "
-        "increase queue.drain_timeout"));
+        "stopped with 2 message(s) not committed by the store within node.drain_timeout "
+        "(50ms); increase node.drain_timeout"));
     // A late commit is ignored, and nothing more reaches the store (both messages
     // went, in two batches in flight).
     store.batch(1).commit({});
@@ -483,7 +482,8 @@ TEST_F(MemoryQueueTest, AFailedBatchTakesTheLaterOneInFlightWithItAndIgnoresItsC
 }
 
 TEST_F(MemoryQueueTest, WithAckStoredAStopThatGivesUpFailsTheWaitingAcks) {
-    ctx_.settings().set_string("ack", "stored").set_duration("drain_timeout", 50ms);
+    ctx_.settings().set_string("ack", "stored");
+    ctx_.set_drain_timeout(50ms);
     auto& queue = make();
     queue.subscribe_store(store_.handler());
     start();

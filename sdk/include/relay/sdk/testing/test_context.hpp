@@ -372,6 +372,9 @@ public:
     TestLogger& logger() noexcept { return logger_; }
     TestMetrics& test_metrics() noexcept { return metrics_; }
     TestHealth& test_health() noexcept { return health_; }
+    /// What drain_timeout() answers (the host's default unless set before the plugin
+    /// is made).
+    void set_drain_timeout(std::chrono::milliseconds value) noexcept { drain_timeout_ = value; }
 
     const ConfigView& config() const override { return config_; }
     Executor executor() const override { return executors_.front(); }
@@ -380,6 +383,7 @@ public:
     Metrics& metrics() const override { return metrics_; }
     Health& health() const override { return health_; }
     std::string_view node_id() const override { return node_id_; }
+    std::chrono::milliseconds drain_timeout() const override { return drain_timeout_; }
 
     /// True on the executor's thread.
     bool on_executor() const { return executors_.front().running_in_this_thread(); }
@@ -412,6 +416,7 @@ private:
     mutable TestLogger logger_;
     mutable TestMetrics metrics_;
     mutable TestHealth health_;
+    std::chrono::milliseconds drain_timeout_{10000};
     boost::asio::io_context io_{1};
     std::vector<Executor> executors_;
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
