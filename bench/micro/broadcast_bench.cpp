@@ -43,14 +43,14 @@ void BM_BroadcastToRoom(benchmark::State& state) {
     settings.presence_events = false;
     ws::ServerContext server(settings, ctx);
     JoiningInbound inbound;
-    server.inbound = &inbound;
+    server.chat.inbound = &inbound;
     ws::Shard shard(ctx.executor(), {});
     std::vector<std::shared_ptr<ws::EngineSession>> sessions;
     for (std::size_t i = 0; i < members; ++i) {
-        auto session = std::make_shared<ws::EngineSession>(server, shard, "sid" + std::to_string(i),
-                                                           std::string());
+        auto session = std::make_shared<ws::EngineSession>(
+            server.sessions, shard, "sid" + std::to_string(i), std::string());
         session->open_polling();
-        session->chat().on_text(R"(0{"room":"lobby","user":"u"})");
+        session->chat().receive_text(R"(0{"room":"lobby","user":"u"})");
         sessions.push_back(std::move(session));
     }
     std::string frame;
