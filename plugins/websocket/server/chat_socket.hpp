@@ -89,7 +89,7 @@ public:
     /// The chat socket of `session`, which lives on `shard`; `room_header`: the room
     /// the handshake asked for, if the CONNECT names none.
     ChatSocket(ChatShared& shared, EngineSession& session, Shard& shard, std::string room_header);
-    ~ChatSocket();
+    ~ChatSocket() override;
     ChatSocket(const ChatSocket&) = delete;
     ChatSocket& operator=(const ChatSocket&) = delete;
     ChatSocket(ChatSocket&&) = delete;

@@ -21,17 +21,17 @@ using tcp = boost::asio::ip::tcp;
 
 namespace {
 
-constexpr std::size_t kHeaderLimit = 16 * 1024;
+constexpr std::size_t kHeaderLimit = std::size_t{16} * 1024;
 // How long a connection closed after its answer keeps reading (see linger()).
 constexpr std::chrono::seconds kLingerLimit{1};
 constexpr const char* kServerName = "relay";
 
 /// Moves a connected socket to another thread's io_context (a WebSocket upgrade
 /// arriving on another connection than the session's thread).
-tcp::socket move_socket(tcp::socket socket, sdk::Executor to) {
+tcp::socket move_socket(tcp::socket socket, const sdk::Executor& to) {
     const auto protocol = socket.local_endpoint().protocol();
     const auto fd = socket.release();
-    return tcp::socket(to, protocol, fd);
+    return {to, protocol, fd};
 }
 
 }  // namespace

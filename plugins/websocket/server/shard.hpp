@@ -40,14 +40,7 @@ public:
         /// closes the session synchronously (a slow consumer is closed by a posted
         /// task), so a broadcast may walk the room's live list.
         virtual void deliver(const std::shared_ptr<const Broadcast>& broadcast) = 0;
-
-    protected:
-        Recipient() = default;
-        ~Recipient() = default;
-        Recipient(const Recipient&) = default;
-        Recipient& operator=(const Recipient&) = default;
-        Recipient(Recipient&&) = default;
-        Recipient& operator=(Recipient&&) = default;
+        virtual ~Recipient() = default;
     };
 
     struct RecentLimits {
