@@ -43,14 +43,14 @@ void BM_BroadcastToRoom(benchmark::State& state) {
     settings.presence_events = false;
     ws::ServerContext server(settings, ctx);
     JoiningInbound inbound;
-    server.inbound = &inbound;
+    server.chat.inbound = &inbound;
     ws::Shard shard(ctx.executor(), {});
     std::vector<std::shared_ptr<ws::EngineSession>> sessions;
     for (std::size_t i = 0; i < members; ++i) {
-        auto session = std::make_shared<ws::EngineSession>(server, shard, "sid" + std::to_string(i),
-                                                           std::string());
+        auto session = std::make_shared<ws::EngineSession>(
+            server.sessions, shard, "sid" + std::to_string(i), std::string());
         session->open_polling();
-        session->chat().on_text(R"(0{"room":"lobby","user":"u"})");
+        session->chat().receive_text(R"(0{"room":"lobby","user":"u"})");
         sessions.push_back(std::move(session));
     }
     std::string frame;
@@ -63,11 +63,12 @@ void BM_BroadcastToRoom(benchmark::State& state) {
     const auto shared = std::make_shared<const ws::Broadcast>(std::move(broadcast));
     const std::string room = "lobby";
     std::size_t since_drain = 0;
+    // NOLINTNEXTLINE(clang-analyzer-deadcode.DeadStores): Google Benchmark's loop
     for (auto _ : state) {
         benchmark::DoNotOptimize(shard.broadcast(room, shared, "nobody"));
         if (++since_drain == 64) {
             state.PauseTiming();
-            for (auto& session : sessions) session->poll([](std::string) {});
+            for (auto& session : sessions) session->poll([](const std::string&) {});
             since_drain = 0;
             state.ResumeTiming();
         }

@@ -2,8 +2,7 @@
 
 #include "server/engine_session.hpp"
 #include "server/random_id.hpp"
-#include "server/server_context.hpp"
-#include "server/shard.hpp"
+#include "server/telemetry.hpp"
 #include "server/wall_clock.hpp"
 #include "socketio/auth.hpp"
 #include "socketio/chat.hpp"
@@ -87,20 +86,22 @@ std::optional<std::uint64_t> integer_member(std::string_view object_json, std::s
 
 }  // namespace
 
-ChatSocket::ChatSocket(ServerContext& server, EngineSession& session, std::string room_header)
-    : server_(server),
+ChatSocket::ChatSocket(ChatShared& shared, EngineSession& session, Shard& shard,
+                       std::string room_header)
+    : shared_(shared),
       session_(session),
+      shard_(shard),
       decoder_([&] {
           socketio::Decoder::Limits limits;
-          limits.max_attachment_bytes = server.settings.max_payload;
+          limits.max_attachment_bytes = shared.options.max_attachment_bytes;
           return limits;
       }()),
       room_header_(std::move(room_header)),
-      recovery_(server, session, *this) {}
+      recovery_(shared, session, shard, *this) {}
 
 ChatSocket::~ChatSocket() = default;
 
-void ChatSocket::on_text(std::string_view packet) {
+void ChatSocket::receive_text(std::string_view packet) {
     socketio::Packet decoded;
     bool ready = false;
     if (auto ec = decoder_.feed_text(packet, decoded, ready)) {
@@ -110,7 +111,7 @@ void ChatSocket::on_text(std::string_view packet) {
     if (ready) on_packet(decoded, {});
 }
 
-void ChatSocket::on_binary(std::string_view bytes) {
+void ChatSocket::receive_binary(std::string_view bytes) {
     socketio::Packet decoded;
     bool ready = false;
     if (auto ec = decoder_.feed_binary(bytes, decoded, ready)) {
@@ -158,13 +159,13 @@ void ChatSocket::on_connect(const socketio::Packet& packet) {
 }
 
 void ChatSocket::connect(std::string_view auth, bool may_take_over) {
-    if (server_.stopping) {
+    if (shared_.stopping) {
         refuse_connect(kMainNamespace, "Server is shutting down");
         return;
     }
     auto room = socketio::string_member(auth, "room");
     if (!room || room->empty()) room = room_header_;
-    if (server_.settings.recovery) {
+    if (shared_.options.recovery) {
         // As socket.io: a session is recovered from the offset of the last message the
         // client got; without one (it got none) it starts afresh (`recovered` false).
         if (auto request = socketio::recovery_request(auth); request && !request->offset.empty()) {
@@ -178,7 +179,7 @@ void ChatSocket::connect(std::string_view auth, bool may_take_over) {
     // Names reach every member of the room (messages, join/leave, presence): bounded
     // and printable, checked before anything is joined or announced.
     auto user = socketio::string_member(auth, "user").value_or("");
-    const auto& limits = server_.settings;
+    const auto& limits = shared_.options;
     if (auto problem = socketio::check_name(*room, limits.max_room_bytes);
         problem != socketio::NameProblem::none) {
         refuse_connect(kMainNamespace,
@@ -192,7 +193,7 @@ void ChatSocket::connect(std::string_view auth, bool may_take_over) {
         return;
     }
     sid_ = random_id();
-    if (server_.settings.recovery) pid_ = server_.tokens.issue({sid_, *room, user, now_ms()});
+    if (shared_.options.recovery) pid_ = shared_.tokens.issue({sid_, *room, user, now_ms()});
     accept_connect(*room, std::move(user));
 }
 
@@ -204,13 +205,13 @@ bool ChatSocket::try_recover(const socketio::RecoveryRequest& request, const std
     };
     // This node saw the session close: its record decides (the fast path, and the
     // only place that knows a pid was closed for good or already recovered).
-    if (auto entry = server_.recovery.take(request.pid)) {
+    if (auto entry = shared_.recovery.take(request.pid)) {
         if (!entry->recoverable || !same_room(entry->room)) return false;
         restore(entry->sid, entry->room, entry->user, request, false);
         return true;
     }
     if (may_take_over) {
-        if (auto old = server_.recovery.find_live(request.pid)) {
+        if (auto old = shared_.recovery.find_live(request.pid)) {
             take_over(old, std::string(auth));
             return true;
         }
@@ -220,11 +221,11 @@ bool ChatSocket::try_recover(const socketio::RecoveryRequest& request, const std
     // moment the client is known to have been connected is the later of the token's
     // issue and its last message (ids are time-ordered), and that must be within the
     // recovery window.
-    auto claim = server_.tokens.verify(request.pid);
+    auto claim = shared_.tokens.verify(request.pid);
     if (!claim || !same_room(claim->room)) return false;
     const auto now = now_ms();
     const auto seen_ms = std::min(now, sdk::message_id_time(request.offset).value_or(0));
-    if (now - std::max(claim->issued_ms, seen_ms) > server_.settings.recovery_window.count()) {
+    if (now - std::max(claim->issued_ms, seen_ms) > shared_.options.recovery_window.count()) {
         return false;
     }
     restore(claim->sid, claim->room, claim->user, request, true);
@@ -265,9 +266,9 @@ void ChatSocket::accept_connect(std::string room, std::string user, bool reply,
     user_ = std::move(user);
     connected_ = true;
     joined_ms_ = now_ms();
-    session_.shard().join(room_, this);
+    shard_.join(session_, room_, sid_, *this);
     joined_room_ = true;
-    sdk::Member member{room_, sid_, user_, server_.node_id, joined_ms_};
+    sdk::Member member{room_, sid_, user_, shared_.node_id, joined_ms_};
     if (member_elsewhere) {
         // The session's old node may still list the sid (it died, or has not noticed
         // the close yet): a cluster-wide presence keeps one member per sid, so that
@@ -275,7 +276,7 @@ void ChatSocket::accept_connect(std::string room, std::string user, bool reply,
         // The join waits on this session's thread, so that a close meanwhile (whose
         // leave would otherwise pass it) means no join.
         std::weak_ptr<EngineSession> weak = session_.weak_from_this();
-        server_.inbound->leave(member, [weak, here = session_.executor(), inbound = server_.inbound,
+        shared_.inbound->leave(member, [weak, here = session_.executor(), inbound = shared_.inbound,
                                         member](std::error_code) {
             boost::asio::post(here, [weak, inbound, member] {
                 auto session = weak.lock();
@@ -283,9 +284,9 @@ void ChatSocket::accept_connect(std::string room, std::string user, bool reply,
             });
         });
     } else {
-        server_.inbound->join(member, [](std::error_code) {});
+        shared_.inbound->join(member, [](std::error_code) {});
     }
-    if (!pid_.empty()) server_.recovery.add_live(pid_, session_.shared_from_this());
+    if (!pid_.empty()) shared_.recovery.add_live(pid_, session_.shared_from_this());
     if (reply) send_connect();
 }
 
@@ -298,13 +299,13 @@ void ChatSocket::send_connect() {
 void ChatSocket::connect_afresh() {
     // As socket.io when it cannot restore a session: a new private id, so
     // `socket.recovered` is false on the client, and nothing replayed.
-    server_.recovery.remove_live(pid_, &session_);
-    pid_ = server_.tokens.issue({sid_, room_, user_, now_ms()});
-    server_.recovery.add_live(pid_, session_.shared_from_this());
+    shared_.recovery.remove_live(pid_, &session_);
+    pid_ = shared_.tokens.issue({sid_, room_, user_, now_ms()});
+    shared_.recovery.add_live(pid_, session_.shared_from_this());
     send_connect();
 }
 
-void ChatSocket::send_broadcast(const std::shared_ptr<const Broadcast>& broadcast) {
+void ChatSocket::deliver(const std::shared_ptr<const Broadcast>& broadcast) {
     if (recovery_.intercept(broadcast)) return;
     session_.send(broadcast->frames);
 }
@@ -335,12 +336,12 @@ void ChatSocket::on_message(const socketio::Packet& packet, std::vector<std::str
                   "message takes one argument, a JSON object; put binary data inside it");
         return;
     }
-    if (server_.stopping) {
+    if (shared_.stopping) {
         ack_error(packet.id, "server is shutting down");
         return;
     }
-    server_.received.add();
-    server_.in_flight.fetch_add(1);
+    shared_.telemetry.messages_received.add();
+    shared_.publishes_in_flight.fetch_add(1);
     sdk::Message msg;
     msg.room = room_;
     msg.sender = sid_;
@@ -351,8 +352,8 @@ void ChatSocket::on_message(const socketio::Packet& packet, std::vector<std::str
     std::weak_ptr<EngineSession> weak = session_.weak_from_this();
     auto executor = session_.executor();
     const auto ack_id = packet.id;
-    auto& in_flight = server_.in_flight;
-    server_.inbound->publish(
+    auto& in_flight = shared_.publishes_in_flight;
+    shared_.inbound->publish(
         std::move(msg), [weak, executor, ack_id, &in_flight](const sdk::Published& result) {
             if (!ack_id) {
                 in_flight.fetch_sub(1);
@@ -377,7 +378,7 @@ void ChatSocket::on_history(const socketio::Packet& packet) {
         query.before_id = socketio::string_member(args.front(), "before").value_or("");
         query.after_id = socketio::string_member(args.front(), "after").value_or("");
     }
-    query.limit = std::clamp<std::size_t>(query.limit, 1, server_.settings.history_max);
+    query.limit = std::clamp<std::size_t>(query.limit, 1, shared_.options.history_max);
     if (!history_in_flight_) {
         start_history(*packet.id, query);
     } else if (history_waiting_.size() < kMaxWaitingHistory) {
@@ -391,7 +392,7 @@ void ChatSocket::start_history(std::uint64_t ack_id, const sdk::HistoryQuery& qu
     history_in_flight_ = true;
     std::weak_ptr<EngineSession> weak = session_.weak_from_this();
     auto executor = session_.executor();
-    server_.inbound->history(
+    shared_.inbound->history(
         room_, query,
         [weak, executor, ack_id, query](std::error_code ec, std::vector<sdk::Message> messages) {
             // The page is cut where the client's outbound queue is known.
@@ -426,9 +427,9 @@ void ChatSocket::answer_history(std::uint64_t ack_id, const sdk::HistoryQuery& q
         }
         const std::size_t overhead = kAckOverhead + kMoreObjectOverhead + cursor_bytes;
         const std::size_t room =
-            minus(server_.settings.max_queued_bytes, session_.queued_bytes() + overhead);
+            minus(shared_.options.max_queued_bytes, session_.queued_bytes() + overhead);
         const std::size_t budget =
-            std::min(minus(server_.settings.history_max_bytes, overhead), room);
+            std::min(minus(shared_.options.history_max_bytes, overhead), room);
         const auto cut = socketio::cut_history_page(sizes, keep, budget, room);
         const std::span<sdk::Message> page(messages.data() + cut.first, cut.count);
         std::string array;
@@ -459,7 +460,7 @@ void ChatSocket::on_presence(const socketio::Packet& packet) {
     if (!packet.id) return;
     std::weak_ptr<EngineSession> weak = session_.weak_from_this();
     auto executor = session_.executor();
-    server_.inbound->members(
+    shared_.inbound->members(
         room_, [weak, executor, id = *packet.id](std::error_code ec,
                                                  const std::vector<sdk::Member>& members) {
             std::string arg;
@@ -500,10 +501,10 @@ void ChatSocket::ack_error(std::optional<std::uint64_t> id, std::string_view err
 }
 
 void ChatSocket::fail(std::error_code ec, std::string_view what) {
-    server_.bad_packets.add();
-    if (server_.log.enabled(sdk::LogLevel::debug)) {
-        server_.log.debug("closing session " + session_.sid() + ": " + std::string(what) + ": " +
-                          ec.message());
+    shared_.telemetry.bad_packets.add();
+    if (shared_.telemetry.log.enabled(sdk::LogLevel::debug)) {
+        shared_.telemetry.log.debug("closing session " + session_.sid() + ": " + std::string(what) +
+                                    ": " + ec.message());
     }
     session_.close("parse error", false);
 }
@@ -515,19 +516,19 @@ void ChatSocket::on_close(std::string_view reason) {
     if (!connected_) return;
     connected_ = false;
     if (joined_room_) {
-        session_.shard().leave(room_, this);
+        shard_.leave(session_);
         joined_room_ = false;
     }
-    server_.inbound->leave({room_, sid_, user_, server_.node_id, joined_ms_},
+    shared_.inbound->leave({room_, sid_, user_, shared_.node_id, joined_ms_},
                            [](std::error_code) {});
-    if (!pid_.empty()) server_.recovery.remove_live(pid_, &session_);
+    if (!pid_.empty()) shared_.recovery.remove_live(pid_, &session_);
     // A session closed for good is remembered too: its pid is a token other nodes
     // would honour, and this node knows better.
-    if (!pid_.empty() && !server_.stopping) {
-        server_.recovery.remember(
-            pid_, {sid_, room_, user_,
-                   std::chrono::steady_clock::now() + server_.settings.recovery_window,
-                   recoverable(reason)});
+    if (!pid_.empty() && !shared_.stopping) {
+        shared_.recovery.remember(
+            pid_,
+            {sid_, room_, user_, std::chrono::steady_clock::now() + shared_.options.recovery_window,
+             recoverable(reason)});
     }
 }
 

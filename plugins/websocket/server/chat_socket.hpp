@@ -1,14 +1,19 @@
 #pragma once
 #include "server/out_frame.hpp"
+#include "server/recovery_registry.hpp"
+#include "server/recovery_token.hpp"
 #include "server/session_recovery.hpp"
+#include "server/shard.hpp"
 #include "socketio/auth.hpp"
 #include "socketio/decoder.hpp"
 #include "socketio/history_page.hpp"
 
 #include <relay/sdk/message.hpp>
 #include <relay/sdk/store.hpp>
+#include <relay/sdk/transport.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -22,7 +27,42 @@
 namespace relay::plugins::websocket {
 
 class EngineSession;
-struct ServerContext;
+struct Telemetry;
+
+/// The settings a chat socket (and its recovery) reads.
+struct ChatOptions {
+    std::uint64_t max_attachment_bytes{};  ///< max_payload
+    std::size_t max_room_bytes{};
+    std::size_t max_user_bytes{};
+    std::uint64_t history_max{};        ///< messages a history query asks the store for
+    std::uint64_t history_max_bytes{};  ///< a history page, a recovery's missed messages
+    std::uint64_t max_queued_bytes{};   ///< what the client may have queued
+    bool recovery{};                    ///< connection state recovery on
+    std::chrono::milliseconds recovery_window{};
+};
+
+/// What the chat sockets of one transport share (the transport owns it).
+struct ChatShared {
+    ChatShared(ChatOptions chat_options, RecoveryTokens recovery_tokens, std::string node,
+               Telemetry& reports, const std::atomic<bool>& stopping_flag)
+        : options(chat_options),
+          tokens(std::move(recovery_tokens)),
+          node_id(std::move(node)),
+          telemetry(reports),
+          stopping(stopping_flag) {}
+
+    ChatOptions options;
+    /// The host's side, where what came in goes (publish, history, recover, presence);
+    /// set by the transport's start, before any session exists.
+    sdk::Inbound* inbound = nullptr;
+    RecoveryTokens tokens;      ///< issues and checks the pids (recovery_secret)
+    RecoveryRegistry recovery;  ///< the sessions that closed or live here, by pid
+    std::string node_id;        ///< this node, in presence members
+    /// Publishes whose ack has not come back yet; the transport's stop waits for them.
+    std::atomic<std::int64_t> publishes_in_flight{0};
+    Telemetry& telemetry;               ///< log, messages_received, bad_packets
+    const std::atomic<bool>& stopping;  ///< the transport is stopping: nothing new
+};
 
 /// The Socket.IO socket of one Engine.IO session, on the main namespace `/`, and the
 /// chat on top of it (the wire contract is in README.md):
@@ -41,11 +81,15 @@ struct ServerContext;
 /// The pid is a signed token (RecoveryTokens), so the session recovers on any node that
 /// shares the secret, whether the node it came from stopped, crashed or is still up;
 /// the node that saw the session close decides by its own record (RecoveryRegistry).
+/// In its room, the socket is a Shard::Recipient: the shard delivers the room's
+/// broadcasts to it, and it sends them out through its session.
 /// Thread safety: the session's executor only.
-class ChatSocket {
+class ChatSocket final : public Shard::Recipient {
 public:
-    ChatSocket(ServerContext& server, EngineSession& session, std::string room_header);
-    ~ChatSocket();
+    /// The chat socket of `session`, which lives on `shard`; `room_header`: the room
+    /// the handshake asked for, if the CONNECT names none.
+    ChatSocket(ChatShared& shared, EngineSession& session, Shard& shard, std::string room_header);
+    ~ChatSocket() override;
     ChatSocket(const ChatSocket&) = delete;
     ChatSocket& operator=(const ChatSocket&) = delete;
     ChatSocket(ChatSocket&&) = delete;
@@ -57,11 +101,13 @@ public:
     const std::string& room() const { return room_; }
     bool connected() const { return connected_; }
 
-    /// An Engine.IO text message (the Socket.IO packet) or binary message (attachment).
-    void on_text(std::string_view packet);
-    void on_binary(std::string_view bytes);
-    /// A broadcast for this socket's room.
-    void send_broadcast(const std::shared_ptr<const Broadcast>& broadcast);
+    /// An Engine.IO text message (the Socket.IO packet) or binary message (attachment)
+    /// came in from the client.
+    void receive_text(std::string_view packet);
+    void receive_binary(std::string_view bytes);
+    /// A broadcast of this socket's room, to be sent out to the client (unless its
+    /// recovery holds it back or the client has it already).
+    void deliver(const std::shared_ptr<const Broadcast>& broadcast) override;
     /// The session ended: leave the room, leave presence, remember for recovery.
     void on_close(std::string_view reason);
 
@@ -107,8 +153,9 @@ private:
     void refuse_connect(std::string_view nsp, std::string_view message);
     void fail(std::error_code ec, std::string_view what);
 
-    ServerContext& server_;
+    ChatShared& shared_;
     EngineSession& session_;
+    Shard& shard_;
     socketio::Decoder decoder_;
     std::string room_header_;
     std::string sid_;

@@ -2,8 +2,9 @@
 
 #include "engineio/packet.hpp"
 #include "server/chat_socket.hpp"
-#include "server/server_context.hpp"
+#include "server/session_registry.hpp"
 #include "server/shard.hpp"
+#include "server/telemetry.hpp"
 #include "server/websocket_link.hpp"
 
 #include <relay/sdk/error.hpp>
@@ -51,23 +52,23 @@ std::size_t frame_cost(const OutFrame& frame) {
 
 }  // namespace
 
-EngineSession::EngineSession(ServerContext& server, Shard& shard, std::string sid,
+EngineSession::EngineSession(const SessionShared& shared, Shard& shard, std::string sid,
                              std::string room_header)
-    : server_(server),
-      live_(server.live_sessions),
-      sessions_gauge_(server.sessions),
+    : shared_(shared),
+      live_(shared.live_sessions),
+      sessions_gauge_(shared.telemetry.sessions),
       shard_(shard),
       sid_(std::move(sid)),
       upgrade_timer_(shard.executor()),
       timer_(shard.executor()),
       opened_at_(std::chrono::steady_clock::now()) {
-    chat_ = std::make_unique<ChatSocket>(server_, *this, std::move(room_header));
+    chat_ = std::make_unique<ChatSocket>(shared_.chat, *this, shard_, std::move(room_header));
     sessions_gauge_.add();
     live_->fetch_add(1);
 }
 
 EngineSession::~EngineSession() {
-    // The transport (and server_) may be gone: a session whose last handler is
+    // The transport (and shared_) may be gone: a session whose last handler is
     // destroyed with the io_context at shutdown. Touch only what outlives it.
     sessions_gauge_.sub();
     live_->fetch_sub(1);
@@ -78,29 +79,29 @@ sdk::Executor EngineSession::executor() const {
 }
 
 std::string EngineSession::open_polling() {
-    server_.registry.add(sid_, shared_from_this());
+    shared_.registry.add(sid_, shared_from_this());
     shard_.add(shared_from_this());
     arm_ping();
     const std::array<std::string_view, 1> upgrades = {"websocket"};
     engineio::OpenParams params;
     params.sid = sid_;
-    params.upgrades = server_.settings.websocket ? std::span<const std::string_view>(upgrades)
-                                                 : std::span<const std::string_view>();
-    params.ping_interval_ms = static_cast<std::uint64_t>(server_.settings.ping_interval.count());
-    params.ping_timeout_ms = static_cast<std::uint64_t>(server_.settings.ping_timeout.count());
-    params.max_payload = server_.settings.max_payload;
+    params.upgrades = shared_.options.offer_upgrade ? std::span<const std::string_view>(upgrades)
+                                                    : std::span<const std::string_view>();
+    params.ping_interval_ms = static_cast<std::uint64_t>(shared_.options.ping_interval.count());
+    params.ping_timeout_ms = static_cast<std::uint64_t>(shared_.options.ping_timeout.count());
+    params.max_payload = shared_.options.max_payload;
     return engineio::encode_open(params);
 }
 
 void EngineSession::open_websocket(const std::shared_ptr<WebSocketLink>& link) {
-    server_.registry.add(sid_, shared_from_this());
+    shared_.registry.add(sid_, shared_from_this());
     shard_.add(shared_from_this());
     ws_ = link;
     engineio::OpenParams params;
     params.sid = sid_;
-    params.ping_interval_ms = static_cast<std::uint64_t>(server_.settings.ping_interval.count());
-    params.ping_timeout_ms = static_cast<std::uint64_t>(server_.settings.ping_timeout.count());
-    params.max_payload = server_.settings.max_payload;
+    params.ping_interval_ms = static_cast<std::uint64_t>(shared_.options.ping_interval.count());
+    params.ping_timeout_ms = static_cast<std::uint64_t>(shared_.options.ping_timeout.count());
+    params.max_payload = shared_.options.max_payload;
     link->start(shared_from_this());
     send(text_frame(engineio::encode_open(params)));
     arm_ping();
@@ -208,7 +209,7 @@ void EngineSession::begin_upgrade(const std::shared_ptr<WebSocketLink>& link) {
     link->start(shared_from_this());
     // A client that opens the upgrade's WebSocket but never completes the upgrade
     // loses it after handshake_timeout; polling goes on.
-    upgrade_timer_.expires_after(server_.settings.handshake_timeout);
+    upgrade_timer_.expires_after(shared_.options.handshake_timeout);
     upgrade_timer_.async_wait([weak = weak_from_this(), link](const boost::system::error_code& ec) {
         auto self = weak.lock();
         if (ec || !self || self->probing_ != link) return;
@@ -217,7 +218,7 @@ void EngineSession::begin_upgrade(const std::shared_ptr<WebSocketLink>& link) {
     });
 }
 
-void EngineSession::on_ws_message(WebSocketLink* link, std::string_view data, bool binary) {
+void EngineSession::receive_websocket(WebSocketLink* link, std::string_view data, bool binary) {
     if (closed_) return;
     engineio::Packet packet;
     if (auto ec = engineio::decode_frame({data, binary}, packet, scratch_)) {
@@ -266,9 +267,9 @@ void EngineSession::on_packet(const engineio::Packet& packet, bool from_polling)
             break;
         case PacketType::message:
             if (packet.binary) {
-                chat_->on_binary(packet.data);
+                chat_->receive_binary(packet.data);
             } else {
-                chat_->on_text(packet.data);
+                chat_->receive_text(packet.data);
             }
             break;
         case PacketType::close:
@@ -293,7 +294,7 @@ void EngineSession::send(const OutFrame& frame) {
     if (closed_) return;
     outbox_.push_back(frame);
     outbox_bytes_ += frame_cost(frame);
-    if (outbox_bytes_ > server_.settings.max_queued_bytes) {
+    if (outbox_bytes_ > shared_.options.max_queued_bytes) {
         drop_slow_consumer(outbox_bytes_);
         return;
     }
@@ -303,10 +304,10 @@ void EngineSession::send(const OutFrame& frame) {
 void EngineSession::drop_slow_consumer(std::size_t queued) {
     if (drop_scheduled_ || closed_) return;
     drop_scheduled_ = true;
-    server_.slow_consumers.add();
-    server_.log.warn("dropping slow client " + sid_ + ": " + std::to_string(queued) +
-                     " bytes queued (transport.max_queued_bytes = " +
-                     std::to_string(server_.settings.max_queued_bytes) + ")");
+    shared_.telemetry.slow_consumers.add();
+    shared_.telemetry.log.warn("dropping slow client " + sid_ + ": " + std::to_string(queued) +
+                               " bytes queued (transport.max_queued_bytes = " +
+                               std::to_string(shared_.options.max_queued_bytes) + ")");
     boost::asio::post(executor(),
                       [self = shared_from_this()] { self->close("slow consumer", false); });
 }
@@ -358,7 +359,7 @@ void EngineSession::write_next() {
 }
 
 void EngineSession::arm_ping() {
-    arm_timer(TimerDue::ping, std::chrono::steady_clock::now() + server_.settings.ping_interval,
+    arm_timer(TimerDue::ping, std::chrono::steady_clock::now() + shared_.options.ping_interval,
               ++timer_generation_);
 }
 
@@ -368,7 +369,7 @@ void EngineSession::arm_timer(TimerDue due, TimePoint at, std::uint64_t generati
     // interval.
     auto wake_at = at;
     if (!chat_->connected()) {
-        wake_at = std::min(wake_at, opened_at_ + server_.settings.connect_timeout);
+        wake_at = std::min(wake_at, opened_at_ + shared_.options.connect_timeout);
     }
     timer_.expires_at(wake_at);
     timer_.async_wait(
@@ -380,7 +381,7 @@ void EngineSession::arm_timer(TimerDue due, TimePoint at, std::uint64_t generati
 
 void EngineSession::on_timer(TimerDue due, TimePoint at, std::uint64_t generation) {
     const auto now = std::chrono::steady_clock::now();
-    if (!chat_->connected() && now >= opened_at_ + server_.settings.connect_timeout) {
+    if (!chat_->connected() && now >= opened_at_ + shared_.options.connect_timeout) {
         close("connect timeout");
         return;
     }
@@ -396,14 +397,14 @@ void EngineSession::on_timer(TimerDue due, TimePoint at, std::uint64_t generatio
     }
     awaiting_pong_ = true;
     send(ping_frame());
-    arm_timer(TimerDue::pong, now + server_.settings.ping_timeout, ++timer_generation_);
+    arm_timer(TimerDue::pong, now + shared_.options.ping_timeout, ++timer_generation_);
 }
 
 void EngineSession::fail(std::error_code ec, std::string_view what) {
-    server_.bad_packets.add();
-    if (server_.log.enabled(sdk::LogLevel::debug)) {
-        server_.log.debug("closing session " + sid_ + ": " + std::string(what) + ": " +
-                          ec.message());
+    shared_.telemetry.bad_packets.add();
+    if (shared_.telemetry.log.enabled(sdk::LogLevel::debug)) {
+        shared_.telemetry.log.debug("closing session " + sid_ + ": " + std::string(what) + ": " +
+                                    ec.message());
     }
     close("parse error", false);
 }
@@ -434,12 +435,14 @@ void EngineSession::end_drain() {
     timer_.cancel();
     outbox_.clear();
     outbox_bytes_ = 0;
-    server_.registry.remove(sid_);
+    shared_.registry.remove(sid_);
 }
 
 void EngineSession::close(std::string_view reason, bool flush_queued) {
     if (closed_) return;
     closed_ = true;
+    // The shard may hold the last reference: this one lasts to the end of close().
+    const auto self = shared_from_this();
     // The client broke the protocol: a POST that did it gets 400, and no linger after
     // the close packet (its further requests get 400 at once, as from engine.io).
     broke_protocol_ = reason == "parse error" || reason == "overlapping polls";
@@ -456,11 +459,11 @@ void EngineSession::close(std::string_view reason, bool flush_queued) {
         }
     }
     if (ws_) {
-        server_.registry.remove(sid_);
+        shared_.registry.remove(sid_);
         // Frames already queued (a DISCONNECT on stop, say) go out before the close
         // frame: write_next() closes the link when the queue is empty.
         if (!writing_) write_next();
-    } else if (!outbox_.empty() || (!waiter_ && server_.stopping)) {
+    } else if (!outbox_.empty() || (!waiter_ && shared_.stopping)) {
         // Polling: the queued frames (acks, a DISCONNECT) go in one response and the
         // close packet in the next, as engine.io does: socket.io-client handles a
         // DISCONNECT a tick after its transport closes, so sent together the client
@@ -475,7 +478,7 @@ void EngineSession::close(std::string_view reason, bool flush_queued) {
             waiter(take_payload());
         }
         draining_ = true;
-        timer_.expires_after(server_.settings.handshake_timeout);
+        timer_.expires_after(shared_.options.handshake_timeout);
         timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
             // Cancelled: the drain ended, or moved on to its linger.
             if (ec != boost::asio::error::operation_aborted) self->end_drain();
@@ -485,15 +488,15 @@ void EngineSession::close(std::string_view reason, bool flush_queued) {
         waiter_ = nullptr;
         waiter(engineio::encode_packet(engineio::PacketType::close));
         if (broke_protocol_) {
-            server_.registry.remove(sid_);
+            shared_.registry.remove(sid_);
         } else {
             linger_after_close();
         }
     } else {
-        server_.registry.remove(sid_);
+        shared_.registry.remove(sid_);
     }
     if (probing_) probing_->close();
-    shard_.remove(shared_from_this());
+    shard_.remove(*this);
 }
 
 }  // namespace relay::plugins::websocket

@@ -19,13 +19,40 @@
 namespace relay::plugins::websocket {
 
 class ChatSocket;
+class SessionRegistry;
 class Shard;
 class WebSocketLink;
-struct ServerContext;
+struct ChatShared;
+struct Telemetry;
 
 namespace engineio {
 struct Packet;
 }
+
+/// The settings an Engine.IO session reads.
+struct SessionOptions {
+    std::chrono::milliseconds ping_interval{};
+    std::chrono::milliseconds ping_timeout{};
+    /// Bounds an upgrade's probe, and how long a closed polling session waits for the
+    /// GET that takes its last frames.
+    std::chrono::milliseconds handshake_timeout{};
+    std::chrono::milliseconds connect_timeout{};  ///< Engine.IO open → Socket.IO CONNECT
+    std::uint64_t max_payload{};                  ///< announced in the open packet
+    std::uint64_t max_queued_bytes{};             ///< then the client is dropped as slow
+    bool offer_upgrade{};                         ///< polling sessions may move to WebSocket
+};
+
+/// What the Engine.IO sessions of one transport share (the transport owns it).
+struct SessionShared {
+    SessionOptions options;
+    SessionRegistry& registry;  ///< where a session is found by its sid while open
+    /// EngineSession objects alive (a closed one lives until its last frames are out);
+    /// shared, for sessions destroyed after the transport.
+    std::shared_ptr<std::atomic<std::int64_t>> live_sessions;
+    Telemetry& telemetry;               ///< log, sessions, slow_consumers, bad_packets
+    const std::atomic<bool>& stopping;  ///< the transport is stopping
+    ChatShared& chat;                   ///< for the chat socket each session makes
+};
 
 /// One Engine.IO v4 session: its transport (HTTP long-polling, WebSocket, or polling
 /// upgraded to WebSocket), its bounded outbound queue, its heartbeat, and the
@@ -39,7 +66,9 @@ public:
     /// executor (the caller posts to its own connection).
     using PollWaiter = std::function<void(std::string body)>;
 
-    EngineSession(ServerContext& server, Shard& shard, std::string sid, std::string room_header);
+    /// Lives on `shard` (its thread); made by a handshake that asked for `room_header`.
+    EngineSession(const SessionShared& shared, Shard& shard, std::string sid,
+                  std::string room_header);
     ~EngineSession();
     EngineSession(const EngineSession&) = delete;
     EngineSession& operator=(const EngineSession&) = delete;
@@ -54,7 +83,6 @@ public:
         address_lease_ = std::move(lease);
     }
     const std::string& remote_address() const { return remote_address_; }
-    Shard& shard() { return shard_; }
     ChatSocket& chat() { return *chat_; }
     sdk::Executor executor() const;
     bool closed() const { return closed_; }
@@ -84,7 +112,8 @@ public:
     void begin_upgrade(const std::shared_ptr<WebSocketLink>& link);
 
     // Called by links.
-    void on_ws_message(WebSocketLink* link, std::string_view data, bool binary);
+    /// A WebSocket message came in over `link`.
+    void receive_websocket(WebSocketLink* link, std::string_view data, bool binary);
     void on_ws_closed(WebSocketLink* link, std::error_code ec);
 
     /// Queues frames (shared, not copied). Past max_queued_bytes the session is
@@ -123,8 +152,8 @@ private:
     void on_timer(TimerDue due, TimePoint at, std::uint64_t generation);
     void fail(std::error_code ec, std::string_view what);
 
-    ServerContext& server_;
-    std::shared_ptr<std::atomic<std::int64_t>> live_;  // server_.live_sessions
+    const SessionShared& shared_;
+    std::shared_ptr<std::atomic<std::int64_t>> live_;  // shared_.live_sessions
     sdk::Gauge& sessions_gauge_;                       // the host's: outlives the transport
     Shard& shard_;
     std::string sid_;

@@ -2,9 +2,10 @@
 
 #include "server/engine_session.hpp"
 #include "server/random_id.hpp"
-#include "server/server_context.hpp"
+#include "server/session_registry.hpp"
 #include "server/shard.hpp"
 #include "server/static_assets.hpp"
+#include "server/telemetry.hpp"
 #include "server/websocket_link.hpp"
 
 #include <algorithm>
@@ -20,25 +21,25 @@ using tcp = boost::asio::ip::tcp;
 
 namespace {
 
-constexpr std::size_t kHeaderLimit = 16 * 1024;
+constexpr std::size_t kHeaderLimit = std::size_t{16} * 1024;
 // How long a connection closed after its answer keeps reading (see linger()).
 constexpr std::chrono::seconds kLingerLimit{1};
 constexpr const char* kServerName = "relay";
 
 /// Moves a connected socket to another thread's io_context (a WebSocket upgrade
 /// arriving on another connection than the session's thread).
-tcp::socket move_socket(tcp::socket socket, sdk::Executor to) {
+tcp::socket move_socket(tcp::socket socket, const sdk::Executor& to) {
     const auto protocol = socket.local_endpoint().protocol();
     const auto fd = socket.release();
-    return tcp::socket(to, protocol, fd);
+    return {to, protocol, fd};
 }
 
 }  // namespace
 
-HttpConnection::HttpConnection(tcp::socket socket, ServerContext& server, Shard& shard,
+HttpConnection::HttpConnection(tcp::socket socket, const HttpShared& shared, Shard& shard,
                                ConnectionSlot slot, std::string remote_address)
     : stream_(std::move(socket)),
-      server_(server),
+      shared_(shared),
       shard_(shard),
       slot_(std::move(slot)),
       remote_address_(std::move(remote_address)) {}
@@ -50,8 +51,8 @@ void HttpConnection::start() {
 void HttpConnection::read_request() {
     parser_.emplace();
     parser_->header_limit(kHeaderLimit);
-    parser_->body_limit(server_.settings.max_payload);
-    stream_.expires_after(server_.settings.handshake_timeout);
+    parser_->body_limit(shared_.options.max_payload);
+    stream_.expires_after(shared_.options.handshake_timeout);
     http::async_read(
         stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
             if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
@@ -63,7 +64,7 @@ void HttpConnection::read_request() {
             }
             if (ec) {
                 // Malformed HTTP or a body over max_payload: answer once, then close.
-                self->server_.bad_packets.add();
+                self->shared_.telemetry.bad_packets.add();
                 if (ec == http::error::body_limit) self->close_posting_session();
                 Response res{ec == http::error::body_limit ? http::status::payload_too_large
                                                            : http::status::bad_request,
@@ -86,7 +87,7 @@ void HttpConnection::close_posting_session() {
     // lingering until its ping times out.
     const auto query = engineio::parse_query(parser_->get().target());
     if (query.sid.empty()) return;
-    if (auto session = server_.registry.find(query.sid)) {
+    if (auto session = shared_.registry.find(query.sid)) {
         boost::asio::post(session->executor(),
                           [session] { session->close("transport error", false); });
     }
@@ -95,9 +96,8 @@ void HttpConnection::close_posting_session() {
 void HttpConnection::on_request(Request request) {
     const std::string_view target = request.target();
     const auto path = target.substr(0, target.find('?'));
-    if (path == server_.settings.path ||
-        path ==
-            std::string_view(server_.settings.path).substr(0, server_.settings.path.size() - 1)) {
+    if (path == shared_.options.path ||
+        path == std::string_view(shared_.options.path).substr(0, shared_.options.path.size() - 1)) {
         on_engineio(std::move(request));
         return;
     }
@@ -107,7 +107,7 @@ void HttpConnection::on_request(Request request) {
 void HttpConnection::add_cors(const Request& request, Response& response) const {
     const auto origin = request[http::field::origin];
     if (origin.empty()) return;
-    const auto& allowed = server_.settings.cors_origins;
+    const auto& allowed = shared_.options.cors_origins;
     const bool any = std::find(allowed.begin(), allowed.end(), "*") != allowed.end();
     if (!any && std::find(allowed.begin(), allowed.end(), origin) == allowed.end()) return;
     response.set(http::field::access_control_allow_origin, origin);
@@ -116,7 +116,7 @@ void HttpConnection::add_cors(const Request& request, Response& response) const 
 }
 
 bool HttpConnection::origin_allowed_for_websocket(const Request& request) const {
-    const auto& allowed = server_.settings.ws_origins;
+    const auto& allowed = shared_.options.ws_origins;
     if (allowed.empty()) return true;
     const auto origin = request[http::field::origin];
     return std::find(allowed.begin(), allowed.end(), "*") != allowed.end() ||
@@ -136,8 +136,7 @@ void HttpConnection::send_engineio_error(const Request& request, engineio::HttpE
 
 bool HttpConnection::refuse_if_sessions_full(const Request& request) {
     // Sessions, not only TCP connections: many polling sessions fit in one connection.
-    if (static_cast<std::uint64_t>(server_.live_sessions->load()) <
-        server_.settings.max_connections) {
+    if (static_cast<std::uint64_t>(shared_.live_sessions.load()) < shared_.options.max_sessions) {
         return false;
     }
     refuse(request, Limit::max_connections, std::chrono::seconds(1));
@@ -145,7 +144,7 @@ bool HttpConnection::refuse_if_sessions_full(const Request& request) {
 }
 
 void HttpConnection::refuse(const Request& request, Limit limit, std::chrono::seconds retry_after) {
-    server_.count_refusal(limit);
+    shared_.telemetry.count_refusal(limit);
     Response res{static_cast<http::status>(refusal_status(limit)), request.version()};
     res.set(http::field::server, kServerName);
     res.set(http::field::content_type, "application/json");
@@ -174,14 +173,14 @@ void HttpConnection::on_engineio(Request request) {
     const auto query = engineio::parse_query(request.target());
     const bool upgrade = ws::is_upgrade(request);
     engineio::RequestPolicy policy;
-    policy.polling = server_.settings.polling;
-    policy.websocket = server_.settings.websocket;
+    policy.polling = shared_.options.polling;
+    policy.websocket = shared_.options.websocket;
     if (auto error = engineio::check_request(query, std::string_view(request.method_string()),
                                              upgrade, policy)) {
         send_engineio_error(request, *error);
         return;
     }
-    if (query.sid.empty() && server_.stopping) {
+    if (query.sid.empty() && shared_.stopping) {
         // No new sessions on a stopping node; the client retries (elsewhere, or here
         // after the restart). Existing sessions still fetch their last frames.
         Response res{http::status::service_unavailable, request.version()};
@@ -195,7 +194,7 @@ void HttpConnection::on_engineio(Request request) {
     }
     if (upgrade) {
         if (!origin_allowed_for_websocket(request)) {
-            server_.refused.add();
+            shared_.telemetry.refused.add();
             send_engineio_error(request, engineio::HttpError::forbidden);
             return;
         }
@@ -218,11 +217,11 @@ void HttpConnection::on_upgrade(Request request, const std::string& sid) {
     stream_.expires_never();
     if (sid.empty()) {
         // A WebSocket-only client: the session lives on this connection's thread.
-        auto session = std::make_shared<EngineSession>(server_, shard_, random_id(),
+        auto session = std::make_shared<EngineSession>(shared_.sessions, shard_, random_id(),
                                                        std::string(request["room"]));
         session->set_remote_address(remote_address_);
-        auto link =
-            std::make_shared<WebSocketLink>(stream_.release_socket(), server_, std::move(slot_));
+        auto link = std::make_shared<WebSocketLink>(stream_.release_socket(), shared_.links,
+                                                    std::move(slot_));
         auto req = std::make_shared<Request>(std::move(request));
         // The link's stream does the handshake; the session opens once it succeeded.
         link->accept(req, [session, link](bool ok) {
@@ -230,7 +229,7 @@ void HttpConnection::on_upgrade(Request request, const std::string& sid) {
         });
         return;
     }
-    auto session = server_.registry.find(sid);
+    auto session = shared_.registry.find(sid);
     if (!session) {
         send_engineio_error(request, engineio::HttpError::unknown_sid);
         return;
@@ -238,14 +237,15 @@ void HttpConnection::on_upgrade(Request request, const std::string& sid) {
     // The socket moves to the session's thread; the handshake happens there.
     auto socket = stream_.release_socket();
     auto req = std::make_shared<Request>(std::move(request));
-    boost::asio::post(session->executor(), [session, socket = std::move(socket), req,
-                                            &server = server_, slot = std::move(slot_)]() mutable {
-        auto moved = move_socket(std::move(socket), session->executor());
-        auto link = std::make_shared<WebSocketLink>(std::move(moved), server, std::move(slot));
-        link->accept(req, [session, link](bool ok) {
-            if (ok) session->begin_upgrade(link);
+    boost::asio::post(
+        session->executor(), [session, socket = std::move(socket), req, &links = shared_.links,
+                              slot = std::move(slot_)]() mutable {
+            auto moved = move_socket(std::move(socket), session->executor());
+            auto link = std::make_shared<WebSocketLink>(std::move(moved), links, std::move(slot));
+            link->accept(req, [session, link](bool ok) {
+                if (ok) session->begin_upgrade(link);
+            });
         });
-    });
 }
 
 void HttpConnection::on_poll(Request request, const std::string& sid) {
@@ -256,12 +256,12 @@ void HttpConnection::on_poll(Request request, const std::string& sid) {
             return;
         }
         if (refuse_if_sessions_full(request)) return;
-        auto admission = server_.addresses->admit_polling_session(remote_address_);
+        auto admission = shared_.addresses.admit_polling_session(remote_address_);
         if (admission.refused) {
             refuse(request, *admission.refused, admission.retry_after);
             return;
         }
-        auto session = std::make_shared<EngineSession>(server_, shard_, random_id(),
+        auto session = std::make_shared<EngineSession>(shared_.sessions, shard_, random_id(),
                                                        std::string(request["room"]));
         session->set_remote_address(remote_address_, std::move(admission.lease));
         Response res{http::status::ok, request.version()};
@@ -273,7 +273,7 @@ void HttpConnection::on_poll(Request request, const std::string& sid) {
         send(std::move(res));
         return;
     }
-    auto session = server_.registry.find(sid);
+    auto session = shared_.registry.find(sid);
     if (!session) {
         send_engineio_error(request, engineio::HttpError::unknown_sid);
         return;
@@ -374,7 +374,7 @@ void HttpConnection::serve_page(const Request& request) {
     res.keep_alive(request.keep_alive());
     const std::string_view target = request.target();
     const auto path = target.substr(0, target.find('?'));
-    const StaticAsset* asset = server_.settings.serve_page ? find_static_asset(path) : nullptr;
+    const StaticAsset* asset = shared_.options.serve_page ? find_static_asset(path) : nullptr;
     if (asset == nullptr ||
         (request.method() != http::verb::get && request.method() != http::verb::head)) {
         res.result(http::status::not_found);
@@ -391,7 +391,7 @@ void HttpConnection::serve_page(const Request& request) {
 void HttpConnection::send(Response response, std::shared_ptr<EngineSession> polled) {
     response.prepare_payload();
     auto res = std::make_shared<Response>(std::move(response));
-    stream_.expires_after(server_.settings.handshake_timeout);
+    stream_.expires_after(shared_.options.handshake_timeout);
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res, polled = std::move(polled)](
                           beast::error_code ec, std::size_t) {

@@ -5,20 +5,53 @@
 
 #include <relay/sdk/asio.hpp>
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
 namespace relay::plugins::websocket {
 
+class AddressLimits;
 class EngineSession;
+class SessionRegistry;
 class Shard;
-struct ServerContext;
+struct LinkShared;
+struct SessionShared;
+struct Telemetry;
+
+/// The settings an HTTP connection reads.
+struct HttpOptions {
+    std::string path;                               ///< the Engine.IO endpoint, with both slashes
+    std::uint64_t max_payload{};                    ///< a request body's largest size
+    std::chrono::milliseconds handshake_timeout{};  ///< a request, a response
+    bool polling{};                                 ///< Engine.IO transports allowed
+    bool websocket{};
+    std::vector<std::string> cors_origins;  ///< polling CORS; "*" allows any
+    std::vector<std::string> ws_origins;    ///< WebSocket Origin allow-list; empty: any
+    std::uint64_t max_sessions{};           ///< max_connections, counted in sessions
+    bool serve_page{};
+};
+
+/// What the HTTP connections of one transport share (the transport owns it).
+struct HttpShared {
+    HttpOptions options;
+    SessionRegistry& registry;      ///< where polling requests and upgrades find a session
+    AddressLimits& addresses;       ///< max_polling_sessions_per_address
+    const SessionShared& sessions;  ///< for the sessions a handshake opens
+    const LinkShared& links;        ///< for the WebSocket links an upgrade makes
+    /// EngineSession objects alive, against max_sessions.
+    const std::atomic<std::int64_t>& live_sessions;
+    Telemetry& telemetry;               ///< bad_packets, refusals
+    const std::atomic<bool>& stopping;  ///< the transport is stopping: no new sessions
+};
 
 /// One accepted TCP connection speaking HTTP/1.1: Engine.IO polling requests, the
 /// WebSocket upgrade (after which the socket belongs to a WebSocketLink), the chat
@@ -30,7 +63,8 @@ public:
     using Response = boost::beast::http::response<boost::beast::http::string_body>;
 
     /// `remote_address`: the peer's IP address, for the sessions it opens.
-    HttpConnection(boost::asio::ip::tcp::socket socket, ServerContext& server, Shard& shard,
+    /// A connection on `shard` (its thread), counted by `slot`.
+    HttpConnection(boost::asio::ip::tcp::socket socket, const HttpShared& shared, Shard& shard,
                    ConnectionSlot slot, std::string remote_address);
     void start();
 
@@ -63,7 +97,7 @@ private:
     bool origin_allowed_for_websocket(const Request& request) const;
 
     boost::beast::tcp_stream stream_;
-    ServerContext& server_;
+    const HttpShared& shared_;
     Shard& shard_;
     ConnectionSlot slot_;
     std::string remote_address_;

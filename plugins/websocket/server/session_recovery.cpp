@@ -2,8 +2,8 @@
 
 #include "server/chat_socket.hpp"
 #include "server/engine_session.hpp"
-#include "server/server_context.hpp"
 #include "server/shard.hpp"
+#include "server/telemetry.hpp"
 #include "server/wall_clock.hpp"
 #include "socketio/chat.hpp"
 #include "socketio/encode.hpp"
@@ -20,7 +20,7 @@ void SessionRecovery::start(const std::string& offset) {
     // Usually the offset is among this thread's recent messages: what came after it is
     // sent now, in the task that put the socket back in its room, so every message is
     // either replayed here or delivered live after, once and in order.
-    if (auto missed = session_.shard().recent_after(room, offset)) {
+    if (auto missed = shard_.recent_after(room, offset)) {
         // A socket never gets its own messages back, recovered or not.
         std::erase_if(*missed,
                       [&](const auto& broadcast) { return broadcast->sender == chat_.sid(); });
@@ -28,7 +28,7 @@ void SessionRecovery::start(const std::string& offset) {
         for (const auto& broadcast : *missed) {
             for (const auto& frame : broadcast->frames) bytes += frame.bytes->size();
         }
-        if (bytes > server_.settings.history_max_bytes) {
+        if (bytes > shared_.options.history_max_bytes) {
             // Sent at once, this much could pass what the client may queue and drop it,
             // and again on every reconnect: it connects afresh and pages the history.
             log_not_recovered(bytes);
@@ -47,7 +47,7 @@ void SessionRecovery::start(const std::string& offset) {
     // broadcasts), or the offset arrived live.
     active_ = true;
     offset_ = offset;
-    const std::string until = session_.shard().newest_id(room);
+    const std::string until = shard_.newest_id(room);
     // Nothing of the room delivered here yet, or only older messages: this node's
     // broadcast subscription is behind the client's last node, and what the client had
     // may still come in live (see RecoveryOverlap).
@@ -57,9 +57,9 @@ void SessionRecovery::start(const std::string& offset) {
     // finish()), so it is waited for a while; an older one is answered at once.
     const auto offset_ms = sdk::message_id_time(offset).value_or(0);
     awaits_offset_ = until.empty() && now_ms() - offset_ms < kStoreCatchUp.count();
-    if (server_.log.enabled(sdk::LogLevel::debug)) {
-        server_.log.debug("recovering " + chat_.sid() + " from the store: after " + offset +
-                          (until.empty() ? std::string() : ", up to " + until));
+    if (shared_.telemetry.log.enabled(sdk::LogLevel::debug)) {
+        shared_.telemetry.log.debug("recovering " + chat_.sid() + " from the store: after " +
+                                    offset + (until.empty() ? std::string() : ", up to " + until));
     }
     read_missed(offset, until, std::chrono::steady_clock::now() + kStoreCatchUp);
 }
@@ -77,7 +77,7 @@ void SessionRecovery::read_missed(std::string offset, std::string until,
             session->chat().recovery().on_read(until, deadline, ec, stored, offset);
         });
     };
-    server_.inbound->recover(chat_.room(), offset, std::move(done));
+    shared_.inbound->recover(chat_.room(), offset, std::move(done));
 }
 
 void SessionRecovery::on_read(const std::string& until,
@@ -131,12 +131,13 @@ void SessionRecovery::finish(const std::vector<sdk::Message>& stored, bool compl
         for (const auto& msg : stored) {
             if (msg.sender != sid) bytes += socketio::history_entry_bytes(msg, sizeof(OutFrame));
         }
-        if (bytes > server_.settings.history_max_bytes) {
+        if (bytes > shared_.options.history_max_bytes) {
             log_not_recovered(bytes);
             complete = false;
         }
-    } else if (server_.log.enabled(sdk::LogLevel::debug)) {
-        server_.log.debug("could not recover " + sid + " completely; connecting it afresh");
+    } else if (shared_.telemetry.log.enabled(sdk::LogLevel::debug)) {
+        shared_.telemetry.log.debug("could not recover " + sid +
+                                    " completely; connecting it afresh");
     }
     if (complete) {
         chat_.send_connect();
@@ -165,7 +166,7 @@ void SessionRecovery::finish(const std::vector<sdk::Message>& stored, bool compl
     // is behind, may repeat what the client had or what was just sent.
     const auto now = std::chrono::steady_clock::now();
     RecoveryOverlap overlap(complete && behind_ ? offset : std::string(), sent,
-                            now + server_.settings.recovery_window);
+                            now + shared_.options.recovery_window);
     for (const auto& broadcast : held) {
         if (!overlap.skip(broadcast->id, now)) session_.send(broadcast->frames);
     }
@@ -181,7 +182,7 @@ bool SessionRecovery::intercept(const std::shared_ptr<const Broadcast>& broadcas
         // messages (up to history_max_bytes) go out together. Past it the recovery is
         // given up rather than the client dropped: it connects afresh, the live
         // messages flow from now on, and what it missed is in the history.
-        if (held_bytes_ + server_.settings.history_max_bytes > server_.settings.max_queued_bytes) {
+        if (held_bytes_ + shared_.options.history_max_bytes > shared_.options.max_queued_bytes) {
             log_not_recovered(held_bytes_);
             reset();
             chat_.connect_afresh();
@@ -204,11 +205,11 @@ bool SessionRecovery::held_offset() const {
 }
 
 void SessionRecovery::log_not_recovered(std::size_t bytes) const {
-    if (server_.log.enabled(sdk::LogLevel::debug)) {
-        server_.log.debug("not recovering " + chat_.sid() + ": it missed " + std::to_string(bytes) +
-                          " bytes (transport.history_max_bytes = " +
-                          std::to_string(server_.settings.history_max_bytes) +
-                          "); connecting it afresh");
+    if (shared_.telemetry.log.enabled(sdk::LogLevel::debug)) {
+        shared_.telemetry.log.debug(
+            "not recovering " + chat_.sid() + ": it missed " + std::to_string(bytes) +
+            " bytes (transport.history_max_bytes = " +
+            std::to_string(shared_.options.history_max_bytes) + "); connecting it afresh");
     }
 }
 

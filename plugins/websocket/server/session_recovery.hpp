@@ -14,7 +14,8 @@ namespace relay::plugins::websocket {
 
 class ChatSocket;
 class EngineSession;
-struct ServerContext;
+class Shard;
+struct ChatShared;
 
 /// Connection state recovery for one socket: what a reconnecting client missed after
 /// its `offset`, sent before any live message, once and in order.
@@ -36,14 +37,17 @@ public:
     static constexpr std::chrono::milliseconds kStoreCatchUp{2000};
     static constexpr std::chrono::milliseconds kStoreRetryDelay{10};
 
-    SessionRecovery(ServerContext& server, EngineSession& session, ChatSocket& chat)
-        : server_(server), session_(session), chat_(chat) {}
+    /// The recovery of `chat`, the chat socket of `session` on `shard`. Reads `shared`'s
+    /// options, the store through its inbound, and logs to its telemetry.
+    SessionRecovery(const ChatShared& shared, EngineSession& session, Shard& shard,
+                    ChatSocket& chat)
+        : shared_(shared), session_(session), shard_(shard), chat_(chat) {}
 
     /// The socket is back in its room with a recovered sid: sends the CONNECT reply
     /// and what it missed after `offset` (or connects it afresh).
     void start(const std::string& offset);
-    /// A live broadcast for the socket's room. False: send it as usual; true: it was
-    /// held for after the missed messages, or the client has it already.
+    /// A live broadcast of the socket's room on its way out. False: send it as usual;
+    /// true: it was held for after the missed messages, or the client has it already.
     bool intercept(const std::shared_ptr<const Broadcast>& broadcast);
     /// The session closed: forget everything.
     void reset();
@@ -63,8 +67,9 @@ private:
     bool held_offset() const;
     void log_not_recovered(std::size_t missed_bytes) const;
 
-    ServerContext& server_;
+    const ChatShared& shared_;
     EngineSession& session_;
+    Shard& shard_;
     ChatSocket& chat_;
     // While reading the store, live broadcasts wait here until the missed ones are sent.
     bool active_ = false;

@@ -1,25 +1,61 @@
 #include "server/shard.hpp"
 
-#include "server/chat_socket.hpp"
-
 #include <algorithm>
 
 namespace relay::plugins::websocket {
 
-void Shard::join(const std::string& room, ChatSocket* socket) {
-    rooms_[room].push_back(socket);
+void Shard::add(std::shared_ptr<EngineSession> session) {
+    const EngineSession* key = session.get();
+    seats_[key].session = std::move(session);
 }
 
-void Shard::leave(const std::string& room, ChatSocket* socket) {
-    auto it = rooms_.find(room);
-    if (it == rooms_.end()) return;
-    auto& members = it->second;
-    // Order within a room does not matter: swap-and-pop keeps leave O(n) scan, O(1) erase.
-    if (auto m = std::find(members.begin(), members.end(), socket); m != members.end()) {
-        *m = members.back();
-        members.pop_back();
+void Shard::remove(const EngineSession& session) {
+    auto it = seats_.find(&session);
+    if (it == seats_.end()) return;
+    leave(session);
+    // The session may go with its seat: it is released after the erase, so that its
+    // destructor never runs on a half-erased map.
+    auto held = std::move(it->second.session);
+    seats_.erase(it);
+}
+
+void Shard::join(const EngineSession& session, const std::string& room, const std::string& sid,
+                 Recipient& recipient) {
+    auto it = seats_.find(&session);
+    if (it == seats_.end()) return;
+    Seat& seat = it->second;
+    leave(session);
+    seat.recipient = &recipient;
+    seat.room = room;
+    seat.sid = sid;
+    rooms_[room].push_back(&seat);
+}
+
+void Shard::leave(const EngineSession& session) {
+    auto it = seats_.find(&session);
+    if (it == seats_.end() || it->second.recipient == nullptr) return;
+    Seat& seat = it->second;
+    auto room = rooms_.find(seat.room);
+    if (room != rooms_.end()) {
+        auto& members = room->second;
+        // Order within a room does not matter: swap-and-pop keeps leave O(n) scan, O(1)
+        // erase.
+        if (auto m = std::find(members.begin(), members.end(), &seat); m != members.end()) {
+            *m = members.back();
+            members.pop_back();
+        }
+        if (members.empty()) rooms_.erase(room);
     }
-    if (members.empty()) rooms_.erase(it);
+    seat.recipient = nullptr;
+    seat.room.clear();
+    seat.sid.clear();
+}
+
+std::vector<std::shared_ptr<EngineSession>> Shard::sessions() const {
+    std::vector<std::shared_ptr<EngineSession>> held;
+    held.reserve(seats_.size());
+    for (const auto& [key, seat] : seats_) held.push_back(seat.session);
+    return held;
 }
 
 std::size_t Shard::broadcast(const std::string& room,
@@ -29,11 +65,11 @@ std::size_t Shard::broadcast(const std::string& room,
     auto it = rooms_.find(room);
     if (it == rooms_.end()) return 0;
     std::size_t n = 0;
-    // ChatSocket::deliver never leaves the room synchronously (a slow consumer is
-    // closed by a posted task), so iterating the live vector is safe.
-    for (ChatSocket* member : it->second) {
-        if (member->sid() == except_sid) continue;
-        member->send_broadcast(broadcast);
+    // Recipient::deliver never leaves the room synchronously, so iterating the live
+    // vector is safe.
+    for (const Seat* member : it->second) {
+        if (member->sid == except_sid) continue;
+        member->recipient->deliver(broadcast);
         ++n;
     }
     return n;

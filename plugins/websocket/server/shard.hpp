@@ -10,13 +10,11 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
 namespace relay::plugins::websocket {
 
-class ChatSocket;
 class EngineSession;
 
 /// One I/O thread's share of the transport: the sessions that live on it and their
@@ -28,9 +26,23 @@ class EngineSession;
 /// recovering its session on this thread gets what came after its offset from here,
 /// in the same task that puts it back in its room, so nothing falls in between (as
 /// socket.io's in-memory adapter keeps its packets).
+///
+/// The shard sits below the sessions: it holds them (EngineSession, opaque here) and
+/// calls nothing of theirs but Recipient::deliver, an interface it defines and a
+/// session's chat socket implements.
 /// Thread safety: every member function runs on executor() only.
 class Shard {
 public:
+    /// What a room's broadcasts go out to: the receiving end of one session here.
+    class Recipient {
+    public:
+        /// Queues `broadcast` to be sent out to the client. Never leaves the room or
+        /// closes the session synchronously (a slow consumer is closed by a posted
+        /// task), so a broadcast may walk the room's live list.
+        virtual void deliver(const std::shared_ptr<const Broadcast>& broadcast) = 0;
+        virtual ~Recipient() = default;
+    };
+
     struct RecentLimits {
         std::size_t max_bytes = 0;  ///< 0: keep nothing (recovery off)
         std::chrono::milliseconds max_age{0};
@@ -40,10 +52,22 @@ public:
         : executor_(std::move(executor)), limits_(limits) {}
     sdk::Executor executor() const { return executor_; }
 
-    void join(const std::string& room, ChatSocket* socket);
-    void leave(const std::string& room, ChatSocket* socket);
-    /// Queues the broadcast to every member of `room` here but `except_sid`; returns how
-    /// many. A message (non-empty id) is remembered for recovery.
+    /// Holds `session` open here until remove(): the shard owns its thread's sessions
+    /// (a polling session waiting for its next GET has no other owner).
+    void add(std::shared_ptr<EngineSession> session);
+    /// Lets the session go; it leaves its room first, if it is in one.
+    void remove(const EngineSession& session);
+    /// Puts the session (added before) in `room`, where its broadcasts go to
+    /// `recipient`, except those sent by `sid`.
+    void join(const EngineSession& session, const std::string& room, const std::string& sid,
+              Recipient& recipient);
+    /// Takes the session out of its room, if it is in one.
+    void leave(const EngineSession& session);
+    /// The sessions held here, for closing them all on stop.
+    std::vector<std::shared_ptr<EngineSession>> sessions() const;
+
+    /// Delivers the broadcast to every member of `room` here but `except_sid`; returns
+    /// how many. A message (non-empty id) is remembered for recovery.
     std::size_t broadcast(const std::string& room,
                           const std::shared_ptr<const Broadcast>& broadcast,
                           std::string_view except_sid);
@@ -55,14 +79,14 @@ public:
     /// The id of the newest recent message of `room`; empty if none.
     std::string newest_id(const std::string& room) const;
 
-    void add(const std::shared_ptr<EngineSession>& session) { sessions_.insert(session); }
-    void remove(const std::shared_ptr<EngineSession>& session) { sessions_.erase(session); }
-    /// The live sessions, for closing them all on stop.
-    std::vector<std::shared_ptr<EngineSession>> sessions() const {
-        return {sessions_.begin(), sessions_.end()};
-    }
-
 private:
+    /// One session held here and, once it joined, its place in a room.
+    struct Seat {
+        std::shared_ptr<EngineSession> session;
+        Recipient* recipient = nullptr;  ///< non-null while in `room`
+        std::string room;
+        std::string sid;  ///< the Socket.IO sid, whose own broadcasts it does not get
+    };
     struct Recent {
         std::chrono::steady_clock::time_point at;
         std::shared_ptr<const Broadcast> broadcast;
@@ -72,8 +96,12 @@ private:
 
     sdk::Executor executor_;
     RecentLimits limits_;
-    std::unordered_map<std::string, std::vector<ChatSocket*>> rooms_;
-    std::unordered_set<std::shared_ptr<EngineSession>> sessions_;
+    // One list of the thread's sessions, seats_, which owns them; rooms_ is an index
+    // into it (pointers to its entries, which stay put in a node-based map), kept by
+    // join(), leave() and remove() only, so that a broadcast walks only its room's
+    // members and a session never outlives its place in a room.
+    std::unordered_map<const EngineSession*, Seat> seats_;
+    std::unordered_map<std::string, std::vector<const Seat*>> rooms_;
     std::deque<Recent> recent_;  // every room, oldest first
     std::unordered_map<std::string, std::deque<std::shared_ptr<const Broadcast>>> recent_by_room_;
     std::size_t recent_bytes_ = 0;

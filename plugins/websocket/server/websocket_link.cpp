@@ -3,7 +3,7 @@
 #include "rfc6455/close.hpp"
 #include "rfc6455/utf8.hpp"
 #include "server/engine_session.hpp"
-#include "server/server_context.hpp"
+#include "server/telemetry.hpp"
 
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
@@ -46,15 +46,15 @@ struct BufferRange {
 
 }  // namespace
 
-WebSocketLink::WebSocketLink(tcp::socket socket, ServerContext& server, ConnectionSlot slot)
-    : socket_(std::move(socket)), server_(server), slot_(std::move(slot)) {}
+WebSocketLink::WebSocketLink(tcp::socket socket, const LinkShared& shared, ConnectionSlot slot)
+    : socket_(std::move(socket)), shared_(shared), slot_(std::move(slot)) {}
 
 void WebSocketLink::accept(const std::shared_ptr<const Request>& request,
                            std::function<void(bool)> done) {
     using Handshake = ws::stream<beast::tcp_stream>;
     auto handshake = std::make_shared<Handshake>(std::move(socket_));
     ws::stream_base::timeout timeouts{};
-    timeouts.handshake_timeout = server_.settings.handshake_timeout;
+    timeouts.handshake_timeout = shared_.options.handshake_timeout;
     timeouts.idle_timeout = ws::stream_base::none();
     timeouts.keep_alive_pings = false;
     handshake->set_option(timeouts);
@@ -63,7 +63,7 @@ void WebSocketLink::accept(const std::shared_ptr<const Request>& request,
     handshake->async_accept(*request, [self = shared_from_this(), handshake, request,
                                        done = std::move(done)](beast::error_code ec) {
         if (ec) {
-            self->server_.log.debug("websocket handshake failed: " + ec.message());
+            self->shared_.telemetry.log.debug("websocket handshake failed: " + ec.message());
             done(false);
             return;
         }
@@ -131,7 +131,7 @@ std::size_t WebSocketLink::parse(char* data, std::size_t size, bool& ok) {
     std::size_t used = 0;
     while (!close_queued_) {
         const auto r =
-            rfc6455::parse_client_frame(data + used, size - used, server_.settings.max_payload);
+            rfc6455::parse_client_frame(data + used, size - used, shared_.options.max_payload);
         switch (r.status) {
             case rfc6455::ParseStatus::need_more: return used;
             case rfc6455::ParseStatus::protocol_error:
@@ -161,7 +161,7 @@ bool WebSocketLink::on_frame(const rfc6455::ClientFrame& frame) {
                 fail(CloseCode::protocol_error, "a new message inside a fragmented one");
                 return false;
             }
-            if (frame.fin) return on_message(frame.payload, frame.opcode == Opcode::binary);
+            if (frame.fin) return receive_message(frame.payload, frame.opcode == Opcode::binary);
             in_message_ = true;
             message_binary_ = frame.opcode == Opcode::binary;
             message_.assign(frame.payload);
@@ -171,7 +171,7 @@ bool WebSocketLink::on_frame(const rfc6455::ClientFrame& frame) {
                 fail(CloseCode::protocol_error, "a continuation frame outside a message");
                 return false;
             }
-            if (message_.size() + frame.payload.size() > server_.settings.max_payload) {
+            if (message_.size() + frame.payload.size() > shared_.options.max_payload) {
                 fail(CloseCode::too_big, "message over max_payload");
                 return false;
             }
@@ -179,7 +179,7 @@ bool WebSocketLink::on_frame(const rfc6455::ClientFrame& frame) {
             if (!frame.fin) return true;
             in_message_ = false;
             {
-                const bool ok = on_message(message_, message_binary_);
+                const bool ok = receive_message(message_, message_binary_);
                 message_.clear();
                 release_if_large(message_);
                 return ok;
@@ -203,20 +203,20 @@ bool WebSocketLink::on_frame(const rfc6455::ClientFrame& frame) {
     return false;
 }
 
-bool WebSocketLink::on_message(std::string_view message, bool binary) {
+bool WebSocketLink::receive_message(std::string_view message, bool binary) {
     if (!binary && !rfc6455::valid_utf8(message)) {
         fail(CloseCode::invalid_payload, "a text message that is not UTF-8");
         return false;
     }
     auto session = session_.lock();
     if (!session) return false;
-    session->on_ws_message(this, message, binary);
+    session->receive_websocket(this, message, binary);
     return !close_queued_ && !shut_;
 }
 
 void WebSocketLink::fail(CloseCode code, std::string_view why) {
-    server_.bad_packets.add();
-    server_.log.debug("websocket: " + std::string(why) + "; closing");
+    shared_.telemetry.bad_packets.add();
+    shared_.telemetry.log.debug("websocket: " + std::string(why) + "; closing");
     if (!close_queued_) {
         close_queued_ = true;
         const auto frame = rfc6455::server_close(code);
@@ -290,7 +290,7 @@ void WebSocketLink::pump() {
         }
     }
     if (!closing.empty()) gather_.emplace_back(closing.data(), closing.size());
-    server_.writes.add();
+    shared_.telemetry.writes.add();
     writing_ = true;
 
     // First without the reactor: a socket whose send buffer has room takes it all in
@@ -360,7 +360,7 @@ void WebSocketLink::after_close_written() {
     // short wait, the socket.
     boost::system::error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_send, ignored);
-    if (server_.stopping) {  // the server is going away: no waiting for anyone
+    if (shared_.stopping) {  // the server is going away: no waiting for anyone
         shut();
         return;
     }

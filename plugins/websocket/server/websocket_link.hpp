@@ -5,7 +5,10 @@
 
 #include <relay/sdk/asio.hpp>
 
+#include <atomic>
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -21,7 +24,20 @@
 namespace relay::plugins::websocket {
 
 class EngineSession;
-struct ServerContext;
+struct Telemetry;
+
+/// The settings a WebSocket link reads.
+struct LinkOptions {
+    std::uint64_t max_payload{};                    ///< a message's largest size
+    std::chrono::milliseconds handshake_timeout{};  ///< for the upgrade's handshake
+};
+
+/// What the WebSocket links of one transport share (the transport owns it).
+struct LinkShared {
+    LinkOptions options;
+    Telemetry& telemetry;               ///< log, bad_packets, writes
+    const std::atomic<bool>& stopping;  ///< the transport is stopping: no close linger
+};
 
 /// One accepted WebSocket carrying one Engine.IO session's frames.
 ///
@@ -42,11 +58,12 @@ public:
     /// that Asio hands to one sendmsg.
     static constexpr std::size_t kMaxFramesPerWrite = 31;
 
-    WebSocketLink(boost::asio::ip::tcp::socket socket, ServerContext& server, ConnectionSlot slot);
+    WebSocketLink(boost::asio::ip::tcp::socket socket, const LinkShared& shared,
+                  ConnectionSlot slot);
 
     /// The WebSocket handshake answering `request`; `done(true)` once it succeeded.
     void accept(const std::shared_ptr<const Request>& request, std::function<void(bool)> done);
-    /// Starts reading, delivering messages to `session`.
+    /// Starts reading: the messages that come in go to `session`.
     void start(const std::shared_ptr<EngineSession>& session);
     /// Writes the first `count` (at most kMaxFramesPerWrite) frames of `frames` in one
     /// gathered write; `done` runs once they are written (or failed): before write()
@@ -65,7 +82,7 @@ private:
     std::size_t parse(char* data, std::size_t size, bool& ok);
     bool on_frame(const rfc6455::ClientFrame& frame);
     /// A whole message came in from the client: hands it to the session.
-    bool on_message(std::string_view message, bool binary);
+    bool receive_message(std::string_view message, bool binary);
     void fail(rfc6455::CloseCode code, std::string_view why);
     void lost(std::error_code ec);
     void queue_control(rfc6455::Opcode opcode, std::string_view payload);
@@ -75,7 +92,7 @@ private:
     void shut();
 
     boost::asio::ip::tcp::socket socket_;
-    ServerContext& server_;
+    const LinkShared& shared_;
     ConnectionSlot slot_;
     std::weak_ptr<EngineSession> session_;
 

@@ -91,13 +91,14 @@ WebSocketTransport::WebSocketTransport(Settings settings, sdk::PluginContext& ct
 WebSocketTransport::~WebSocketTransport() = default;
 
 void WebSocketTransport::start(sdk::Inbound& inbound, sdk::Done done) {
-    server_.inbound = &inbound;
+    server_.chat.inbound = &inbound;
     boost::asio::post(control_, [this, done = std::move(done)] {
         const auto& s = server_.settings;
         boost::system::error_code ec;
         const auto address = boost::asio::ip::make_address(s.listen_host, ec);
         if (ec) {
-            server_.log.error("transport.listen: '" + s.listen_host + "' is not an IP address");
+            server_.telemetry.log.error("transport.listen: '" + s.listen_host +
+                                        "' is not an IP address");
             done(make_error_code(sdk::Errc::invalid_argument));
             return;
         }
@@ -107,19 +108,19 @@ void WebSocketTransport::start(sdk::Inbound& inbound, sdk::Done done) {
         if (!ec) acceptor_.bind(endpoint, ec);
         if (!ec) acceptor_.listen(boost::asio::socket_base::max_listen_connections, ec);
         if (ec) {
-            server_.log.error("transport.listen: cannot listen on " + s.listen_host + ":" +
-                              std::to_string(s.listen_port) + ": " + ec.message());
+            server_.telemetry.log.error("transport.listen: cannot listen on " + s.listen_host +
+                                        ":" + std::to_string(s.listen_port) + ": " + ec.message());
             done(ec);
             return;
         }
         port_ = acceptor_.local_endpoint().port();
         if (s.recovery && s.recovery_secret.empty()) {
-            server_.log.info(
+            server_.telemetry.log.info(
                 "transport.recovery_secret is not set: sessions recover only on this node "
                 "(a random secret signs them); give every node of a cluster the same secret");
         }
-        server_.log.info("Socket.IO on " + s.listen_host + ":" + std::to_string(port_) + s.path +
-                         (s.serve_page ? " (chat page at /)" : ""));
+        server_.telemetry.log.info("Socket.IO on " + s.listen_host + ":" + std::to_string(port_) +
+                                   s.path + (s.serve_page ? " (chat page at /)" : ""));
         accept();
         done({});
     });
@@ -128,14 +129,15 @@ void WebSocketTransport::start(sdk::Inbound& inbound, sdk::Done done) {
 void WebSocketTransport::refuse(tcp::socket socket, Limit limit, std::chrono::seconds retry_after,
                                 const std::string& address) {
     // One log line per second at most: a flood of refusals must not flood the log too.
-    server_.count_refusal(limit);
+    server_.telemetry.count_refusal(limit);
     const auto now = std::chrono::steady_clock::now();
     if (now - last_refusal_log_ > std::chrono::seconds(1)) {
         last_refusal_log_ = now;
-        server_.log.warn("refusing connections" +
-                         (limit == Limit::max_connections ? std::string() : " from " + address) +
-                         ": transport." + std::string(limit_setting(limit)) +
-                         " reached; relay_websocket_limit_refusals_total counts them");
+        server_.telemetry.log.warn(
+            "refusing connections" +
+            (limit == Limit::max_connections ? std::string() : " from " + address) +
+            ": transport." + std::string(limit_setting(limit)) +
+            " reached; relay_websocket_limit_refusals_total counts them");
     }
     // The answer, written without waiting: a new socket's send buffer is empty. Then
     // only our side is shut: closing at once would reset the connection when the
@@ -167,8 +169,8 @@ void WebSocketTransport::accept() {
                 refuse(std::move(socket), *admission.refused, admission.retry_after, address);
             } else {
                 auto connection = std::make_shared<HttpConnection>(
-                    std::move(socket), server_, shard,
-                    ConnectionSlot(server_.open_connections, server_.connections,
+                    std::move(socket), server_.http, shard,
+                    ConnectionSlot(server_.open_connections, server_.telemetry.connections,
                                    std::move(admission.lease)),
                     std::move(address));
                 boost::asio::post(shard.executor(), [connection] { connection->start(); });
@@ -180,9 +182,9 @@ void WebSocketTransport::accept() {
             const auto now = std::chrono::steady_clock::now();
             if (now - last_accept_error_log_ > std::chrono::seconds(1)) {
                 last_accept_error_log_ = now;
-                server_.log.warn("accept failed: " + ec.message() +
-                                 "; retrying every 100ms (raise the open-files limit or "
-                                 "lower transport.max_connections)");
+                server_.telemetry.log.warn("accept failed: " + ec.message() +
+                                           "; retrying every 100ms (raise the open-files limit or "
+                                           "lower transport.max_connections)");
             }
             accept_retry_.expires_after(kAcceptRetryDelay);
             accept_retry_.async_wait([this](const boost::system::error_code& wait_ec) {
@@ -208,7 +210,7 @@ void WebSocketTransport::broadcast(const sdk::Message& msg, std::string_view exc
     if (auto ec = socketio::encode_message_broadcast(
             frame, "/", msg.payload_json, {msg.id, msg.room, msg.ts_ms, msg.sender, msg.user},
             offset, static_cast<std::uint32_t>(msg.attachments.size()))) {
-        server_.log.error("cannot encode message " + msg.id + ": " + ec.message());
+        server_.telemetry.log.error("cannot encode message " + msg.id + ": " + ec.message());
         return;
     }
     broadcast.frames.push_back(text_frame(std::move(frame)));
@@ -220,7 +222,7 @@ void WebSocketTransport::broadcast(const sdk::Message& msg, std::string_view exc
     auto except = std::make_shared<const std::string>(except_sender);
     for (auto& shard : server_.shards) {
         boost::asio::post(shard->executor(), [this, s = shard.get(), shared, room, except] {
-            server_.delivered.add(s->broadcast(*room, shared, *except));
+            server_.telemetry.deliveries.add(s->broadcast(*room, shared, *except));
         });
     }
 }
@@ -274,7 +276,7 @@ void WebSocketTransport::wait_for_acks(sdk::Done done) {
     // Messages already handed to the pipeline get their acks before clients close.
     // New ones are refused meanwhile (ChatSocket checks `stopping`). The host bounds
     // the whole stop by node.drain_timeout.
-    if (server_.in_flight.load() != 0) {
+    if (server_.chat.publishes_in_flight.load() != 0) {
         stop_timer_.expires_after(std::chrono::milliseconds(5));
         stop_timer_.async_wait(
             [this, done = std::move(done)](const boost::system::error_code&) mutable {
@@ -323,8 +325,9 @@ void WebSocketTransport::wait_for_flush(sdk::Done done,
         return;
     }
     if (server_.live_sessions->load() != 0) {
-        server_.log.warn("stopping with " + std::to_string(server_.live_sessions->load()) +
-                         " session(s) whose last frames are not out");
+        server_.telemetry.log.warn("stopping with " +
+                                   std::to_string(server_.live_sessions->load()) +
+                                   " session(s) whose last frames are not out");
     }
     done({});
 }
