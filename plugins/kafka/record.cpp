@@ -3,7 +3,7 @@
 #include <array>
 #include <charconv>
 #include <cstdint>
-#include <cstdio>
+#include <string_view>
 
 namespace relay::plugins::kafka {
 
@@ -28,10 +28,12 @@ void append_string(std::string& out, std::string_view s) {
             case '\b': out += "\\b"; break;
             case '\f': out += "\\f"; break;
             default:
-                if (static_cast<unsigned char>(c) < 0x20) {
-                    char buf[8];
-                    std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned char>(c));
-                    out += buf;
+                if (const auto byte = static_cast<unsigned char>(c); byte < 0x20) {
+                    // The other control characters: a backslash, "u00" and two hex digits.
+                    static constexpr std::string_view kHex = "0123456789abcdef";
+                    out += "\\u00";
+                    out += kHex[byte >> 4U];
+                    out += kHex[byte & 0xFU];
                 } else {
                     out += c;
                 }
@@ -341,7 +343,7 @@ std::optional<sdk::Message> decode_record(std::string_view value, std::string* e
     }
     scan.skip_ws();
     if (!scan.at_end()) return fail(error, "text after the JSON object");
-    if (!has_id || !has_room) return fail(error, "no \"id\" or \"room\"");
+    if (!has_id || !has_room) return fail(error, R"(no "id" or "room")");
     if (!has_payload) msg.payload_json = "null";
     return msg;
 }

@@ -95,7 +95,8 @@ void LocalPresence::start(sdk::Done done) {
 }
 
 void LocalPresence::join(const sdk::Member& member, sdk::Done done) {
-    boost::asio::post(executor_, [core = core_, member, done = std::move(done)]() mutable {
+    // `member = member` copies into a non-const capture, so the move below moves.
+    boost::asio::post(executor_, [core = core_, member = member, done = std::move(done)]() mutable {
         core->join(std::move(member), done);
     });
 }

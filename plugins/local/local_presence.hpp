@@ -24,6 +24,8 @@ public:
     ~LocalPresence() override;
     LocalPresence(const LocalPresence&) = delete;
     LocalPresence& operator=(const LocalPresence&) = delete;
+    LocalPresence(LocalPresence&&) = delete;
+    LocalPresence& operator=(LocalPresence&&) = delete;
 
     void on_change(sdk::PresenceHandler handler) override;
     void start(sdk::Done done) override;

@@ -46,6 +46,8 @@ public:
     ~MemoryQueue() override;
     MemoryQueue(const MemoryQueue&) = delete;
     MemoryQueue& operator=(const MemoryQueue&) = delete;
+    MemoryQueue(MemoryQueue&&) = delete;
+    MemoryQueue& operator=(MemoryQueue&&) = delete;
 
     void subscribe_broadcast(sdk::BroadcastHandler handler) override;
     void subscribe_store(sdk::StoreHandler handler) override;

@@ -8,12 +8,13 @@
 #include <relay/sdk/error.hpp>
 
 #include <algorithm>
-#include <cstdio>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <random>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -21,11 +22,17 @@ namespace relay::plugins::valkey {
 
 namespace {
 
+/// 16 lowercase hex digits: two 32-bit draws, 8 digits each.
 std::string random_suffix() {
+    static constexpr std::string_view kHex = "0123456789abcdef";
     std::random_device rd;
-    char buffer[17];
-    std::snprintf(buffer, sizeof buffer, "%08x%08x", rd(), rd());
-    return buffer;
+    std::string suffix;
+    suffix.reserve(16);
+    for (int draw = 0; draw < 2; ++draw) {
+        const std::uint32_t bits = rd();
+        for (int shift = 28; shift >= 0; shift -= 4) suffix.push_back(kHex[(bits >> shift) & 0xFU]);
+    }
+    return suffix;
 }
 
 /// owner, room, sid, user, node, joined_ms
@@ -169,7 +176,7 @@ public:
             return done(make_error_code(sdk::Errc::unavailable), {});
         }
         eval(scripts::kMembers, {settings_.key_prefix, room, "list"},
-             [done](std::error_code ec, Reply reply) {
+             [done](std::error_code ec, const Reply& reply) {
                  if (ec) return done(ec, {});
                  std::vector<sdk::Member> list;
                  list.reserve(reply.elements.size());
@@ -190,7 +197,7 @@ public:
             return done(make_error_code(sdk::Errc::unavailable), 0);
         }
         eval(scripts::kMembers, {settings_.key_prefix, room, "count"},
-             [done](std::error_code ec, Reply reply) {
+             [done](std::error_code ec, const Reply& reply) {
                  if (ec) return done(ec, 0);
                  done({}, static_cast<std::size_t>(std::max(0LL, reply.as_integer())));
              });
@@ -204,7 +211,7 @@ public:
             return done(make_error_code(sdk::Errc::unavailable), {});
         }
         eval(scripts::kRoomsOf, {settings_.key_prefix, user},
-             [done](std::error_code ec, Reply reply) {
+             [done](std::error_code ec, const Reply& reply) {
                  if (ec) return done(ec, {});
                  std::set<std::string> rooms;
                  for (const auto& field : reply.elements) {
@@ -272,7 +279,7 @@ private:
              {settings_.key_prefix, owner_, m.room, m.sid, m.user, member_value(owner_, m),
               index_field(m), announce ? "1" : "0"},
              [weak = weak_from_this(), key = std::pair{m.room, m.sid}, done = std::move(done)](
-                 std::error_code ec, Reply) {
+                 std::error_code ec, const Reply&) {
                  if (auto self = weak.lock(); self && !ec) {
                      if (auto it = self->local_.find(key); it != self->local_.end()) {
                          it->second.announced = true;
@@ -286,7 +293,7 @@ private:
         eval(scripts::kLeave,
              {settings_.key_prefix, m.room, m.sid, index_field(m),
               announce_if_absent ? member_value(owner_, m) : std::string()},
-             [done = std::move(done)](std::error_code ec, Reply) {
+             [done = std::move(done)](std::error_code ec, const Reply&) {
                  if (done) done(ec);
              });
     }
@@ -330,10 +337,10 @@ private:
         auto weak = weak_from_this();
         sub_->subscribe(
             settings_.key_prefix + "events",
-            [weak](std::string payload) {
+            [weak](const std::string& payload) {
                 if (auto self = weak.lock()) self->on_event(payload);
             },
-            [weak](std::error_code ec, Reply) {
+            [weak](std::error_code ec, const Reply&) {
                 auto self = weak.lock();
                 if (!self || ec) return;
                 self->subscribed_ = true;
@@ -376,7 +383,7 @@ private:
         beating_ = true;
         eval(scripts::kHeartbeat,
              {settings_.key_prefix, owner_, node_id_, std::to_string(settings_.ttl.count())},
-             [weak = weak_from_this()](std::error_code ec, Reply reply) {
+             [weak = weak_from_this()](std::error_code ec, const Reply& reply) {
                  auto self = weak.lock();
                  if (!self) return;
                  self->beating_ = false;
@@ -432,7 +439,7 @@ private:
         eval(scripts::kReap,
              {settings_.key_prefix, std::to_string(settings_.reap_batch),
               std::to_string(settings_.ttl.count() * 10), ""},
-             [weak = weak_from_this()](std::error_code ec, Reply reply) {
+             [weak = weak_from_this()](std::error_code ec, const Reply& reply) {
                  auto self = weak.lock();
                  if (!self || ec || !reply.is_array() || reply.elements.size() != 2) return;
                  const long long removed = reply.elements[0].as_integer();
@@ -448,7 +455,7 @@ private:
     void leave_all() {
         eval(scripts::kReap,
              {settings_.key_prefix, std::to_string(settings_.reap_batch), "0", owner_},
-             [weak = weak_from_this()](std::error_code ec, Reply reply) {
+             [weak = weak_from_this()](std::error_code ec, const Reply& reply) {
                  auto self = weak.lock();
                  if (!self) return;
                  if (!ec && reply.is_array() && reply.elements.size() == 2 &&
@@ -538,7 +545,8 @@ void ValkeyPresence::start(sdk::Done done) {
 }
 
 void ValkeyPresence::join(const sdk::Member& member, sdk::Done done) {
-    boost::asio::post(executor_, [core = core_, member, done = std::move(done)]() mutable {
+    // `member = member` copies into a non-const capture, so the move below moves.
+    boost::asio::post(executor_, [core = core_, member = member, done = std::move(done)]() mutable {
         core->join(std::move(member), done);
     });
 }

@@ -31,6 +31,8 @@ public:
     ~ValkeyPresence() override;
     ValkeyPresence(const ValkeyPresence&) = delete;
     ValkeyPresence& operator=(const ValkeyPresence&) = delete;
+    ValkeyPresence(ValkeyPresence&&) = delete;
+    ValkeyPresence& operator=(ValkeyPresence&&) = delete;
 
     void on_change(sdk::PresenceHandler handler) override;
     void start(sdk::Done done) override;

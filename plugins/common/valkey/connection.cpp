@@ -6,6 +6,7 @@
 #include <hiredis/hiredis.h>
 
 #include <algorithm>
+#include <array>
 #include <iterator>
 #include <random>
 #include <utility>
@@ -99,13 +100,14 @@ void Connection::ContextFree::operator()(redisAsyncContext* ac) const noexcept {
     redisAsyncFree(ac);
 }
 
-std::shared_ptr<Connection> Connection::create(sdk::Executor executor, ConnectionOptions options,
-                                               sdk::Logger& log, std::string label) {
+std::shared_ptr<Connection> Connection::create(const sdk::Executor& executor,
+                                               ConnectionOptions options, sdk::Logger& log,
+                                               std::string label) {
     return std::shared_ptr<Connection>(
         new Connection(executor, std::move(options), log, std::move(label)));
 }
 
-Connection::Connection(sdk::Executor executor, ConnectionOptions options, sdk::Logger& log,
+Connection::Connection(const sdk::Executor& executor, ConnectionOptions options, sdk::Logger& log,
                        std::string label)
     : executor_(executor),
       options_(std::move(options)),
@@ -166,8 +168,9 @@ void Connection::connect() {
     // only ever sees a numeric address.
     resolver_.async_resolve(
         address.host, std::to_string(address.port),
-        [self = shared_from_this(), attempt](boost::system::error_code ec,
-                                             boost::asio::ip::tcp::resolver::results_type found) {
+        [self = shared_from_this(), attempt](
+            boost::system::error_code ec,
+            const boost::asio::ip::tcp::resolver::results_type& found) {
             if (self->attempt_ != attempt || self->state_ != State::resolving) return;
             if (ec || found.empty()) {
                 if (ec != boost::asio::error::operation_aborted) {
@@ -260,7 +263,7 @@ void Connection::handshake() {
     const std::uint64_t gen = generation_;
     for (auto& step : steps) {
         ReplyHandler done = [self = shared_from_this(), gen, remaining, name = step.args[0],
-                             optional = step.optional](std::error_code ec, Reply reply) {
+                             optional = step.optional](std::error_code ec, const Reply& reply) {
             if (self->generation_ != gen || self->state_ != State::handshake) return;
             if (ec && !optional) {
                 const std::string why = name + " failed: " +
@@ -423,11 +426,12 @@ void Connection::subscribe(const std::string& channel, MessageHandler on_message
         boost::asio::post(executor_, [done = std::move(done), ec] { done(ec, {}); });
         return;
     }
-    const char* argv[] = {"SUBSCRIBE", channel.data()};
-    const std::size_t lengths[] = {9, channel.size()};
+    std::array<const char*, 2> argv{"SUBSCRIBE", channel.data()};
+    const std::array<std::size_t, 2> lengths{9, channel.size()};
     // No privdata: messages find their handler by channel, through ac->data.
-    if (redisAsyncCommandArgv(ac_.get(), &Connection::on_push, nullptr, 2, argv, lengths) !=
-        REDIS_OK) {
+    if (redisAsyncCommandArgv(ac_.get(), &Connection::on_push, nullptr,
+                              static_cast<int>(argv.size()), argv.data(),
+                              lengths.data()) != REDIS_OK) {
         boost::asio::post(executor_, [done = std::move(done)] {
             done(make_error_code(sdk::Errc::unavailable), {});
         });

@@ -60,8 +60,9 @@ using MessageHandler = std::function<void(std::string payload)>;
 /// commands then run with shutting_down.
 class Connection : public std::enable_shared_from_this<Connection> {
 public:
-    static std::shared_ptr<Connection> create(sdk::Executor executor, ConnectionOptions options,
-                                              sdk::Logger& log, std::string label);
+    static std::shared_ptr<Connection> create(const sdk::Executor& executor,
+                                              ConnectionOptions options, sdk::Logger& log,
+                                              std::string label);
     ~Connection();
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
@@ -96,7 +97,7 @@ private:
     enum class State { idle, resolving, connecting, handshake, up, waiting, closed };
     struct Pending;
 
-    Connection(sdk::Executor executor, ConnectionOptions options, sdk::Logger& log,
+    Connection(const sdk::Executor& executor, ConnectionOptions options, sdk::Logger& log,
                std::string label);
 
     void connect();

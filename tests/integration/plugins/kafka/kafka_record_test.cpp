@@ -56,6 +56,17 @@ TEST(KafkaRecord, RoundTripsByteForByteWithAttachmentsAsBase64) {
     EXPECT_EQ(*back, msg);
 }
 
+TEST(KafkaRecord, ControlCharactersAreWrittenAsUnicodeEscapes) {
+    sdk::Message msg = sample();
+    msg.user = "a\x01-\x1f";
+    const auto text = encode_record(msg);
+    EXPECT_NE(text.find(R"("user":"a\u0001-\u001f")"), std::string::npos) << text;
+    std::string why;
+    const auto back = decode_record(text, &why);
+    ASSERT_TRUE(back) << why;
+    EXPECT_EQ(back->user, msg.user);
+}
+
 TEST(KafkaRecord, APayloadThatIsNotJsonTravelsAsText) {
     sdk::Message msg = sample();
     msg.payload_json = "3:14 {not json";
