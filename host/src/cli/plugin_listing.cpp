@@ -1,5 +1,7 @@
 #include "cli/plugin_listing.hpp"
 
+#include "config/value_parsing.hpp"
+
 #include <relay/sdk/config_values.hpp>
 
 #include <algorithm>
@@ -9,20 +11,6 @@
 
 namespace relay::host {
 namespace {
-
-std::string type_name(sdk::ValueType type) {
-    switch (type) {
-        case sdk::ValueType::string: return "string";
-        case sdk::ValueType::integer: return "integer";
-        case sdk::ValueType::number: return "number";
-        case sdk::ValueType::boolean: return "boolean";
-        case sdk::ValueType::duration: return "duration";
-        case sdk::ValueType::size: return "size";
-        case sdk::ValueType::string_list: return "list";
-        case sdk::ValueType::endpoint: return "endpoint";
-    }
-    return "value";
-}
 
 std::string default_text(const sdk::ConfigKey& key) {
     if (key.default_value) return key.secret ? "(secret)" : *key.default_value;

@@ -6,20 +6,6 @@
 namespace relay::host {
 namespace {
 
-std::string_view type_name(sdk::ValueType type) {
-    switch (type) {
-        case sdk::ValueType::string: return "string";
-        case sdk::ValueType::integer: return "integer";
-        case sdk::ValueType::number: return "number";
-        case sdk::ValueType::boolean: return "boolean";
-        case sdk::ValueType::duration: return "duration";
-        case sdk::ValueType::size: return "size";
-        case sdk::ValueType::string_list: return "string_list";
-        case sdk::ValueType::endpoint: return "endpoint";
-    }
-    return "value";
-}
-
 // The Value alternative that holds each type (see Value).
 std::size_t alternative_of(sdk::ValueType type) {
     switch (type) {
@@ -81,8 +67,8 @@ const Value& PluginConfig::value_of(std::string_view key, sdk::ValueType type) c
     const Entry& found = entry(key);
     if (found.type != type) {
         throw std::logic_error("PluginConfig: '" + section_ + "." + std::string(key) + "' is a " +
-                               std::string(type_name(found.type)) + ", read with " +
-                               std::string(type_name(type)) + "()");
+                               std::string(type_name(found.type)) + ", read as " +
+                               std::string(type_name(type)));
     }
     if (!found.value) {
         throw std::logic_error("PluginConfig: '" + section_ + "." + std::string(key) +

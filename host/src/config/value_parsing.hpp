@@ -27,4 +27,8 @@ Parsed parse_scalar(const sdk::ConfigKey& key, std::string_view text);
 /// sdk::values::parse_default, with the same hint.
 Parsed parse_default(const sdk::ConfigKey& key);
 
+/// A type's short name, as `relay plugins` lists it and host messages name it:
+/// "duration", "list" (for string_list).
+std::string_view type_name(sdk::ValueType type) noexcept;
+
 }  // namespace relay::host

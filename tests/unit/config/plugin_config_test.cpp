@@ -86,7 +86,7 @@ TEST(PluginConfig, PluginBugsThrowLogicError) {
     try {
         config.integer("topic");
     } catch (const std::logic_error& e) {
-        EXPECT_STREQ(e.what(), "PluginConfig: 'queue.topic' is a string, read with integer()");
+        EXPECT_STREQ(e.what(), "PluginConfig: 'queue.topic' is a string, read as integer");
     }
 }
 
