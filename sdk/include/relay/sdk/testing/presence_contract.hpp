@@ -16,7 +16,7 @@
 /// the suite also runs against a shared server. "No event" is checked by a marker:
 /// after the operation that must stay silent, a marker member joins, and the marker's
 /// event must be the next one.
-#include <relay/sdk/testing/test_context.hpp>
+#include <relay/sdk/testing/contract_fixture.hpp>
 
 #include <relay/sdk/presence.hpp>
 
@@ -33,27 +33,18 @@
 namespace relay::sdk::testing {
 
 template <class Traits>
-class PresenceContract : public ::testing::Test {
+class PresenceContract : public ContractFixture<Traits> {
 protected:
-    void SetUp() override {
-        ctx_ = std::make_unique<TestContext>(Traits::schema(), "presence");
-        token_ = unique_token();
-        if constexpr (requires(TestConfig & c) { Traits::set_up(c); }) {
-            Traits::set_up(ctx_->settings());
-        }
-    }
+    using Base = ContractFixture<Traits>;
+    using Base::ctx_;
+    using Base::token_;
+
+    PresenceContract() : Base("presence") {}
 
     void TearDown() override {
-        if (presence_ && !stopped_) {
-            Probe<std::error_code> stopped(*ctx_);
-            presence_->stop(stopped.callback());
-            EXPECT_TRUE(stopped.wait()) << "stop() did not complete";
-        }
+        if (presence_ && !stopped_) this->stop_at_end(*presence_);
         presence_.reset();
-        if constexpr (requires(TestConfig & c) { Traits::tear_down(c); }) {
-            Traits::tear_down(ctx_->settings());
-        }
-        ctx_.reset();
+        Base::TearDown();
     }
 
     /// Makes the presence, subscribes the event collector, starts it.
@@ -64,20 +55,12 @@ protected:
             if (!ctx->on_executor()) *off = true;
             if (event.member.room.rfind(prefix, 0) == 0) events->add(event);
         });
-        Probe<std::error_code> started(*ctx_);
-        presence_->start(started.callback());
-        if (!started.wait()) return ::testing::AssertionFailure() << "start() did not complete";
-        if (auto ec = started.template get<0>()) {
-            return ::testing::AssertionFailure() << "start() failed: " << ec.message();
-        }
-        return ::testing::AssertionSuccess();
+        return this->completes("start()", [this](Done done) { presence_->start(std::move(done)); });
     }
-
-    std::string room(std::string_view name) const { return token_ + "-" + std::string(name); }
 
     Member member(std::string_view room_name, std::string sid, std::string user = "alice") {
         Member m;
-        m.room = room(room_name);
+        m.room = this->room(room_name);
         m.sid = token_ + "-" + sid;
         m.user = std::move(user);
         m.node = std::string(ctx_->node_id());
@@ -85,25 +68,17 @@ protected:
         return m;
     }
 
-    ::testing::AssertionResult call(void (Presence::*op)(const Member&, Done), const Member& m) {
-        Probe<std::error_code> done(*ctx_);
-        ((*presence_).*op)(m, done.callback());
-        if (!done.wait()) return ::testing::AssertionFailure() << "no completion";
-        if (auto ec = done.template get<0>()) {
-            return ::testing::AssertionFailure() << "failed: " << ec.message();
-        }
-        if (!done.on_executor()) {
-            return ::testing::AssertionFailure() << "callback ran off the executor";
-        }
-        return ::testing::AssertionSuccess();
+    ::testing::AssertionResult join(const Member& m) {
+        return this->completes("join()", [&](Done done) { presence_->join(m, std::move(done)); });
     }
-    ::testing::AssertionResult join(const Member& m) { return call(&Presence::join, m); }
-    ::testing::AssertionResult leave(const Member& m) { return call(&Presence::leave, m); }
+    ::testing::AssertionResult leave(const Member& m) {
+        return this->completes("leave()", [&](Done done) { presence_->leave(m, std::move(done)); });
+    }
 
     /// Members of a room, sorted by sid.
     std::vector<Member> members(std::string_view room_name) {
         Probe<std::error_code, std::vector<Member>> done(*ctx_);
-        presence_->members(room(room_name), done.callback());
+        presence_->members(this->room(room_name), done.callback());
         EXPECT_TRUE(done.wait()) << "members() did not complete";
         if (!done.done()) return {};
         EXPECT_FALSE(done.template get<0>()) << done.template get<0>().message();
@@ -131,12 +106,10 @@ protected:
         return before;
     }
 
-    std::unique_ptr<TestContext> ctx_;
     std::unique_ptr<Presence> presence_;
     std::shared_ptr<Collector<PresenceEvent>> events_ =
         std::make_shared<Collector<PresenceEvent>>();
     std::shared_ptr<std::atomic<bool>> off_executor_ = std::make_shared<std::atomic<bool>>(false);
-    std::string token_;
     int markers_ = 0;
     bool stopped_ = false;
 };
@@ -233,16 +206,10 @@ TYPED_TEST_P(PresenceContract, ConcurrentJoinsFromManyThreads) {
         expected.push_back(this->member("crowd", sid));
     }
     Collector<std::error_code> results;
-    std::vector<std::thread> threads;
-    for (int t = 0; t < kThreads; ++t) {
-        threads.emplace_back([&, t] {
-            for (int i = t; i < kThreads * kPerThread; i += kThreads) {
-                this->presence_->join(expected[static_cast<std::size_t>(i)],
-                                      [&results](std::error_code ec) { results.add(ec); });
-            }
-        });
-    }
-    for (auto& thread : threads) thread.join();
+    call_concurrently(kThreads, kThreads * kPerThread, [&](int i) {
+        this->presence_->join(expected[static_cast<std::size_t>(i)],
+                              [&results](std::error_code ec) { results.add(ec); });
+    });
     ASSERT_TRUE(results.wait_for_size(kThreads * kPerThread));
     for (const auto& ec : results.snapshot()) EXPECT_FALSE(ec) << ec.message();
     EXPECT_EQ(this->members("crowd"), expected);

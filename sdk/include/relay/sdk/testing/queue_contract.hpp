@@ -19,7 +19,7 @@
 /// the suite also runs against a shared backend (a Kafka topic used by earlier runs).
 /// A failed commit must lead to redelivery within the test deadline: configure a short
 /// retry delay in set_up().
-#include <relay/sdk/testing/test_context.hpp>
+#include <relay/sdk/testing/contract_fixture.hpp>
 
 #include <relay/sdk/error.hpp>
 #include <relay/sdk/message.hpp>
@@ -144,30 +144,20 @@ private:
 };
 
 template <class Traits>
-class QueueContract : public ::testing::Test {
+class QueueContract : public ContractFixture<Traits> {
 protected:
+    using Base = ContractFixture<Traits>;
+    using Base::ctx_;
+    using Base::token_;
     using PublishProbe = Probe<std::error_code, std::string>;
 
-    void SetUp() override {
-        ctx_ = std::make_unique<TestContext>(Traits::schema(), "queue");
-        token_ = unique_token();
-        if constexpr (requires(TestConfig & c) { Traits::set_up(c); }) {
-            Traits::set_up(ctx_->settings());
-        }
-    }
+    QueueContract() : Base("queue") {}
 
     void TearDown() override {
-        if (queue_ && !stopped_) {
-            Probe<std::error_code> stopped(*ctx_);
-            queue_->stop(stopped.callback());
-            EXPECT_TRUE(stopped.wait()) << "stop() did not complete";
-        }
+        if (queue_ && !stopped_) this->stop_at_end(*queue_);
         queue_.reset();
         store_.reset();
-        if constexpr (requires(TestConfig & c) { Traits::tear_down(c); }) {
-            Traits::tear_down(ctx_->settings());
-        }
-        ctx_.reset();
+        Base::TearDown();
     }
 
     Queue& make() {
@@ -176,13 +166,7 @@ protected:
     }
 
     ::testing::AssertionResult start() {
-        Probe<std::error_code> started(*ctx_);
-        queue_->start(started.callback());
-        if (!started.wait()) return ::testing::AssertionFailure() << "start() did not complete";
-        if (auto ec = started.template get<0>()) {
-            return ::testing::AssertionFailure() << "start() failed: " << ec.message();
-        }
-        return ::testing::AssertionSuccess();
+        return this->completes("start()", [this](Done done) { queue_->start(std::move(done)); });
     }
 
     ::testing::AssertionResult stop() {
@@ -215,8 +199,6 @@ protected:
         return collector;
     }
 
-    std::string room(std::string_view name) const { return token_ + "-" + std::string(name); }
-
     /// A message of this test, with a fresh id that sorts after earlier ones.
     Message message(std::string_view room_name, std::string payload = "{\"text\":\"hi\"}",
                     std::string sender = "sid-1") {
@@ -224,7 +206,7 @@ protected:
         std::snprintf(counter, sizeof counter, "%08u", next_id_.fetch_add(1));
         Message msg;
         msg.id = token_ + "-" + counter;
-        msg.room = room(room_name);
+        msg.room = this->room(room_name);
         msg.sender = std::move(sender);
         msg.user = "alice";
         msg.ts_ms = 1700000000000;
@@ -240,16 +222,41 @@ protected:
         return acked;
     }
 
+    /// Publishes every message without waiting in between; the probes, in order, are
+    /// not waited for.
+    std::vector<PublishProbe> publish_all(const std::vector<Message>& messages) {
+        std::vector<PublishProbe> acks;
+        acks.reserve(messages.size());
+        for (const auto& msg : messages) {
+            acks.emplace_back(*ctx_);
+            queue_->publish(msg, acks.back().callback());
+        }
+        return acks;
+    }
+
+    /// publish_all, then waits for every ack: fails if one never came or has an error.
+    ::testing::AssertionResult publish_all_and_wait(const std::vector<Message>& messages) {
+        auto acks = publish_all(messages);
+        for (std::size_t i = 0; i < acks.size(); ++i) {
+            if (!acks[i].wait()) {
+                return ::testing::AssertionFailure() << "publish " << i << " was never acked";
+            }
+            if (auto ec = acks[i].template get<0>()) {
+                return ::testing::AssertionFailure()
+                       << "publish " << i << " failed: " << ec.message();
+            }
+        }
+        return ::testing::AssertionSuccess();
+    }
+
     static std::vector<std::string> ids_of(const std::vector<Message>& messages) {
         std::vector<std::string> ids;
         for (const auto& msg : messages) ids.push_back(msg.id);
         return ids;
     }
 
-    std::unique_ptr<TestContext> ctx_;
     std::unique_ptr<FakeStore> store_;
     std::unique_ptr<Queue> queue_;
-    std::string token_;
     std::atomic<unsigned> next_id_{0};
     std::shared_ptr<std::atomic<bool>> off_executor_ = std::make_shared<std::atomic<bool>>(false);
     bool stopped_ = false;
@@ -258,17 +265,15 @@ protected:
 TYPED_TEST_SUITE_P(QueueContract);
 
 TYPED_TEST_P(QueueContract, PublishAcksOnceWithPositionOnTheExecutor) {
-    auto& queue = this->make();
+    this->make();
     auto broadcast = this->subscribe_collector();
     ASSERT_TRUE(this->start());
 
-    std::vector<typename TestFixture::PublishProbe> acks;
     std::vector<Message> sent;
     for (int i = 0; i < 3; ++i) {
         sent.push_back(this->message("a", "{\"n\":" + std::to_string(i) + "}"));
-        acks.emplace_back(*this->ctx_);
-        queue.publish(sent.back(), acks.back().callback());
     }
+    auto acks = this->publish_all(sent);
     std::set<std::string> positions;
     for (auto& ack : acks) {
         ASSERT_TRUE(ack.wait());
@@ -309,15 +314,11 @@ TYPED_TEST_P(QueueContract, PerRoomOrderWithConcurrentPublishers) {
         }
     }
     Collector<std::error_code> acks;
-    std::vector<std::thread> publishers;
-    for (int t = 0; t < kThreads; ++t) {
-        publishers.emplace_back([&, t] {
-            for (auto& msg : messages[t]) {
-                queue.publish(msg, [&acks](std::error_code ec, std::string) { acks.add(ec); });
-            }
-        });
-    }
-    for (auto& thread : publishers) thread.join();
+    // Thread t publishes messages[t] in order (call i is messages[i % kThreads][i / kThreads]).
+    call_concurrently(kThreads, kThreads * kPerThread, [&](int i) {
+        queue.publish(messages[i % kThreads][i / kThreads],
+                      [&acks](std::error_code ec, std::string) { acks.add(ec); });
+    });
     ASSERT_TRUE(acks.wait_for_size(kThreads * kPerThread));
     for (const auto& ec : acks.snapshot()) EXPECT_FALSE(ec) << ec.message();
 
@@ -339,24 +340,19 @@ TYPED_TEST_P(QueueContract, PerRoomOrderWithConcurrentPublishers) {
 }
 
 TYPED_TEST_P(QueueContract, EveryBroadcastSubscriberSeesEveryMessage) {
-    auto& queue = this->make();
+    this->make();
     auto first = this->subscribe_collector();
     auto second = this->subscribe_collector();
     ASSERT_TRUE(this->start());
 
     constexpr int kCount = 50;
+    std::vector<Message> batch;
     std::vector<std::string> sent;
-    std::vector<typename TestFixture::PublishProbe> acks;
     for (int i = 0; i < kCount; ++i) {
-        auto msg = this->message(i % 3 == 0 ? "x" : "y");
-        sent.push_back(msg.id);
-        acks.emplace_back(*this->ctx_);
-        queue.publish(std::move(msg), acks.back().callback());
+        batch.push_back(this->message(i % 3 == 0 ? "x" : "y"));
+        sent.push_back(batch.back().id);
     }
-    for (auto& ack : acks) {
-        ASSERT_TRUE(ack.wait());
-        EXPECT_FALSE(ack.template get<0>());
-    }
+    ASSERT_TRUE(this->publish_all_and_wait(batch));
     ASSERT_TRUE(first->wait_for_size(kCount));
     ASSERT_TRUE(second->wait_for_size(kCount));
     auto ids_first = TestFixture::ids_of(first->snapshot());
@@ -367,23 +363,18 @@ TYPED_TEST_P(QueueContract, EveryBroadcastSubscriberSeesEveryMessage) {
 }
 
 TYPED_TEST_P(QueueContract, StoreSubscriptionGetsEveryAcceptedMessage) {
-    auto& queue = this->make();
+    this->make();
     auto& store = this->subscribe_fake_store();
     ASSERT_TRUE(this->start());
 
     constexpr int kCount = 120;
-    std::vector<typename TestFixture::PublishProbe> acks;
+    std::vector<Message> batch;
     std::set<std::string> sent;
     for (int i = 0; i < kCount; ++i) {
-        auto msg = this->message(i % 2 == 0 ? "a" : "b");
-        sent.insert(msg.id);
-        acks.emplace_back(*this->ctx_);
-        queue.publish(std::move(msg), acks.back().callback());
+        batch.push_back(this->message(i % 2 == 0 ? "a" : "b"));
+        sent.insert(batch.back().id);
     }
-    for (auto& ack : acks) {
-        ASSERT_TRUE(ack.wait());
-        EXPECT_FALSE(ack.template get<0>());
-    }
+    ASSERT_TRUE(this->publish_all_and_wait(batch));
     ASSERT_TRUE(store.committed().wait_until([&](const std::vector<std::string>& ids) {
         return std::set<std::string>(ids.begin(), ids.end()) == sent;
     })) << "the store subscription missed messages";
@@ -413,21 +404,20 @@ TYPED_TEST_P(QueueContract, FailedCommitRedeliversTheBatch) {
 
 TYPED_TEST_P(QueueContract, SmallQueueRejectsWithQueueFullAndRecovers) {
     const std::size_t capacity = TypeParam::configure_small(this->ctx_->settings());
-    auto& queue = this->make();
+    this->make();
     auto& store = this->subscribe_fake_store();
     auto broadcast = this->subscribe_collector();
     store.hold();
     ASSERT_TRUE(this->start());
 
     const std::size_t burst = capacity * 4 + 16;
-    std::vector<typename TestFixture::PublishProbe> acks;
+    std::vector<Message> messages;
     std::vector<std::string> ids;
     for (std::size_t i = 0; i < burst; ++i) {
-        auto msg = this->message("a");
-        ids.push_back(msg.id);
-        acks.emplace_back(*this->ctx_);
-        queue.publish(std::move(msg), acks.back().callback());
+        messages.push_back(this->message("a"));
+        ids.push_back(messages.back().id);
     }
+    auto acks = this->publish_all(messages);
     std::set<std::string> accepted;
     std::size_t full = 0;
     for (std::size_t i = 0; i < burst; ++i) {

@@ -16,7 +16,7 @@
 /// Rooms and ids carry a per-test unique prefix, so the suite also runs against a
 /// database shared with earlier runs. Text fields must round-trip byte for byte
 /// (no NUL inside text: not every database stores one); attachments are binary.
-#include <relay/sdk/testing/test_context.hpp>
+#include <relay/sdk/testing/contract_fixture.hpp>
 
 #include <relay/sdk/message.hpp>
 #include <relay/sdk/store.hpp>
@@ -33,55 +33,33 @@
 namespace relay::sdk::testing {
 
 template <class Traits>
-class StoreContract : public ::testing::Test {
+class StoreContract : public ContractFixture<Traits> {
 protected:
+    using Base = ContractFixture<Traits>;
+    using Base::ctx_;
+    using Base::token_;
     using HistoryProbe = Probe<std::error_code, std::vector<Message>>;
 
-    void SetUp() override {
-        ctx_ = std::make_unique<TestContext>(Traits::schema(), "store");
-        token_ = unique_token();
-        if constexpr (requires(TestConfig & c) { Traits::set_up(c); }) {
-            Traits::set_up(ctx_->settings());
-        }
-    }
+    StoreContract() : Base("store") {}
 
     void TearDown() override {
         stop_store();
-        if constexpr (requires(TestConfig & c) { Traits::tear_down(c); }) {
-            Traits::tear_down(ctx_->settings());
-        }
-        ctx_.reset();
+        Base::TearDown();
     }
 
     /// Makes and starts a store (again, after stop_store(), to reopen).
     ::testing::AssertionResult start_store() {
         store_ = Traits::make(*ctx_);
-        Probe<std::error_code> started(*ctx_);
-        store_->start(started.callback());
-        if (!started.wait()) return ::testing::AssertionFailure() << "start() did not complete";
-        if (auto ec = started.template get<0>()) {
-            return ::testing::AssertionFailure() << "start() failed: " << ec.message();
-        }
-        if (!started.on_executor()) {
-            return ::testing::AssertionFailure() << "start()'s callback ran off the executor";
-        }
-        return ::testing::AssertionSuccess();
+        return this->completes("start()", [this](Done done) { store_->start(std::move(done)); });
     }
 
     /// Stops and destroys the store, if any.
     void stop_store() {
         if (!store_) return;
-        Probe<std::error_code> stopped(*ctx_);
-        store_->stop(stopped.callback());
-        EXPECT_TRUE(stopped.wait()) << "stop() did not complete";
-        if (stopped.done()) {
-            EXPECT_FALSE(stopped.template get<0>()) << stopped.template get<0>().message();
-        }
-        EXPECT_TRUE(stopped.on_executor());
+        EXPECT_TRUE(
+            this->completes("stop()", [this](Done done) { store_->stop(std::move(done)); }));
         store_.reset();
     }
-
-    std::string room(std::string_view name) const { return token_ + "-" + std::string(name); }
 
     /// A message with a fresh id that sorts after the ones made before.
     Message message(std::string_view room_name, std::string payload = "{\"text\":\"hi\"}") {
@@ -89,7 +67,7 @@ protected:
         std::snprintf(counter, sizeof counter, "%08u", next_id_++);
         Message msg;
         msg.id = token_ + "-" + counter;
-        msg.room = room(room_name);
+        msg.room = this->room(room_name);
         msg.sender = "sid-1";
         msg.user = "alice";
         msg.ts_ms = 1700000000000 + next_id_;
@@ -106,23 +84,15 @@ protected:
     }
 
     ::testing::AssertionResult append(std::vector<Message> batch) {
-        Probe<std::error_code> done(*ctx_);
-        store_->append(std::move(batch), done.callback());
-        if (!done.wait()) return ::testing::AssertionFailure() << "append() did not complete";
-        if (auto ec = done.template get<0>()) {
-            return ::testing::AssertionFailure() << "append() failed: " << ec.message();
-        }
-        if (!done.on_executor()) {
-            return ::testing::AssertionFailure() << "append()'s callback ran off the executor";
-        }
-        return ::testing::AssertionSuccess();
+        return this->completes(
+            "append()", [&](Done done) { store_->append(std::move(batch), std::move(done)); });
     }
 
     /// Runs a history query; fails the test (and returns nothing) on error.
     std::vector<Message> history(std::string_view room_name, std::size_t limit,
                                  std::string before_id = {}, std::string after_id = {}) {
         HistoryProbe done(*ctx_);
-        store_->history(room(room_name),
+        store_->history(this->room(room_name),
                         HistoryQuery{limit, std::move(before_id), std::move(after_id)},
                         done.callback());
         EXPECT_TRUE(done.wait()) << "history() did not complete";
@@ -138,9 +108,7 @@ protected:
                                     all.begin() + static_cast<std::ptrdiff_t>(to));
     }
 
-    std::unique_ptr<TestContext> ctx_;
     std::unique_ptr<Store> store_;
-    std::string token_;
     unsigned next_id_ = 0;
 };
 
@@ -231,16 +199,10 @@ TYPED_TEST_P(StoreContract, ConcurrentAppendsFromManyThreads) {
         all.insert(all.end(), batches.back().begin(), batches.back().end());
     }
     Collector<std::error_code> results;
-    std::vector<std::thread> threads;
-    for (int t = 0; t < kThreads; ++t) {
-        threads.emplace_back([&, t] {
-            for (int i = t; i < kThreads * kBatches; i += kThreads) {
-                this->store_->append(batches[static_cast<std::size_t>(i)],
-                                     [&results](std::error_code ec) { results.add(ec); });
-            }
-        });
-    }
-    for (auto& thread : threads) thread.join();
+    call_concurrently(kThreads, kThreads * kBatches, [&](int i) {
+        this->store_->append(batches[static_cast<std::size_t>(i)],
+                             [&results](std::error_code ec) { results.add(ec); });
+    });
     ASSERT_TRUE(results.wait_for_size(kThreads * kBatches));
     for (const auto& ec : results.snapshot()) EXPECT_FALSE(ec) << ec.message();
     EXPECT_EQ(this->history("a", all.size() + 10), all);

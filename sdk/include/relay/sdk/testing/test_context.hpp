@@ -528,6 +528,21 @@ private:
     std::vector<T> items_;
 };
 
+/// Calls `call(i)` for every i in [0, count) from `threads` threads running at once,
+/// thread t taking t, t + threads, t + 2 * threads, ... in that order; returns when all
+/// calls have returned. How contract tests make concurrent callers.
+template <class Call>
+void call_concurrently(int threads, int count, Call call) {
+    std::vector<std::thread> running;
+    running.reserve(static_cast<std::size_t>(threads));
+    for (int t = 0; t < threads; ++t) {
+        running.emplace_back([&call, t, threads, count] {
+            for (int i = t; i < count; i += threads) call(i);
+        });
+    }
+    for (auto& thread : running) thread.join();
+}
+
 /// A prefix unique to this process and moment (16 hex digits of the clock, then 8
 /// random), so that tests against a shared backend never see each other's rooms or
 /// ids. Prefixes made later sort later.
