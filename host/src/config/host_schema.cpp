@@ -1,5 +1,9 @@
 #include "config/host_schema.hpp"
 
+#include "config/pipeline.hpp"
+
+#include <relay/sdk/config_values.hpp>
+
 namespace relay::host {
 namespace {
 
@@ -13,16 +17,19 @@ sdk::ConfigKey key(std::string name, sdk::ValueType type, std::optional<std::str
     return k;
 }
 
+// The defaults are Pipeline's member initialisers, so each is written once.
 sdk::Schema make_node_schema() {
+    const Pipeline defaults;
     auto threads =
-        key("threads", sdk::ValueType::integer, "0",
+        key("threads", sdk::ValueType::integer, std::to_string(defaults.threads),
             "I/O threads, each with its own io_context; 0: one per core this process may "
             "run on (its CPU affinity, e.g. taskset)");
     threads.min = 0;
     return {
         key("id", sdk::ValueType::string, std::nullopt, "this node's id; default: the host name"),
         threads,
-        key("drain_timeout", sdk::ValueType::duration, "10s",
+        key("drain_timeout", sdk::ValueType::duration,
+            sdk::values::format_duration(defaults.drain_timeout),
             "how long each step of a stop waits: the transport for in-flight messages, the queue "
             "for its drain into the store"),
     };
@@ -35,7 +42,8 @@ sdk::Schema make_plugins_schema() {
 }
 
 sdk::Schema make_log_schema() {
-    auto level = key("level", sdk::ValueType::string, "info", "the least severe level logged");
+    auto level =
+        key("level", sdk::ValueType::string, Pipeline{}.log_level, "the least severe level logged");
     level.choices = {"trace", "debug", "info", "warn", "error", "off"};
     return {level};
 }

@@ -24,7 +24,8 @@ struct PluginSection {
     std::shared_ptr<const PluginConfig> config;
 };
 
-/// A validated pipeline file.
+/// A validated pipeline file. The member initialisers are the host sections' defaults
+/// (host_schema.cpp shows them in the schema).
 struct Pipeline {
     /// The lookup the manifests below came from (for relay, the plugin catalog, which
     /// holds the plugin libraries open), shared by every copy of the pipeline and by a
@@ -34,7 +35,7 @@ struct Pipeline {
     std::filesystem::path file;
     std::string node_id;                              ///< node.id, default: the host name
     unsigned threads = 0;                             ///< node.threads, 0 = one per core
-    std::chrono::milliseconds drain_timeout{10'000};  ///< node.drain_timeout, default 10s
+    std::chrono::milliseconds drain_timeout{10'000};  ///< node.drain_timeout
     std::vector<std::filesystem::path> plugin_paths;  ///< plugins.path, against the file's dir
     std::string log_level = "info";                   ///< log.level
     PluginSection transport;                          ///< required
