@@ -27,7 +27,7 @@ Host::Host(const Pipeline& pipeline, std::unique_ptr<sdk::Transport> transport_o
       drain_timeout_(pipeline.drain_timeout),
       admin_listen_(pipeline.admin_listen) {
     for (const auto& warning : cluster_warnings(pipeline)) log_->warn("{}", warning);
-    const sdk::Executor home = io_->control();
+    const sdk::Executor home = io_->home();
     if (pipeline.store) store_ = make<sdk::Store>(*pipeline.store, home);
     presence_ = make<sdk::Presence>(pipeline.presence, home);
     queue_ = make<sdk::Queue>(pipeline.queue, home);
@@ -47,7 +47,7 @@ Host::Host(const Pipeline& pipeline, std::unique_ptr<sdk::Transport> transport_o
     parts.presence = presence_.object.get();
     parts.store = store_ ? store_->object.get() : nullptr;
     flow_ = std::make_unique<Flow>(std::move(parts), metrics_, log_);
-    if (admin_listen_) admin_ = std::make_unique<AdminServer>(io_->control(), metrics_, health_);
+    if (admin_listen_) admin_ = std::make_unique<AdminServer>(home, metrics_, health_);
 }
 
 Host::~Host() {

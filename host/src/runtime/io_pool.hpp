@@ -22,7 +22,10 @@ public:
     IoPool& operator=(IoPool&&) = delete;
 
     const std::vector<sdk::Executor>& executors() const { return executors_; }
-    sdk::Executor control() const { return executors_.front(); }
+    /// io_context 0, the plugins' home executor and the admin server's. It serves
+    /// connections as well, so `node.threads: 1` means one thread: the plugin callbacks
+    /// it runs are short and post the per-connection work to that connection's thread.
+    sdk::Executor home() const { return executors_.front(); }
     std::size_t size() const { return contexts_.size(); }
 
     /// Lets the threads return once their queued work is done; idempotent.
