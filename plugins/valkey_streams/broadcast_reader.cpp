@@ -8,7 +8,7 @@ using valkey::ClientErrc;
 using valkey::Connection;
 using valkey::Reply;
 
-BroadcastReader::BroadcastReader(sdk::Executor executor,
+BroadcastReader::BroadcastReader(const sdk::Executor& executor,
                                  std::shared_ptr<const PartitionStreams> streams,
                                  std::vector<sdk::BroadcastHandler> handlers, Reading reading,
                                  sdk::Logger& log)

@@ -32,7 +32,7 @@ public:
         std::chrono::milliseconds retry_delay;  ///< after a refused read
     };
 
-    BroadcastReader(sdk::Executor executor, std::shared_ptr<const PartitionStreams> streams,
+    BroadcastReader(const sdk::Executor& executor, std::shared_ptr<const PartitionStreams> streams,
                     std::vector<sdk::BroadcastHandler> handlers, Reading reading, sdk::Logger& log);
 
     /// Connects; `ready` runs at every connection made before run().

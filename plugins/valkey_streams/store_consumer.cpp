@@ -28,9 +28,10 @@ StoreConsumer::StoreConsumer(sdk::Executor executor,
       log_(log),
       metrics_(metrics),
       reads_(executor),
-      feed_(store_feed::StoreFeed::create(
-          executor, std::move(handler), {.batches_in_flight = 1, .retry_delay = group_.retry_delay},
-          {.log = log_, .retries = metrics_.retries})) {}
+      feed_(
+          store_feed::StoreFeed::create(std::move(executor), std::move(handler),
+                                        {.batches_in_flight = 1, .retry_delay = group_.retry_delay},
+                                        {.log = log_, .retries = metrics_.retries})) {}
 
 void StoreConsumer::start(const valkey::ConnectionOptions& options, std::function<void()> ready) {
     ready_ = std::move(ready);
