@@ -9,7 +9,6 @@
 namespace relay::plugins::valkey_streams {
 
 using valkey::ClientErrc;
-using valkey::Connection;
 using valkey::Reply;
 
 namespace {
