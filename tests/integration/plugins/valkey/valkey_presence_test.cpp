@@ -391,7 +391,7 @@ TEST(ValkeyPresenceSettings, RelayCheckFindsEveryConnectionProblem) {
     // checks, all problems at once, in schema order.
     for (const auto* manifest : {&presence_manifest(), &queue_manifest()}) {
         sdk::testing::TestConfig config(manifest->schema, "x");
-        config.set_string("url", "redis://app@h:1")
+        config.set_string("user", "app")
             .set_duration("reconnect_delay", 2s)
             .set_duration("reconnect_delay_max", 1s);
         const auto problems = manifest->check(config);
