@@ -13,12 +13,12 @@ const sdk::Manifest& manifest() {
         .name = "valkey",
         .version = "0.1.0",
         .description = "presence across nodes in Valkey/Redis (heartbeats, expiry, pub/sub events)",
-        .schema = schema(),
+        .schema = binding().schema(),
         .factory =
             sdk::PresenceFactory([](sdk::PluginContext& ctx) -> std::unique_ptr<sdk::Presence> {
-                return std::make_unique<ValkeyPresence>(parse_settings(ctx.config()), ctx);
+                return std::make_unique<ValkeyPresence>(binding().read(ctx.config()), ctx);
             }),
-        .check = [](const sdk::ConfigView& config) { return check(config); },
+        .check = [](const sdk::ConfigView& config) { return binding().problems(config); },
         .scope = sdk::Scope::shared,
     };
     return kManifest;

@@ -3,6 +3,7 @@
 #include "presence_scripts.hpp"
 #include "valkey/connection.hpp"
 #include "valkey/fields.hpp"
+#include "valkey/lifecycle.hpp"
 
 #include <relay/sdk/asio.hpp>
 #include <relay/sdk/error.hpp>
@@ -91,13 +92,7 @@ public:
     }
 
     void start(sdk::Done done) {
-        if (state_ != State::created) {
-            done(state_ == State::running ? std::error_code()
-                                          : make_error_code(sdk::Errc::shutting_down));
-            return;
-        }
-        state_ = State::starting;
-        start_done_ = std::move(done);
+        if (!lifecycle_.begin_start(std::move(done))) return;
         auto options = settings_.connection;
         options.client_name = "relay-presence:" + node_id_;
         cmd_ = Connection::create(executor_, options, log_, "presence");
@@ -120,17 +115,13 @@ public:
         });
         cmd_->start();
         sub_->start();
-        start_timer_.expires_after(settings_.connection.connect_timeout +
-                                   settings_.connection.command_timeout);
+        start_timer_.expires_after(Lifecycle::start_deadline(settings_.connection));
         start_timer_.async_wait([weak](boost::system::error_code ec) {
             auto self = weak.lock();
-            if (!self || ec || self->state_ != State::starting) return;
+            if (!self || ec || self->lifecycle_.state() != State::starting) return;
             const std::string& why = !self->cmd_->last_error().empty() ? self->cmd_->last_error()
                                                                        : self->sub_->last_error();
-            self->log_.error("cannot reach Valkey at " +
-                             self->settings_.connection.address.endpoint() + " (" +
-                             (why.empty() ? std::string("no answer") : why) +
-                             "); check `url`, `user` and `password`");
+            self->log_.error(Lifecycle::unreachable(self->settings_.connection.address, why));
             self->finish(make_error_code(ClientErrc::connect_failed));
         });
         heartbeat_timer_.expires_after(settings_.heartbeat_interval);
@@ -223,13 +214,10 @@ public:
     }
 
     void stop(sdk::Done done) {
-        if (state_ == State::stopped) return done({});
-        stop_waiters_.push_back(std::move(done));
-        if (state_ == State::stopping) return;
-        const bool was_started = state_ == State::running;
-        state_ = State::stopping;
+        const auto was = lifecycle_.begin_stop(std::move(done));
+        if (!was) return;
         heartbeat_timer_.cancel();
-        if (was_started && cmd_ && cmd_->up()) {
+        if (*was == State::running && cmd_ && cmd_->up()) {
             // Take this node's members off now (with their leaves) rather than after ttl.
             leave_all();
         } else {
@@ -239,7 +227,7 @@ public:
 
     /// The plugin object is going away: drop everything without waiting.
     void close() {
-        state_ = State::stopped;
+        lifecycle_.close();
         handlers_.clear();
         heartbeat_timer_.cancel();
         start_timer_.cancel();
@@ -248,13 +236,13 @@ public:
     }
 
 private:
-    enum class State { created, starting, running, stopping, stopped };
+    using State = Lifecycle::State;
     struct Local {
         sdk::Member member;
         bool announced = false;  // the cluster has seen its join event
     };
 
-    bool stopping() const { return state_ == State::stopping || state_ == State::stopped; }
+    bool stopping() const { return lifecycle_.stopping(); }
     bool available() const { return cmd_ && cmd_->up() && registered_; }
 
     void eval(std::string_view script, std::vector<std::string> args, ReplyHandler done) {
@@ -318,7 +306,7 @@ private:
     /// Degraded from the loss of a connection until this node's members are registered
     /// again and events flow: chat goes on meanwhile, presence across nodes does not.
     void report_health() {
-        if (state_ != State::running) return;
+        if (lifecycle_.state() != State::running) return;
         if (!cmd_->up() || !registered_) {
             const auto& why = cmd_->last_error();
             health_.degraded("Valkey at " + settings_.connection.address.endpoint() +
@@ -353,7 +341,7 @@ private:
     }
 
     void on_event(std::string_view payload) {
-        if (state_ != State::running || payload.empty()) return;
+        if (lifecycle_.state() != State::running || payload.empty()) return;
         const char kind = payload.front();
         if (kind != 'J' && kind != 'L') return;
         auto member = parse_member(payload.substr(1));
@@ -472,28 +460,16 @@ private:
     }
 
     void maybe_started() {
-        if (state_ == State::starting && registered_ && subscribed_) {
-            state_ = State::running;
+        if (lifecycle_.state() == State::starting && registered_ && subscribed_) {
             start_timer_.cancel();
-            auto done = std::move(start_done_);
-            start_done_ = nullptr;
-            if (done) done({});
+            if (auto done = lifecycle_.running()) done({});
         }
     }
 
     /// Completes start (with an error) or stop.
     void finish(std::error_code result) {
-        // A start still pending fails: with `result`, or because stop() came first.
-        auto start_done = std::move(start_done_);
-        start_done_ = nullptr;
         close();
-        if (start_done) {
-            start_done(result ? result : make_error_code(sdk::Errc::shutting_down));
-            result = {};
-        }
-        auto waiters = std::move(stop_waiters_);
-        stop_waiters_.clear();
-        for (auto& done : waiters) done(result);
+        lifecycle_.finish(result);
     }
 
     Settings settings_;
@@ -510,7 +486,7 @@ private:
     boost::asio::steady_timer heartbeat_timer_;
     boost::asio::steady_timer start_timer_;
 
-    State state_ = State::created;
+    Lifecycle lifecycle_;
     std::shared_ptr<Connection> cmd_;
     std::shared_ptr<Connection> sub_;
     bool registered_ = false;  // the server has this node's members (since the last connect)
@@ -518,66 +494,55 @@ private:
     bool subscribed_ = false;
     bool beating_ = false;
     std::optional<long long> restore_pending_;  // a heartbeat's status, until subscribed
-    sdk::Done start_done_;
-    std::vector<sdk::Done> stop_waiters_;
     std::vector<sdk::PresenceHandler> handlers_;
     std::map<std::pair<std::string, std::string>, Local> local_;  // (room, sid) -> member
     std::vector<sdk::Member> pending_leaves_;  // announced members that left while out of reach
 };
 
 ValkeyPresence::ValkeyPresence(Settings settings, sdk::PluginContext& ctx)
-    : executor_(ctx.executor()), core_(std::make_shared<Core>(std::move(settings), ctx)) {}
+    : core_(ctx.executor(), std::make_shared<Core>(std::move(settings), ctx)) {}
 
-ValkeyPresence::~ValkeyPresence() {
-    boost::asio::post(executor_, [core = std::move(core_)] { core->close(); });
-}
+ValkeyPresence::~ValkeyPresence() = default;
 
 void ValkeyPresence::on_change(sdk::PresenceHandler handler) {
-    boost::asio::post(executor_, [core = core_, handler = std::move(handler)]() mutable {
-        core->on_change(std::move(handler));
-    });
+    core_.post(
+        [handler = std::move(handler)](Core& core) mutable { core.on_change(std::move(handler)); });
 }
 
 void ValkeyPresence::start(sdk::Done done) {
-    boost::asio::post(executor_, [core = core_, done = std::move(done)]() mutable {
-        core->start(std::move(done));
-    });
+    core_.post([done = std::move(done)](Core& core) mutable { core.start(std::move(done)); });
 }
 
 void ValkeyPresence::join(const sdk::Member& member, sdk::Done done) {
     // `member = member` copies into a non-const capture, so the move below moves.
-    boost::asio::post(executor_, [core = core_, member = member, done = std::move(done)]() mutable {
-        core->join(std::move(member), done);
+    core_.post([member = member, done = std::move(done)](Core& core) mutable {
+        core.join(std::move(member), done);
     });
 }
 
 void ValkeyPresence::leave(const sdk::Member& member, sdk::Done done) {
-    boost::asio::post(
-        executor_, [core = core_, member, done = std::move(done)] { core->leave(member, done); });
+    core_.post([member, done = std::move(done)](Core& core) { core.leave(member, done); });
 }
 
 void ValkeyPresence::members(std::string_view room, sdk::MembersDone done) {
-    boost::asio::post(executor_, [core = core_, room = std::string(room), done = std::move(done)] {
-        core->members(room, done);
+    core_.post([room = std::string(room), done = std::move(done)](Core& core) {
+        core.members(room, done);
     });
 }
 
 void ValkeyPresence::count(std::string_view room, sdk::CountDone done) {
-    boost::asio::post(executor_, [core = core_, room = std::string(room), done = std::move(done)] {
-        core->count(room, done);
-    });
+    core_.post(
+        [room = std::string(room), done = std::move(done)](Core& core) { core.count(room, done); });
 }
 
 void ValkeyPresence::rooms_of(std::string_view user, sdk::RoomsDone done) {
-    boost::asio::post(executor_, [core = core_, user = std::string(user), done = std::move(done)] {
-        core->rooms_of(user, done);
+    core_.post([user = std::string(user), done = std::move(done)](Core& core) {
+        core.rooms_of(user, done);
     });
 }
 
 void ValkeyPresence::stop(sdk::Done done) {
-    boost::asio::post(executor_, [core = core_, done = std::move(done)]() mutable {
-        core->stop(std::move(done));
-    });
+    core_.post([done = std::move(done)](Core& core) mutable { core.stop(std::move(done)); });
 }
 
 }  // namespace relay::plugins::valkey

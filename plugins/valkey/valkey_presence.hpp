@@ -1,5 +1,6 @@
 #pragma once
 #include "settings.hpp"
+#include "valkey/on_executor.hpp"
 
 #include <relay/sdk/context.hpp>
 #include <relay/sdk/presence.hpp>
@@ -45,8 +46,7 @@ public:
 
 private:
     class Core;
-    sdk::Executor executor_;
-    std::shared_ptr<Core> core_;
+    OnExecutor<Core> core_;
 };
 
 }  // namespace relay::plugins::valkey

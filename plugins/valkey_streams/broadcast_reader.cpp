@@ -8,27 +8,25 @@ using valkey::ClientErrc;
 using valkey::Connection;
 using valkey::Reply;
 
-BroadcastReader::BroadcastReader(sdk::Executor executor,
+BroadcastReader::BroadcastReader(const sdk::Executor& executor,
                                  std::shared_ptr<const PartitionStreams> streams,
                                  std::vector<sdk::BroadcastHandler> handlers, Reading reading,
                                  sdk::Logger& log)
     : streams_(std::move(streams)),
       handlers_(std::move(handlers)),
       reading_(reading),
-      executor_(std::move(executor)),
       log_(log),
-      retry_timer_(executor_),
+      reads_(executor),
       last_read_(streams_->count(), "0-0") {}
 
 void BroadcastReader::start(const valkey::ConnectionOptions& options, std::function<void()> ready) {
-    connection_ = Connection::create(executor_, options, log_, "queue broadcast reader");
-    connection_->on_up([weak = weak_from_this(), ready = std::move(ready)] {
-        auto self = weak.lock();
-        if (!self || self->closed_) return;
-        if (!self->running_) return ready();
-        self->read();
-    });
-    connection_->start();
+    reads_.connect(options, log_, "queue broadcast reader",
+                   [weak = weak_from_this(), ready = std::move(ready)] {
+                       auto self = weak.lock();
+                       if (!self || self->reads_.closed()) return;
+                       if (!self->reads_.running()) return ready();
+                       self->read();
+                   });
 }
 
 void BroadcastReader::find_stream_ends(Connection& commands, const std::function<void()>& done) {
@@ -38,7 +36,7 @@ void BroadcastReader::find_stream_ends(Connection& commands, const std::function
             {"XREVRANGE", streams_->key(p), "+", "-", "COUNT", "1"},
             [weak = weak_from_this(), p, remaining, done](std::error_code ec, const Reply& reply) {
                 auto self = weak.lock();
-                if (!self || self->running_ || self->closed_) return;
+                if (!self || self->reads_.running() || self->reads_.closed()) return;
                 if (ec) return;  // the caller tries again
                 if (!reply.elements.empty() && reply.elements[0].is_array() &&
                     !reply.elements[0].elements.empty()) {
@@ -50,15 +48,12 @@ void BroadcastReader::find_stream_ends(Connection& commands, const std::function
 }
 
 void BroadcastReader::run() {
-    running_ = true;
+    reads_.run();
     read();
 }
 
 void BroadcastReader::close() {
-    closed_ = true;
-    running_ = false;
-    retry_timer_.cancel();
-    if (connection_) connection_->close();
+    reads_.close();
     handlers_.clear();
 }
 
@@ -72,7 +67,7 @@ bool BroadcastReader::has_read(const std::vector<std::optional<EntryId>>& entrie
 }
 
 void BroadcastReader::read() {
-    if (!running_ || read_pending_ || !up()) return;
+    if (!reads_.may_read()) return;
     std::vector<std::string> args{"XREAD",
                                   "COUNT",
                                   std::to_string(reading_.read_count),
@@ -81,20 +76,16 @@ void BroadcastReader::read() {
                                   "STREAMS"};
     args.insert(args.end(), streams_->keys().begin(), streams_->keys().end());
     args.insert(args.end(), last_read_.begin(), last_read_.end());
-    read_pending_ = true;
-    connection_->command(
+    reads_.send(
         args,
         [weak = weak_from_this()](std::error_code ec, const Reply& reply) {
             auto self = weak.lock();
-            if (!self) return;
-            self->read_pending_ = false;
-            if (!self->running_) return;
+            if (!self || !self->reads_.answered()) return;
             if (ec) {
                 if (ec == ClientErrc::server_error) {
                     self->log_.error("broadcast read failed: " + reply.str);
-                    self->retry_timer_.expires_after(self->reading_.retry_delay);
-                    self->retry_timer_.async_wait([weak](boost::system::error_code e) {
-                        if (auto s = weak.lock(); s && !e) s->read();
+                    self->reads_.after(self->reading_.retry_delay, [weak] {
+                        if (auto s = weak.lock()) s->read();
                     });
                 }
                 return;  // a lost connection reads again once it is back (on_up)

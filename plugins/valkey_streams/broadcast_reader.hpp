@@ -1,6 +1,7 @@
 #pragma once
 /// The broadcast subscription: every node reads every partition (XREAD BLOCK, on its
 /// own connection) and hands each message to every broadcast handler.
+#include "blocking_reads.hpp"
 #include "partition_streams.hpp"
 #include "stream_entry.hpp"
 #include "valkey/connection.hpp"
@@ -31,7 +32,7 @@ public:
         std::chrono::milliseconds retry_delay;  ///< after a refused read
     };
 
-    BroadcastReader(sdk::Executor executor, std::shared_ptr<const PartitionStreams> streams,
+    BroadcastReader(const sdk::Executor& executor, std::shared_ptr<const PartitionStreams> streams,
                     std::vector<sdk::BroadcastHandler> handlers, Reading reading, sdk::Logger& log);
 
     /// Connects; `ready` runs at every connection made before run().
@@ -44,8 +45,8 @@ public:
     void run();
     void close();
 
-    bool up() const noexcept { return connection_ && connection_->up(); }
-    std::string last_error() const { return connection_ ? connection_->last_error() : ""; }
+    bool up() const noexcept { return reads_.up(); }
+    std::string last_error() const { return reads_.last_error(); }
     /// Whether this node has read every stream up to the given entries.
     bool has_read(const std::vector<std::optional<EntryId>>& entries) const;
     /// Runs after every batch handed to the handlers (the drain watch looks again).
@@ -58,15 +59,10 @@ private:
     std::shared_ptr<const PartitionStreams> streams_;
     std::vector<sdk::BroadcastHandler> handlers_;
     Reading reading_;
-    sdk::Executor executor_;
     sdk::Logger& log_;
-    boost::asio::steady_timer retry_timer_;
-    std::shared_ptr<valkey::Connection> connection_;  // XREAD BLOCK
+    BlockingReads reads_;  // XREAD BLOCK
     std::function<void()> on_progress_;
     std::vector<std::string> last_read_;  // per partition: the last entry id read
-    bool running_ = false;
-    bool closed_ = false;
-    bool read_pending_ = false;  // one XREAD at a time
 };
 
 }  // namespace relay::plugins::valkey_streams

@@ -1,7 +1,5 @@
 #include "drain_watch.hpp"
 
-#include "group_info.hpp"
-
 #include <relay/sdk/error.hpp>
 
 #include <utility>
@@ -11,12 +9,9 @@ namespace relay::plugins::valkey_streams {
 
 using valkey::Reply;
 
-DrainWatch::DrainWatch(const sdk::Executor& executor, std::shared_ptr<valkey::Connection> commands,
-                       std::shared_ptr<const PartitionStreams> streams, std::string group,
+DrainWatch::DrainWatch(const sdk::Executor& executor, StoreGroup group,
                        std::chrono::milliseconds timeout, sdk::Logger& log)
-    : commands_(std::move(commands)),
-      streams_(std::move(streams)),
-      group_(std::move(group)),
+    : group_(std::move(group)),
       timeout_(timeout),
       log_(log),
       deadline_(executor),
@@ -63,7 +58,7 @@ void DrainWatch::check() {
         if (last_published[p]) partitions.push_back(p);
     }
     if (partitions.empty()) return finish({});
-    if (!commands_->up()) return poll_later();
+    if (!group_.commands->up()) return poll_later();
     polling_ = true;
     auto ok = std::make_shared<bool>(true);
     auto remaining = std::make_shared<std::size_t>(partitions.size() * 2);
@@ -79,21 +74,16 @@ void DrainWatch::check() {
     };
     for (std::size_t p : partitions) {
         const EntryId last = *last_published[p];
-        commands_->command(
-            {"XINFO", "GROUPS", streams_->key(p)},
-            [weak = weak_from_this(), last, done_one](std::error_code ec, const Reply& reply) {
-                auto self = weak.lock();
-                if (!self || ec) return done_one(false);
-                const Reply* line = find_group(reply, self->group_);
-                if (!line) return done_one(false);
-                const Reply* delivered = value_of(*line, "last-delivered-id");
-                auto id = delivered ? EntryId::parse(delivered->str) : std::nullopt;
-                done_one(id && !(*id < last));
+        group_.info(p, [last, done_one](const Reply* line) {
+            const Reply* delivered = line ? value_of(*line, "last-delivered-id") : nullptr;
+            auto id = delivered ? EntryId::parse(delivered->str) : std::nullopt;
+            done_one(id && !(*id < last));
+        });
+        group_.commands->command(
+            {"XPENDING", group_.streams->key(p), group_.name, "-", last.str(), "1"},
+            [done_one](std::error_code ec, const Reply& reply) {
+                done_one(!ec && reply.is_array() && reply.elements.empty());
             });
-        commands_->command({"XPENDING", streams_->key(p), group_, "-", last.str(), "1"},
-                           [done_one](std::error_code ec, const Reply& reply) {
-                               done_one(!ec && reply.is_array() && reply.elements.empty());
-                           });
     }
 }
 

@@ -2,9 +2,8 @@
 /// stop()'s wait: until this node's accepted messages were broadcast here and the
 /// store group delivered and acknowledged them, or the node's drain timeout.
 #include "broadcast_reader.hpp"
-#include "partition_streams.hpp"
+#include "store_group.hpp"
 #include "stream_publisher.hpp"
-#include "valkey/connection.hpp"
 
 #include <relay/sdk/asio.hpp>
 #include <relay/sdk/logger.hpp>
@@ -34,9 +33,8 @@ public:
         bool store_subscribed;
     };
 
-    DrainWatch(const sdk::Executor& executor, std::shared_ptr<valkey::Connection> commands,
-               std::shared_ptr<const PartitionStreams> streams, std::string group,
-               std::chrono::milliseconds timeout, sdk::Logger& log);
+    DrainWatch(const sdk::Executor& executor, StoreGroup group, std::chrono::milliseconds timeout,
+               sdk::Logger& log);
 
     void begin(Parts parts, std::function<void(std::error_code)> done);
     /// Something was answered or read: drained now?
@@ -47,9 +45,7 @@ private:
     void poll_later();
     void finish(std::error_code result);
 
-    std::shared_ptr<valkey::Connection> commands_;
-    std::shared_ptr<const PartitionStreams> streams_;
-    std::string group_;
+    StoreGroup group_;
     std::chrono::milliseconds timeout_;
     sdk::Logger& log_;
     boost::asio::steady_timer deadline_;

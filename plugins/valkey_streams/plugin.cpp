@@ -15,11 +15,11 @@ const sdk::Manifest& manifest() {
         .description =
             "durable queue on Valkey/Redis Streams (partition streams, a consumer "
             "group for the store)",
-        .schema = schema(),
+        .schema = binding().schema(),
         .factory = sdk::QueueFactory([](sdk::PluginContext& ctx) -> std::unique_ptr<sdk::Queue> {
-            return std::make_unique<StreamsQueue>(parse_settings(ctx.config()), ctx);
+            return std::make_unique<StreamsQueue>(binding().read(ctx.config()), ctx);
         }),
-        .check = [](const sdk::ConfigView& config) { return check(config); },
+        .check = [](const sdk::ConfigView& config) { return binding().problems(config); },
         .scope = sdk::Scope::shared,
     };
     return kManifest;

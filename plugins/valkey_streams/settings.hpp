@@ -1,9 +1,11 @@
 #pragma once
-/// The valkey_streams queue's configuration: its keys as data, and their parsing into
-/// the plain Settings the implementation takes. Only plugin.cpp and tests include this.
+/// The valkey_streams queue's configuration: its keys bound to the plain Settings the
+/// implementation takes (each default is the member's). Only plugin.cpp and tests
+/// include this.
 #include "valkey/connection_settings.hpp"
 
 #include <relay/sdk/config.hpp>
+#include <relay/sdk/settings_binding.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -32,68 +34,16 @@ struct Settings {
     std::chrono::milliseconds backlog_interval{200};
 };
 
-/// Every key the plugin accepts, with its default and meaning.
-inline sdk::Schema schema() {
-    using sdk::config_key;
-    using sdk::ValueType;
-    sdk::Schema keys;
-    valkey::add_connection_keys(keys);
-    keys.push_back(config_key("stream", ValueType::string,
-                              "stream key prefix: partition p is the stream <stream>:<p>")
-                       .fallback("relay:chats"));
-    keys.push_back(config_key("partitions", ValueType::integer,
-                              "streams the rooms are hashed over (per-room order holds in each); "
-                              "the same on every node")
-                       .fallback("12")
-                       .at_least(1)
-                       .at_most(4096));
-    keys.push_back(config_key("store_group", ValueType::string,
-                              "consumer group of the store subscription, shared by all nodes")
-                       .fallback("relay-store"));
-    keys.push_back(config_key("consumer", ValueType::string,
-                              "this node's consumer name in the group; empty: the node id")
-                       .fallback(""));
-    keys.push_back(config_key("maxlen", ValueType::integer,
-                              "entries kept per stream (approximate MAXLEN ~); 0: no trimming")
-                       .fallback("1000000")
-                       .at_least(0));
-    keys.push_back(config_key("capacity", ValueType::integer,
-                              "max messages the store group has not committed; beyond it "
-                              "publishes fail with queue_full")
-                       .fallback("100000")
-                       .at_least(1));
-    keys.push_back(config_key("max_in_flight", ValueType::integer,
-                              "max XADDs awaiting the server's answer; beyond it publishes fail "
-                              "with queue_full")
-                       .fallback("10000")
-                       .at_least(1));
-    keys.push_back(config_key("store_batch_max", ValueType::integer,
-                              "max messages per batch handed to the store")
-                       .fallback("500")
-                       .at_least(1));
-    keys.push_back(config_key("store_retry_delay", ValueType::duration,
-                              "wait before redelivering a batch the store failed to commit")
-                       .fallback("200ms"));
-    keys.push_back(config_key("block", ValueType::duration,
-                              "how long one blocking read (XREAD / XREADGROUP BLOCK) waits")
-                       .fallback("1s"));
-    keys.push_back(
-        config_key("read_count", ValueType::integer, "max entries per stream in one broadcast read")
-            .fallback("1000")
-            .at_least(1));
-    keys.push_back(config_key("claim_idle", ValueType::duration,
-                              "store entries another consumer left unacknowledged this long are "
-                              "claimed (XAUTOCLAIM) and stored by this node")
-                       .fallback("60s"));
-    keys.push_back(config_key("backlog_interval", ValueType::duration,
-                              "how often the store group's backlog is measured (for capacity)")
-                       .fallback("200ms"));
-    return keys;
-}
-
-/// Cross-key problems.
+/// Problems the keys' bounds cannot express: an empty stream or group name, and
+/// trimming that could drop what the store has not committed.
 inline std::vector<sdk::KeyProblem> check(const sdk::ConfigView& config) {
-    std::vector<sdk::KeyProblem> problems = valkey::check_connection(config);
+    std::vector<sdk::KeyProblem> problems;
+    if (config.string("stream").empty()) {
+        problems.push_back({"stream", "expected a key prefix, got an empty string"});
+    }
+    if (config.string("store_group").empty()) {
+        problems.push_back({"store_group", "expected a group name, got an empty string"});
+    }
     const auto maxlen = config.integer("maxlen");
     const auto capacity = config.integer("capacity");
     if (maxlen > 0 && maxlen <= capacity) {
@@ -102,48 +52,72 @@ inline std::vector<sdk::KeyProblem> check(const sdk::ConfigView& config) {
                            std::to_string(maxlen) +
                            "; trimming could drop messages the store has not committed"});
     }
-    for (const char* key : {"block", "backlog_interval", "claim_idle"}) {
-        const auto value = config.duration(key);
-        if (value.count() <= 0) {
-            problems.push_back(
-                {key, "expected a positive duration, got " + std::to_string(value.count()) + "ms"});
-        }
-    }
     return problems;
 }
 
-/// Reads the validated configuration. Throws sdk::ConfigError located at the bad key.
-inline Settings parse_settings(const sdk::ConfigView& config) {
-    auto at_least = [&](std::string_view key, std::int64_t min) {
-        const auto value = config.integer(key);
-        if (value < min) {
-            config.fail(key, std::string(min == 0 ? "expected a non-negative integer"
-                                                  : "expected a positive integer") +
-                                 ", got " + std::to_string(value));
-        }
-        return static_cast<std::size_t>(value);
-    };
-    for (const auto& problem : check(config)) config.fail(problem.key, problem.message);
-    Settings s;
-    s.connection = valkey::parse_connection(config);
-    s.stream = config.string("stream");
-    if (s.stream.empty()) config.fail("stream", "expected a key prefix, got an empty string");
-    s.partitions = at_least("partitions", 1);
-    s.store_group = config.string("store_group");
-    if (s.store_group.empty()) {
-        config.fail("store_group", "expected a group name, got an empty string");
-    }
-    s.consumer = config.string("consumer");
-    s.maxlen = at_least("maxlen", 0);
-    s.capacity = at_least("capacity", 1);
-    s.max_in_flight = at_least("max_in_flight", 1);
-    s.store_batch_max = at_least("store_batch_max", 1);
-    s.store_retry_delay = config.duration("store_retry_delay");
-    s.block = config.duration("block");
-    s.read_count = at_least("read_count", 1);
-    s.claim_idle = config.duration("claim_idle");
-    s.backlog_interval = config.duration("backlog_interval");
-    return s;
+/// Every key, bound to its Settings member: the default is the member's.
+inline const sdk::SettingsBinding<Settings>& binding() {
+    using sdk::config_key;
+    using sdk::ValueType;
+    using std::chrono::milliseconds;
+    static const auto bound =
+        sdk::SettingsBinding<Settings>()
+            .include(valkey::connection_binding(), &Settings::connection)
+            .add(config_key("stream", ValueType::string,
+                            "stream key prefix: partition p is the stream <stream>:<p>"),
+                 &Settings::stream)
+            .add(config_key("partitions", ValueType::integer,
+                            "streams the rooms are hashed over (per-room order holds in each); "
+                            "the same on every node")
+                     .at_least(1)
+                     .at_most(4096),
+                 &Settings::partitions)
+            .add(config_key("store_group", ValueType::string,
+                            "consumer group of the store subscription, shared by all nodes"),
+                 &Settings::store_group)
+            .add(config_key("consumer", ValueType::string,
+                            "this node's consumer name in the group; empty: the node id"),
+                 &Settings::consumer)
+            .add(config_key("maxlen", ValueType::integer,
+                            "entries kept per stream (approximate MAXLEN ~); 0: no trimming")
+                     .at_least(0),
+                 &Settings::maxlen)
+            .add(config_key("capacity", ValueType::integer,
+                            "max messages the store group has not committed; beyond it "
+                            "publishes fail with queue_full")
+                     .at_least(1),
+                 &Settings::capacity)
+            .add(config_key("max_in_flight", ValueType::integer,
+                            "max XADDs awaiting the server's answer; beyond it publishes fail "
+                            "with queue_full")
+                     .at_least(1),
+                 &Settings::max_in_flight)
+            .add(config_key("store_batch_max", ValueType::integer,
+                            "max messages per batch handed to the store")
+                     .at_least(1),
+                 &Settings::store_batch_max)
+            .add(config_key("store_retry_delay", ValueType::duration,
+                            "wait before redelivering a batch the store failed to commit"),
+                 &Settings::store_retry_delay)
+            .add(config_key("block", ValueType::duration,
+                            "how long one blocking read (XREAD / XREADGROUP BLOCK) waits")
+                     .at_least(milliseconds(1)),
+                 &Settings::block)
+            .add(config_key("read_count", ValueType::integer,
+                            "max entries per stream in one broadcast read")
+                     .at_least(1),
+                 &Settings::read_count)
+            .add(config_key("claim_idle", ValueType::duration,
+                            "store entries another consumer left unacknowledged this long are "
+                            "claimed (XAUTOCLAIM) and stored by this node")
+                     .at_least(milliseconds(1)),
+                 &Settings::claim_idle)
+            .add(config_key("backlog_interval", ValueType::duration,
+                            "how often the store group's backlog is measured (for capacity)")
+                     .at_least(milliseconds(1)),
+                 &Settings::backlog_interval)
+            .check_problems(check);
+    return bound;
 }
 
 }  // namespace relay::plugins::valkey_streams

@@ -1,8 +1,7 @@
 #pragma once
 /// The store group's backlog, which bounds publishes (`capacity`): measured with
 /// XINFO GROUPS every `backlog_interval`, plus the XADDs sent since the measure began.
-#include "partition_streams.hpp"
-#include "valkey/connection.hpp"
+#include "store_group.hpp"
 
 #include <relay/sdk/asio.hpp>
 #include <relay/sdk/metrics.hpp>
@@ -21,9 +20,8 @@ namespace relay::plugins::valkey_streams {
 /// timers and answers after close() or destruction do nothing.
 class StoreBacklog : public std::enable_shared_from_this<StoreBacklog> {
 public:
-    StoreBacklog(sdk::Executor executor, std::shared_ptr<valkey::Connection> commands,
-                 std::shared_ptr<const PartitionStreams> streams, std::string group,
-                 std::chrono::milliseconds interval, sdk::Gauge& gauge);
+    StoreBacklog(sdk::Executor executor, StoreGroup group, std::chrono::milliseconds interval,
+                 sdk::Gauge& gauge);
 
     /// Measures now, then every `interval` until close().
     void start();
@@ -41,9 +39,7 @@ private:
     void poll();
     void schedule();
 
-    std::shared_ptr<valkey::Connection> commands_;
-    std::shared_ptr<const PartitionStreams> streams_;
-    std::string group_;
+    StoreGroup group_;
     std::chrono::milliseconds interval_;
     sdk::Gauge& gauge_;
     boost::asio::steady_timer timer_;

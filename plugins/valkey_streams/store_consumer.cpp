@@ -9,7 +9,6 @@
 namespace relay::plugins::valkey_streams {
 
 using valkey::ClientErrc;
-using valkey::Connection;
 using valkey::Reply;
 
 namespace {
@@ -25,26 +24,23 @@ StoreConsumer::StoreConsumer(sdk::Executor executor,
                              sdk::StoreHandler handler, sdk::Logger& log, Metrics metrics)
     : streams_(std::move(streams)),
       group_(std::move(group)),
-      executor_(std::move(executor)),
       log_(log),
       metrics_(metrics),
-      retry_timer_(executor_),
+      reads_(executor),
       feed_(
-          store_feed::StoreFeed::create(executor_, std::move(handler),
+          store_feed::StoreFeed::create(std::move(executor), std::move(handler),
                                         {.batches_in_flight = 1, .retry_delay = group_.retry_delay},
                                         {.log = log_, .retries = metrics_.retries})) {}
 
 void StoreConsumer::start(const valkey::ConnectionOptions& options, std::function<void()> ready) {
     ready_ = std::move(ready);
-    connection_ = Connection::create(executor_, options, log_, "queue store reader");
-    connection_->on_up([weak = weak_from_this()] {
+    reads_.connect(options, log_, "queue store reader", [weak = weak_from_this()] {
         if (auto self = weak.lock()) self->create_group();
     });
-    connection_->start();
 }
 
 void StoreConsumer::run() {
-    running_ = true;
+    reads_.run();
     // After a commit, or once a failed one's retry delay ran out.
     feed_->on_resume([weak = weak_from_this()] {
         auto self = weak.lock();
@@ -56,27 +52,24 @@ void StoreConsumer::run() {
 }
 
 void StoreConsumer::close() {
-    closed_ = true;
-    running_ = false;
-    retry_timer_.cancel();
-    if (connection_) connection_->close();
+    reads_.close();
     feed_->close();
     ready_ = nullptr;
 }
 
 void StoreConsumer::create_group() {
-    if (closed_) return;
+    if (reads_.closed()) return;
     // Create the group (again: the server may have lost it), then re-read this
     // consumer's pending entries before new ones.
     recover_ = true;
-    read_pending_ = false;
+    reads_.forget_read();
     auto remaining = std::make_shared<std::size_t>(streams_->count());
     for (std::size_t p = 0; p < streams_->count(); ++p) {
-        connection_->command(
+        reads_.connection().command(
             {"XGROUP", "CREATE", streams_->key(p), group_.name, "0", "MKSTREAM"},
             [weak = weak_from_this(), remaining](std::error_code ec, const Reply& reply) {
                 auto self = weak.lock();
-                if (!self || self->closed_) return;
+                if (!self || self->reads_.closed()) return;
                 if (ec &&
                     !(ec == ClientErrc::server_error && starts_with(reply.str, "BUSYGROUP"))) {
                     if (ec == ClientErrc::server_error) {
@@ -86,7 +79,7 @@ void StoreConsumer::create_group() {
                 }
                 if (--*remaining > 0) return;
                 self->group_ready_ = true;
-                if (!self->running_) {
+                if (!self->reads_.running()) {
                     if (self->ready_) self->ready_();
                     return;
                 }
@@ -96,8 +89,8 @@ void StoreConsumer::create_group() {
 }
 
 void StoreConsumer::read() {
-    if (!running_ || !feed_->ready() || !group_ready_ || read_pending_ || retry_pending_ ||
-        !read_.empty() || !connection_->up()) {
+    if (!reads_.may_read() || !feed_->ready() || !group_ready_ || retry_pending_ ||
+        !read_.empty()) {
         return;
     }
     const bool recover = recover_;
@@ -110,14 +103,11 @@ void StoreConsumer::read() {
     args.emplace_back("STREAMS");
     args.insert(args.end(), streams_->keys().begin(), streams_->keys().end());
     for (std::size_t p = 0; p < streams_->count(); ++p) args.emplace_back(recover ? "0" : ">");
-    read_pending_ = true;
-    connection_->command(
+    reads_.send(
         args,
         [weak = weak_from_this(), recover](std::error_code ec, const Reply& reply) {
             auto self = weak.lock();
-            if (!self) return;
-            self->read_pending_ = false;
-            if (!self->running_) return;
+            if (!self || !self->reads_.answered()) return;
             if (ec) {
                 if (ec == ClientErrc::server_error) {
                     // NOGROUP: the server lost the group (restarted without
@@ -162,7 +152,7 @@ void StoreConsumer::on_read(const Reply& reply, bool recover) {
 }
 
 void StoreConsumer::hand_to_store() {
-    if (!running_ || read_.empty() || !feed_->ready()) return;
+    if (!reads_.running() || read_.empty() || !feed_->ready()) return;
     const std::size_t n = std::min(group_.batch_max, read_.size());
     std::vector<sdk::Message> batch;
     std::vector<EntryRef> entries;
@@ -198,25 +188,23 @@ void StoreConsumer::acknowledge(const std::vector<EntryRef>& entries) {
     for (auto& [p, ids] : by_partition) {
         std::vector<std::string> args{"XACK", streams_->key(p), group_.name};
         args.insert(args.end(), ids.begin(), ids.end());
-        connection_->command(args,
-                             [weak = weak_from_this()](std::error_code ec, const Reply& reply) {
-                                 auto self = weak.lock();
-                                 if (!self || !ec) return;
-                                 if (ec == ClientErrc::server_error)
-                                     self->log_.error("XACK failed: " + reply.str);
-                                 // Unacknowledged entries stay pending: a later recovery reads them
-                                 // again.
-                                 self->recover_ = true;
-                             });
+        reads_.connection().command(
+            args, [weak = weak_from_this()](std::error_code ec, const Reply& reply) {
+                auto self = weak.lock();
+                if (!self || !ec) return;
+                if (ec == ClientErrc::server_error) self->log_.error("XACK failed: " + reply.str);
+                // Unacknowledged entries stay pending: a later recovery reads them
+                // again.
+                self->recover_ = true;
+            });
     }
 }
 
 void StoreConsumer::read_later() {
     retry_pending_ = true;
-    retry_timer_.expires_after(group_.retry_delay);
-    retry_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    reads_.after(group_.retry_delay, [weak = weak_from_this()] {
         auto self = weak.lock();
-        if (!self || ec) return;
+        if (!self) return;
         self->retry_pending_ = false;
         self->read();
     });

@@ -2,6 +2,7 @@
 /// The store subscription: this node's consumer in the group shared by all nodes
 /// (XREADGROUP on its own connection), handing batches to the store and XACKing them
 /// only once the store committed them.
+#include "blocking_reads.hpp"
 #include "partition_streams.hpp"
 #include "store_feed/store_feed.hpp"
 #include "valkey/connection.hpp"
@@ -57,7 +58,7 @@ public:
     void close();
 
     bool group_ready() const noexcept { return group_ready_; }
-    std::string last_error() const { return connection_ ? connection_->last_error() : ""; }
+    std::string last_error() const { return reads_.last_error(); }
     /// Entries were claimed for this consumer: the next read takes the pending ones.
     void recover_pending() { recover_ = true; }
 
@@ -78,18 +79,13 @@ private:
 
     std::shared_ptr<const PartitionStreams> streams_;
     Group group_;
-    sdk::Executor executor_;
     sdk::Logger& log_;
     Metrics metrics_;
-    boost::asio::steady_timer retry_timer_;
-    std::shared_ptr<valkey::Connection> connection_;  // XGROUP CREATE, XREADGROUP, XACK
+    BlockingReads reads_;  // XGROUP CREATE, XREADGROUP, XACK
     std::function<void()> ready_;
     std::shared_ptr<store_feed::StoreFeed> feed_;
-    bool running_ = false;
-    bool closed_ = false;
     bool group_ready_ = false;
-    bool recover_ = true;  // read this consumer's pending entries (id 0)
-    bool read_pending_ = false;
+    bool recover_ = true;         // read this consumer's pending entries (id 0)
     bool retry_pending_ = false;  // a failed read waits out retry_delay
     std::deque<Entry> read_;      // read, not yet handed to the store
 };

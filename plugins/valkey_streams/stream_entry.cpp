@@ -26,22 +26,17 @@ std::string position_of(std::size_t partition, std::string_view entry_id) {
 }
 
 void append_entry_fields(std::vector<std::string>& args, sdk::Message&& msg) {
-    args.emplace_back("id");
-    args.push_back(std::move(msg.id));
-    args.emplace_back("room");
-    args.push_back(std::move(msg.room));
-    args.emplace_back("sender");
-    args.push_back(std::move(msg.sender));
-    args.emplace_back("user");
-    args.push_back(std::move(msg.user));
-    args.emplace_back("ts");
-    args.push_back(std::to_string(msg.ts_ms));
-    args.emplace_back("payload");
-    args.push_back(std::move(msg.payload_json));
-    if (!msg.attachments.empty()) {
-        args.emplace_back("att");
-        args.push_back(valkey::pack_fields(msg.attachments));
-    }
+    auto field = [&args](const char* name, std::string value) {
+        args.emplace_back(name);
+        args.push_back(std::move(value));
+    };
+    field("id", std::move(msg.id));
+    field("room", std::move(msg.room));
+    field("sender", std::move(msg.sender));
+    field("user", std::move(msg.user));
+    field("ts", std::to_string(msg.ts_ms));
+    field("payload", std::move(msg.payload_json));
+    if (!msg.attachments.empty()) field("att", valkey::pack_fields(msg.attachments));
 }
 
 std::optional<sdk::Message> decode_entry(const valkey::Reply& fields) {

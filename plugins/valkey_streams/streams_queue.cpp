@@ -10,6 +10,7 @@
 #include "store_consumer.hpp"
 #include "stream_publisher.hpp"
 #include "valkey/connection.hpp"
+#include "valkey/lifecycle.hpp"
 
 #include <relay/sdk/asio.hpp>
 #include <relay/sdk/error.hpp>
@@ -41,9 +42,8 @@ public:
           // own)
           commands_(Connection::create(executor_, options_, log_, "queue")),
           health_(std::make_shared<PublishHealth>(ctx.health(), log_)),
-          backlog_(std::make_shared<StoreBacklog>(executor_, commands_, streams_,
-                                                  settings_.store_group, settings_.backlog_interval,
-                                                  metrics_.backlog)),
+          backlog_(std::make_shared<StoreBacklog>(executor_, store_group(),
+                                                  settings_.backlog_interval, metrics_.backlog)),
           publisher_(std::make_shared<StreamPublisher>(
               commands_, streams_,
               StreamPublisher::Limits{.max_in_flight = settings_.max_in_flight,
@@ -62,8 +62,7 @@ public:
                                     .idle = settings_.claim_idle,
                                     .count = settings_.store_batch_max},
               log_, metrics_.lost)),
-          drain_(std::make_shared<DrainWatch>(executor_, commands_, streams_, settings_.store_group,
-                                              ctx.drain_timeout(), log_)),
+          drain_(std::make_shared<DrainWatch>(executor_, store_group(), ctx.drain_timeout(), log_)),
           start_timer_(executor_) {}
 
     void subscribe_broadcast(sdk::BroadcastHandler handler) {
@@ -72,13 +71,7 @@ public:
     void subscribe_store(sdk::StoreHandler handler) { store_handler_ = std::move(handler); }
 
     void start(sdk::Done done) {
-        if (state_ != State::created) {
-            done(state_ == State::running ? std::error_code()
-                                          : make_error_code(sdk::Errc::shutting_down));
-            return;
-        }
-        state_ = State::starting;
-        start_done_ = std::move(done);
+        if (!lifecycle_.begin_start(std::move(done))) return;
         auto weak = weak_from_this();
         auto drain_check = [weak] {
             if (auto self = weak.lock()) self->drain_->check();
@@ -124,11 +117,10 @@ public:
             store_handler_ = nullptr;
             store_->start(options_, started);
         }
-        start_timer_.expires_after(settings_.connection.connect_timeout +
-                                   settings_.connection.command_timeout);
+        start_timer_.expires_after(valkey::Lifecycle::start_deadline(settings_.connection));
         start_timer_.async_wait([weak](boost::system::error_code ec) {
             auto self = weak.lock();
-            if (!self || ec || self->state_ != State::starting) return;
+            if (!self || ec || self->lifecycle_.state() != State::starting) return;
             self->start_timed_out();
         });
     }
@@ -140,19 +132,16 @@ public:
     void read_after(std::string room, std::string_view after_id, std::size_t limit,
                     sdk::ReadDone done) {
         if (after_id.empty()) return done(make_error_code(sdk::Errc::invalid_argument), {});
-        if (state_ == State::stopped) return done(make_error_code(sdk::Errc::unavailable), {});
+        if (lifecycle_.state() == State::stopped) {
+            return done(make_error_code(sdk::Errc::unavailable), {});
+        }
         recovery_->read_after(std::move(room), after_id, limit, std::move(done));
     }
 
     void stop(sdk::Done done) {
-        if (state_ == State::stopped) return done({});
-        stop_waiters_.push_back(std::move(done));
-        if (state_ == State::stopping) return;
-        if (state_ != State::running) {
-            finish({});
-            return;
-        }
-        state_ = State::stopping;
+        const auto was = lifecycle_.begin_stop(std::move(done));
+        if (!was) return;
+        if (*was != State::running) return finish({});
         health_->running(false);
         publisher_->shut();
         drain_->begin(DrainWatch::Parts{.publisher = publisher_,
@@ -166,7 +155,7 @@ public:
     /// The queue object is going away: stop timers and connections, drop
     /// subscribers.
     void close() {
-        state_ = State::stopped;
+        lifecycle_.close();
         start_timer_.cancel();
         health_->running(false);
         publisher_->shut();
@@ -181,7 +170,7 @@ public:
     }
 
 private:
-    enum class State { created, starting, running, stopping, stopped };
+    using State = valkey::Lifecycle::State;
 
     static valkey::ConnectionOptions connection_options(valkey::ConnectionOptions options,
                                                         const std::string& consumer) {
@@ -190,16 +179,17 @@ private:
     }
 
     std::string endpoint() const { return settings_.connection.address.endpoint(); }
+    StoreGroup store_group() const { return {commands_, streams_, settings_.store_group}; }
 
     void command_up() {
         health_->connection_back();
-        if (state_ != State::starting || command_ready_) return;
+        if (lifecycle_.state() != State::starting || command_ready_) return;
         if (!broadcast_) return command_ready();
         // Broadcasts start at the streams' ends: what is published from now on. An
         // error leaves it to the reconnection, which comes back here.
         broadcast_->find_stream_ends(*commands_, [weak = weak_from_this()] {
             auto self = weak.lock();
-            if (self && self->state_ == State::starting) self->command_ready();
+            if (self && self->lifecycle_.state() == State::starting) self->command_ready();
         });
     }
 
@@ -211,13 +201,11 @@ private:
     }
 
     void maybe_started() {
-        if (state_ != State::starting || !command_ready_) return;
+        if (lifecycle_.state() != State::starting || !command_ready_) return;
         if (broadcast_ && !broadcast_->up()) return;
         if (store_ && !store_->group_ready()) return;
-        state_ = State::running;
         start_timer_.cancel();
-        auto done = std::move(start_done_);
-        start_done_ = nullptr;
+        auto done = lifecycle_.running();
         health_->running(true);
         publisher_->open();
         if (broadcast_) broadcast_->run();
@@ -236,24 +224,14 @@ private:
                                          store_ ? store_->last_error() : std::string()}) {
             if (!error.empty()) why = error;
         }
-        log_.error("cannot reach Valkey at " + endpoint() + " (" +
-                   (why.empty() ? std::string("no answer") : why) +
-                   "); check `url`, `user` and `password`");
+        log_.error(valkey::Lifecycle::unreachable(settings_.connection.address, why));
         finish(make_error_code(ClientErrc::connect_failed));
     }
 
+    /// Completes start (with an error) or stop.
     void finish(std::error_code result) {
-        // A start still pending fails: with `result`, or because stop() came first.
-        auto start_done = std::move(start_done_);
-        start_done_ = nullptr;
         close();
-        if (start_done) {
-            start_done(result ? result : make_error_code(sdk::Errc::shutting_down));
-            result = {};
-        }
-        auto waiters = std::move(stop_waiters_);
-        stop_waiters_.clear();
-        for (auto& done : waiters) done(result);
+        lifecycle_.finish(result);
     }
 
     Settings settings_;
@@ -274,59 +252,49 @@ private:
     std::shared_ptr<StoreConsumer> store_;        // when a store is subscribed
     boost::asio::steady_timer start_timer_;
 
-    State state_ = State::created;
+    valkey::Lifecycle lifecycle_;
     std::vector<sdk::BroadcastHandler> broadcast_handlers_;  // until start()
     sdk::StoreHandler store_handler_;                        // until start()
-    sdk::Done start_done_;
-    std::vector<sdk::Done> stop_waiters_;
-    bool command_ready_ = false;  // logged in, stream ends known
+    bool command_ready_ = false;                             // logged in, stream ends known
 };
 
 StreamsQueue::StreamsQueue(Settings settings, sdk::PluginContext& ctx)
-    : executor_(ctx.executor()), core_(std::make_shared<Core>(std::move(settings), ctx)) {}
+    : core_(ctx.executor(), std::make_shared<Core>(std::move(settings), ctx)) {}
 
-StreamsQueue::~StreamsQueue() {
-    boost::asio::post(executor_, [core = std::move(core_)] { core->close(); });
-}
+StreamsQueue::~StreamsQueue() = default;
 
 void StreamsQueue::subscribe_broadcast(sdk::BroadcastHandler handler) {
-    boost::asio::post(executor_, [core = core_, handler = std::move(handler)]() mutable {
-        core->subscribe_broadcast(std::move(handler));
+    core_.post([handler = std::move(handler)](Core& core) mutable {
+        core.subscribe_broadcast(std::move(handler));
     });
 }
 
 void StreamsQueue::subscribe_store(sdk::StoreHandler handler) {
-    boost::asio::post(executor_, [core = core_, handler = std::move(handler)]() mutable {
-        core->subscribe_store(std::move(handler));
+    core_.post([handler = std::move(handler)](Core& core) mutable {
+        core.subscribe_store(std::move(handler));
     });
 }
 
 void StreamsQueue::start(sdk::Done done) {
-    boost::asio::post(executor_, [core = core_, done = std::move(done)]() mutable {
-        core->start(std::move(done));
-    });
+    core_.post([done = std::move(done)](Core& core) mutable { core.start(std::move(done)); });
 }
 
 void StreamsQueue::publish(sdk::Message msg, sdk::PublishDone done) {
-    boost::asio::post(executor_,
-                      [core = core_, msg = std::move(msg), done = std::move(done)]() mutable {
-                          core->publish(std::move(msg), done);
-                      });
+    core_.post([msg = std::move(msg), done = std::move(done)](Core& core) mutable {
+        core.publish(std::move(msg), done);
+    });
 }
 
 void StreamsQueue::read_after(std::string_view room, std::string_view after_id, std::size_t limit,
                               sdk::ReadDone done) {
-    boost::asio::post(
-        executor_, [core = core_, room = std::string(room), after_id = std::string(after_id), limit,
-                    done = std::move(done)]() mutable {
-            core->read_after(std::move(room), after_id, limit, std::move(done));
-        });
+    core_.post([room = std::string(room), after_id = std::string(after_id), limit,
+                done = std::move(done)](Core& core) mutable {
+        core.read_after(std::move(room), after_id, limit, std::move(done));
+    });
 }
 
 void StreamsQueue::stop(sdk::Done done) {
-    boost::asio::post(executor_, [core = core_, done = std::move(done)]() mutable {
-        core->stop(std::move(done));
-    });
+    core_.post([done = std::move(done)](Core& core) mutable { core.stop(std::move(done)); });
 }
 
 }  // namespace relay::plugins::valkey_streams

@@ -2,6 +2,7 @@
 #include "partition_streams.hpp"
 #include "queue_errc.hpp"
 #include "settings.hpp"
+#include "valkey/on_executor.hpp"
 
 #include <relay/sdk/context.hpp>
 #include <relay/sdk/queue.hpp>
@@ -61,8 +62,7 @@ public:
 
 private:
     class Core;
-    sdk::Executor executor_;
-    std::shared_ptr<Core> core_;
+    valkey::OnExecutor<Core> core_;
 };
 
 }  // namespace relay::plugins::valkey_streams

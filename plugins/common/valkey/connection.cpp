@@ -204,7 +204,8 @@ void Connection::open(const std::string& ip, std::uint16_t port) {
     ac_.reset(ac);
     ++generation_;
     failure_ = make_error_code(sdk::Errc::unavailable);
-    want_read_ = want_write_ = read_armed_ = write_armed_ = timeout_armed_ = false;
+    reading_ = writing_ = {};
+    timeout_armed_ = false;
     boost::system::error_code ec;
     socket_.assign(ac->c.fd, ec);
     if (ec) {
@@ -334,7 +335,8 @@ void Connection::context_gone() {
     (void)ac_.release();
     ++generation_;
     if (socket_.is_open()) socket_.release();
-    want_read_ = want_write_ = read_armed_ = write_armed_ = timeout_armed_ = false;
+    reading_ = writing_ = {};
+    timeout_armed_ = false;
     deadlines_.clear();
     timeout_timer_.cancel();
     for (auto& [channel, waiting] : confirmations_) {
@@ -515,64 +517,52 @@ void Connection::check_timeouts() {
     arm_timeout();
 }
 
-void Connection::arm_read() {
-    if (read_armed_ || !ac_) return;
-    read_armed_ = true;
+void Connection::arm(Direction direction) {
+    Readiness& ready = readiness(direction);
+    if (ready.armed || !ac_) return;
+    ready.armed = true;
     socket_.async_wait(
-        boost::asio::posix::stream_descriptor::wait_read,
-        [self = shared_from_this(), gen = generation_](boost::system::error_code ec) {
+        direction == Direction::read ? boost::asio::posix::stream_descriptor::wait_read
+                                     : boost::asio::posix::stream_descriptor::wait_write,
+        [self = shared_from_this(), gen = generation_, direction](boost::system::error_code ec) {
             if (self->generation_ != gen) return;
-            self->read_armed_ = false;
+            Readiness& ready = self->readiness(direction);
+            ready.armed = false;
             if (ec) {
                 if (ec != boost::asio::error::operation_aborted) {
                     self->fail_context(make_error_code(sdk::Errc::unavailable), ec.message());
                 }
                 return;
             }
-            if (!self->want_read_ || !self->ac_) return;
-            redisAsyncHandleRead(self->ac_.get());  // may free the context
-            if (self->generation_ == gen && self->want_read_) self->arm_read();
-        });
-}
-
-void Connection::arm_write() {
-    if (write_armed_ || !ac_) return;
-    write_armed_ = true;
-    socket_.async_wait(
-        boost::asio::posix::stream_descriptor::wait_write,
-        [self = shared_from_this(), gen = generation_](boost::system::error_code ec) {
-            if (self->generation_ != gen) return;
-            self->write_armed_ = false;
-            if (ec) {
-                if (ec != boost::asio::error::operation_aborted) {
-                    self->fail_context(make_error_code(sdk::Errc::unavailable), ec.message());
-                }
-                return;
+            if (!ready.wanted || !self->ac_) return;
+            // Either may free the context.
+            if (direction == Direction::read) {
+                redisAsyncHandleRead(self->ac_.get());
+            } else {
+                redisAsyncHandleWrite(self->ac_.get());
             }
-            if (!self->want_write_ || !self->ac_) return;
-            redisAsyncHandleWrite(self->ac_.get());  // may free the context
-            if (self->generation_ == gen && self->want_write_) self->arm_write();
+            if (self->generation_ == gen && ready.wanted) self->arm(direction);
         });
 }
 
 void Connection::hook_add_read(void* data) {
     auto* self = static_cast<Connection*>(data);
-    self->want_read_ = true;
-    self->arm_read();
+    self->reading_.wanted = true;
+    self->arm(Direction::read);
 }
 
 void Connection::hook_del_read(void* data) {
-    static_cast<Connection*>(data)->want_read_ = false;
+    static_cast<Connection*>(data)->reading_.wanted = false;
 }
 
 void Connection::hook_add_write(void* data) {
     auto* self = static_cast<Connection*>(data);
-    self->want_write_ = true;
-    self->arm_write();
+    self->writing_.wanted = true;
+    self->arm(Direction::write);
 }
 
 void Connection::hook_del_write(void* data) {
-    static_cast<Connection*>(data)->want_write_ = false;
+    static_cast<Connection*>(data)->writing_.wanted = false;
 }
 
 void Connection::hook_cleanup(void* data) {

@@ -108,8 +108,11 @@ private:
     void fail_context(std::error_code reason, std::string_view why);
     bool send(const std::vector<std::string>& args, ReplyHandler& done,
               std::chrono::milliseconds extra);
-    void arm_read();
-    void arm_write();
+    /// Which readiness of the socket hiredis waits for.
+    enum class Direction { read, write };
+    /// Waits (once at a time) until the socket is ready in `direction`, then lets
+    /// hiredis read or write, and waits again while hiredis still wants it.
+    void arm(Direction direction);
     void arm_timeout();
     void check_timeouts();
     void context_gone();
@@ -144,10 +147,15 @@ private:
     State state_ = State::idle;
     std::uint64_t attempt_ = 0;     // one per connection attempt; stale timers compare it
     std::uint64_t generation_ = 0;  // one per context; stale Asio handlers compare it
-    bool want_read_ = false;
-    bool want_write_ = false;
-    bool read_armed_ = false;
-    bool write_armed_ = false;
+    struct Readiness {
+        bool wanted = false;  // hiredis asked for it (its add/del hooks)
+        bool armed = false;   // an async_wait is under way
+    };
+    Readiness& readiness(Direction direction) {
+        return direction == Direction::read ? reading_ : writing_;
+    }
+    Readiness reading_;
+    Readiness writing_;
     bool timeout_armed_ = false;
     bool was_up_ = false;
     std::error_code failure_;  // what pending commands answer when the context goes

@@ -131,5 +131,133 @@ TEST(SettingsBinding, AFallbackBesideTheMemberIsABug) {
                  std::logic_error);
 }
 
+// A struct several plugins share, with a binding of its own, included by two plugins.
+struct Link {
+    std::string host = "localhost";
+    std::chrono::milliseconds timeout{2000};
+};
+
+const SettingsBinding<Link>& link_binding() {
+    static const auto bound =
+        SettingsBinding<Link>()
+            .add(config_key("host", ValueType::string, "server"), &Link::host)
+            .add(config_key("timeout", ValueType::duration, "").at_least(1ms), &Link::timeout)
+            .check([](const ConfigView& config, const Link& link) {
+                if (link.host == "nowhere") config.fail("host", "expected a reachable host");
+            })
+            .check_problems([](const ConfigView& config) {
+                std::vector<KeyProblem> problems;
+                if (config.string("host").find(' ') != std::string::npos) {
+                    problems.push_back({"host", "expected a host name without spaces"});
+                }
+                return problems;
+            });
+    return bound;
+}
+
+struct Plugin {
+    std::size_t batch = 10;
+    Link link;
+    bool verbose = false;
+};
+
+const SettingsBinding<Plugin>& plugin_binding() {
+    static const auto bound =
+        SettingsBinding<Plugin>()
+            .add(config_key("batch", ValueType::integer, "").at_least(1), &Plugin::batch)
+            .include(link_binding(), &Plugin::link)
+            .add(config_key("verbose", ValueType::boolean, ""), &Plugin::verbose)
+            .check([](const ConfigView& config, const Plugin& plugin) {
+                if (plugin.verbose && plugin.link.host == "quiet") {
+                    config.fail("verbose", "expected false for host quiet");
+                }
+            })
+            .check_problems([](const ConfigView& config) {
+                std::vector<KeyProblem> problems;
+                if (config.integer("batch") > 100 && !config.boolean("verbose")) {
+                    problems.push_back({"batch", "expected at most 100 unless verbose"});
+                }
+                return problems;
+            });
+    return bound;
+}
+
+TEST(SettingsBinding, AnIncludedPartsKeysStandWhereItIsIncludedWithItsDefaults) {
+    const auto& schema = plugin_binding().schema();
+    ASSERT_EQ(schema.size(), 4U);
+    EXPECT_EQ(schema[0].name, "batch");
+    EXPECT_EQ(schema[1].name, "host");
+    EXPECT_EQ(schema[1].default_value, "localhost");
+    EXPECT_EQ(schema[1].description, "server");
+    EXPECT_EQ(schema[2].name, "timeout");
+    EXPECT_EQ(schema[2].default_value, "2s");
+    EXPECT_EQ(schema[2].min, 1);
+    EXPECT_EQ(schema[3].name, "verbose");
+}
+
+TEST(SettingsBinding, AnIncludedPartReadsIntoItsMember) {
+    testing::TestConfig config(plugin_binding().schema());
+    config.set_string("host", "cache.internal").set_duration("timeout", 250ms);
+    config.set_integer("batch", 3);
+    const Plugin read = plugin_binding().read(config);
+    EXPECT_EQ(read.batch, 3U);
+    EXPECT_EQ(read.link.host, "cache.internal");
+    EXPECT_EQ(read.link.timeout, 250ms);
+    EXPECT_FALSE(read.verbose);
+
+    testing::TestConfig defaults(plugin_binding().schema());
+    EXPECT_EQ(plugin_binding().read(defaults).link.timeout, Link{}.timeout);
+}
+
+TEST(SettingsBinding, AnIncludedPartsBoundsAndChecksFailAtItsKey) {
+    auto message = [](auto set) {
+        testing::TestConfig config(plugin_binding().schema(), "queue");
+        set(config);
+        try {
+            plugin_binding().read(config);
+        } catch (const ConfigError& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    EXPECT_EQ(message([](auto& c) { c.set_duration("timeout", 0ms); }),
+              "test.yaml:1:1: queue.timeout: expected a duration of at least 1ms, got 0");
+    EXPECT_EQ(message([](auto& c) { c.set_string("host", "nowhere"); }),
+              "test.yaml:1:1: queue.host: expected a reachable host");
+    // The including binding's checks see the part's member.
+    EXPECT_EQ(message([](auto& c) { c.set_string("host", "quiet").set_boolean("verbose", true); }),
+              "test.yaml:1:1: queue.verbose: expected false for host quiet");
+}
+
+TEST(SettingsBinding, ProblemsGathersThePartsAndThePluginsForRelayCheck) {
+    testing::TestConfig config(plugin_binding().schema(), "queue");
+    config.set_string("host", "a b").set_integer("batch", 500);
+    const auto problems = plugin_binding().problems(config);
+    ASSERT_EQ(problems.size(), 2U);
+    EXPECT_EQ(problems[0].key, "host");
+    EXPECT_EQ(problems[0].message, "expected a host name without spaces");
+    EXPECT_EQ(problems[1].key, "batch");
+    // read() fails at the first, in the host's words.
+    try {
+        plugin_binding().read(config);
+        ADD_FAILURE() << "read() accepted a config with problems";
+    } catch (const ConfigError& e) {
+        EXPECT_STREQ(e.what(), "test.yaml:1:1: queue.host: expected a host name without spaces");
+    }
+    testing::TestConfig fine(plugin_binding().schema());
+    EXPECT_TRUE(plugin_binding().problems(fine).empty());
+}
+
+TEST(SettingsBinding, AKeyBoundTwiceIsABug) {
+    struct Twice {
+        std::string host;
+        Link link;
+    };
+    EXPECT_THROW(SettingsBinding<Twice>()
+                     .add(config_key("host", ValueType::string, ""), &Twice::host)
+                     .include(link_binding(), &Twice::link),
+                 std::logic_error);
+}
+
 }  // namespace
 }  // namespace relay::sdk

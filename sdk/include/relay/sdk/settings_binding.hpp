@@ -13,6 +13,17 @@
 ///         return b;
 ///     }
 ///     // schema: binding().schema(); settings: binding().read(config)
+///
+/// A settings struct that several plugins share (a client's connection options) has a
+/// binding of its own, next to the struct, and each plugin includes it for its member:
+///
+///     struct Settings { ConnectionOptions connection; std::string prefix = "relay:"; };
+///     sdk::SettingsBinding<Settings>()
+///         .include(connection_binding(), &Settings::connection)
+///         .add(config_key("prefix", ValueType::string, "…"), &Settings::prefix);
+///
+/// where connection_binding() is a SettingsBinding<ConnectionOptions>: the shared keys'
+/// defaults, bounds and checks stay in that one place.
 #include <relay/sdk/config.hpp>
 #include <relay/sdk/config_values.hpp>
 
@@ -186,30 +197,88 @@ public:
         return std::move(*this);
     }
 
+    /// Every key of `part`, a binding of a struct several plugins share, read into
+    /// `member`, in `part`'s order at this place of the schema: so the shared keys'
+    /// defaults, bounds, descriptions and checks are written once, in `part`. Their
+    /// defaults are those of a default-made Part (not of Settings{}.*member). `part`'s
+    /// checks run as soon as its keys are read, on the member alone; its check_problems
+    /// join this binding's. A key name already bound is a bug.
+    template <class Part>
+    SettingsBinding&& include(const SettingsBinding<Part>& part, Part Settings::*member) && {
+        for (const auto& key : part.keys_) {
+            for (const auto& bound : keys_) {
+                if (bound.name == key.name) {
+                    throw std::logic_error("SettingsBinding: key '" + key.name +
+                                           "' is bound twice");
+                }
+            }
+            keys_.push_back(key);
+        }
+        for (const auto& reader : part.readers_) {
+            readers_.push_back([reader, member](const ConfigView& config, Settings& settings) {
+                reader(config, settings.*member);
+            });
+        }
+        readers_.push_back(
+            [checks = part.checks_, member](const ConfigView& config, Settings& settings) {
+                for (const auto& check : checks) check(config, settings.*member);
+            });
+        problem_checks_.insert(problem_checks_.end(), part.problem_checks_.begin(),
+                               part.problem_checks_.end());
+        return std::move(*this);
+    }
+
     /// A check across keys, run by read() after every key is read.
     SettingsBinding&& check(std::function<void(const ConfigView&, const Settings&)> check) && {
         checks_.push_back(std::move(check));
         return std::move(*this);
     }
 
+    /// Problems a key's bounds cannot express, found from the config alone: problems()
+    /// gathers them for the manifest's check (so `relay check` reports them all), and
+    /// read() fails at the first.
+    SettingsBinding&& check_problems(
+        std::function<std::vector<KeyProblem>(const ConfigView&)> problems) && {
+        problem_checks_.push_back(std::move(problems));
+        return std::move(*this);
+    }
+
     /// Every key, with its default and bounds: the plugin's manifest schema.
     const Schema& schema() const noexcept { return keys_; }
 
+    /// Every check_problems' finding, in binding order: the plugin's manifest check.
+    std::vector<KeyProblem> problems(const ConfigView& config) const {
+        std::vector<KeyProblem> found;
+        for (const auto& check : problem_checks_) {
+            auto more = check(config);
+            found.insert(found.end(), more.begin(), more.end());
+        }
+        return found;
+    }
+
     /// The Settings a validated configuration says. Throws ConfigError for a value the
-    /// schema's bounds should have caught (a defence for hosts that did not check).
+    /// schema's bounds or checks should have caught (a defence for hosts that did not
+    /// check).
     Settings read(const ConfigView& config) const {
         Settings settings;
         for (const auto& reader : readers_) reader(config, settings);
         for (const auto& check : checks_) check(config, settings);
+        if (auto found = problems(config); !found.empty()) {
+            config.fail(found.front().key, found.front().message);
+        }
         return settings;
     }
 
 private:
+    template <class>
+    friend class SettingsBinding;  // include() reads a part's keys, readers and checks
+
     using Reader = std::function<void(const ConfigView&, Settings&)>;
 
     Schema keys_;
     std::vector<Reader> readers_;
     std::vector<std::function<void(const ConfigView&, const Settings&)>> checks_;
+    std::vector<std::function<std::vector<KeyProblem>(const ConfigView&)>> problem_checks_;
 };
 
 }  // namespace relay::sdk

@@ -386,6 +386,35 @@ TEST(ValkeyPresenceSettings, RelayCheckFindsABadUrl) {
     EXPECT_EQ(problems[0].message, "expected a port from 1 to 65535, got \"0\"");
 }
 
+TEST(ValkeyPresenceSettings, RelayCheckFindsEveryConnectionProblem) {
+    // The connection keys' rules live once (common/valkey) and reach both plugins'
+    // checks, all problems at once, in schema order.
+    for (const auto* manifest : {&presence_manifest(), &queue_manifest()}) {
+        sdk::testing::TestConfig config(manifest->schema, "x");
+        config.set_string("user", "app")
+            .set_duration("reconnect_delay", 2s)
+            .set_duration("reconnect_delay_max", 1s);
+        const auto problems = manifest->check(config);
+        ASSERT_EQ(problems.size(), 2u) << manifest->name;
+        EXPECT_EQ(problems[0].key, "user");
+        EXPECT_EQ(problems[0].message,
+                  "an ACL user needs a password; set `password` or put it in the url");
+        EXPECT_EQ(problems[1].key, "reconnect_delay_max");
+        EXPECT_EQ(problems[1].message, "expected at least reconnect_delay (2000ms), got 1000ms");
+    }
+}
+
+TEST(ValkeyStreamsSettings, AnEmptyStreamOrGroupIsAProblem) {
+    sdk::testing::TestConfig config(queue_manifest().schema, "queue");
+    config.set_string("stream", "").set_string("store_group", "");
+    const auto problems = queue_manifest().check(config);
+    ASSERT_EQ(problems.size(), 2u);
+    EXPECT_EQ(problems[0].key, "stream");
+    EXPECT_EQ(problems[0].message, "expected a key prefix, got an empty string");
+    EXPECT_EQ(problems[1].key, "store_group");
+    EXPECT_EQ(problems[1].message, "expected a group name, got an empty string");
+}
+
 TEST(ValkeyStreamsSettings, MaxlenMustExceedCapacity) {
     sdk::testing::TestConfig config(queue_manifest().schema, "queue");
     config.set_integer("maxlen", 1000).set_integer("capacity", 1000);
