@@ -162,7 +162,7 @@ std::string encode_disconnect(std::string_view nsp) {
 }
 
 void append_placeholder(std::string& out, std::uint32_t num) {
-    out.append("{\"_placeholder\":true,\"num\":");
+    out.append(R"({"_placeholder":true,"num":)");
     json::append_uint(out, num);
     out.push_back('}');
 }

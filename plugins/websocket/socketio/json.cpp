@@ -434,7 +434,7 @@ std::string unescape(std::string_view token) {
 
 void append_uint(std::string& out, std::uint64_t v) {
     std::array<char, 20> digits{};  // 2^64 - 1 has 20
-    const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), v).ptr;
+    auto* const end = std::to_chars(digits.data(), digits.data() + digits.size(), v).ptr;
     out.append(digits.data(), end);
 }
 
@@ -465,8 +465,8 @@ void append_string(std::string& out, std::string_view s) {
             case '\r': out.append("\\r"); break;
             case '\t': out.append("\\t"); break;
             default: {
-                const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
-                out.append(esc, sizeof esc);
+                const std::array<char, 6> esc = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+                out.append(esc.data(), esc.size());
             }
         }
     }
