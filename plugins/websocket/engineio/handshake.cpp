@@ -1,6 +1,7 @@
 #include "engineio/handshake.hpp"
 
 #include "engineio/packet.hpp"
+#include "socketio/json.hpp"
 
 namespace relay::plugins::websocket::engineio {
 namespace {
@@ -57,7 +58,7 @@ std::string http_error_body(HttpError error, std::string_view message) {
     out.append("{\"code\":");
     out.push_back(static_cast<char>('0' + static_cast<int>(error)));
     out.append(",\"message\":");
-    detail::append_json_string(out, message);
+    socketio::json::append_string(out, message);
     out.push_back('}');
     return out;
 }

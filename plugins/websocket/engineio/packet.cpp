@@ -1,67 +1,31 @@
 #include "engineio/packet.hpp"
 
 #include "engineio/base64.hpp"
+#include "error_category.hpp"
 #include "rfc6455/utf8.hpp"
-
-#include <charconv>
+#include "socketio/json.hpp"
 
 namespace relay::plugins::websocket::engineio {
 namespace {
 
-class EngineioCategory final : public std::error_category {
-public:
-    const char* name() const noexcept override { return "relay.websocket.engineio"; }
-    std::string message(int value) const override {
-        switch (static_cast<Errc>(value)) {
-            case Errc::empty_packet: return "empty packet";
-            case Errc::unknown_packet_type: return "unknown packet type";
-            case Errc::bad_base64: return "invalid base64 in binary packet";
-            case Errc::too_many_packets: return "too many packets in payload";
-            case Errc::bad_utf8: return "payload is not valid UTF-8";
-        }
-        return "invalid Engine.IO packet";
+// The message of each error (the tests pin them word for word).
+const char* describe(Errc e) noexcept {
+    switch (e) {
+        case Errc::empty_packet: return "empty packet";
+        case Errc::unknown_packet_type: return "unknown packet type";
+        case Errc::bad_base64: return "invalid base64 in binary packet";
+        case Errc::too_many_packets: return "too many packets in payload";
+        case Errc::bad_utf8: return "payload is not valid UTF-8";
     }
-};
-
-void append_uint(std::string& out, std::uint64_t v) {
-    char buf[20];
-    const auto res = std::to_chars(buf, buf + sizeof buf, v);
-    out.append(buf, res.ptr);
+    return "invalid Engine.IO packet";
 }
 
 }  // namespace
 
 const std::error_category& engineio_category() noexcept {
-    static const EngineioCategory category;
+    static const EnumErrorCategory<Errc> category("relay.websocket.engineio", describe);
     return category;
 }
-
-namespace detail {
-void append_json_string(std::string& out, std::string_view s) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    out.push_back('"');
-    for (const char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        switch (c) {
-            case '"': out.append("\\\""); break;
-            case '\\': out.append("\\\\"); break;
-            case '\b': out.append("\\b"); break;
-            case '\f': out.append("\\f"); break;
-            case '\n': out.append("\\n"); break;
-            case '\r': out.append("\\r"); break;
-            case '\t': out.append("\\t"); break;
-            default:
-                if (c < 0x20) {
-                    const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
-                    out.append(esc, sizeof esc);
-                } else {
-                    out.push_back(ch);
-                }
-        }
-    }
-    out.push_back('"');
-}
-}  // namespace detail
 
 std::error_code decode_frame(const Frame& frame, Packet& out, std::string& scratch) {
     if (frame.binary) {
@@ -161,20 +125,20 @@ std::string encode_open(const OpenParams& p) {
     std::string out;
     out.reserve(96 + p.sid.size() + 16 * p.upgrades.size());
     out.append("0{\"sid\":");
-    detail::append_json_string(out, p.sid);
+    socketio::json::append_string(out, p.sid);
     out.append(",\"upgrades\":[");
     bool first = true;
     for (const auto upgrade : p.upgrades) {
         if (!first) out.push_back(',');
         first = false;
-        detail::append_json_string(out, upgrade);
+        socketio::json::append_string(out, upgrade);
     }
     out.append("],\"pingInterval\":");
-    append_uint(out, p.ping_interval_ms);
+    socketio::json::append_uint(out, p.ping_interval_ms);
     out.append(",\"pingTimeout\":");
-    append_uint(out, p.ping_timeout_ms);
+    socketio::json::append_uint(out, p.ping_timeout_ms);
     out.append(",\"maxPayload\":");
-    append_uint(out, p.max_payload);
+    socketio::json::append_uint(out, p.max_payload);
     out.push_back('}');
     return out;
 }

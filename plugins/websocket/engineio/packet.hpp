@@ -82,9 +82,4 @@ struct OpenParams {
 /// 0{"sid":"..","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}
 std::string encode_open(const OpenParams& params);
 
-namespace detail {
-/// JSON.stringify-compatible string writer for the few strings Engine.IO writes.
-void append_json_string(std::string& out, std::string_view s);
-}  // namespace detail
-
 }  // namespace relay::plugins::websocket::engineio

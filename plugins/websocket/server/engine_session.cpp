@@ -323,15 +323,9 @@ void EngineSession::flush() {
         return;
     }
     if (!waiter_) return;
-    std::vector<engineio::Frame> frames;
-    frames.reserve(outbox_.size());
-    for (const auto& f : outbox_) frames.push_back({*f.bytes, f.binary});
-    std::string body = engineio::encode_payload(frames);
-    outbox_.clear();
-    outbox_bytes_ = 0;
     auto waiter = std::move(waiter_);
     waiter_ = nullptr;
-    waiter(std::move(body));
+    waiter(take_payload());
 }
 
 void EngineSession::write_next() {

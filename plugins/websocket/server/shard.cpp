@@ -27,8 +27,7 @@ void Shard::join(const EngineSession& session, const std::string& room, const st
     leave(session);
     seat.recipient = &recipient;
     seat.room = room;
-    seat.sid = sid;
-    rooms_[room].push_back(&seat);
+    rooms_[room].push_back({&recipient, sid});
 }
 
 void Shard::leave(const EngineSession& session) {
@@ -40,15 +39,17 @@ void Shard::leave(const EngineSession& session) {
         auto& members = room->second;
         // Order within a room does not matter: swap-and-pop keeps leave O(n) scan, O(1)
         // erase.
-        if (auto m = std::find(members.begin(), members.end(), &seat); m != members.end()) {
-            *m = members.back();
+        const auto m = std::find_if(members.begin(), members.end(), [&](const Member& member) {
+            return member.recipient == seat.recipient;
+        });
+        if (m != members.end()) {
+            *m = std::move(members.back());
             members.pop_back();
         }
         if (members.empty()) rooms_.erase(room);
     }
     seat.recipient = nullptr;
     seat.room.clear();
-    seat.sid.clear();
 }
 
 std::vector<std::shared_ptr<EngineSession>> Shard::sessions() const {
@@ -67,9 +68,9 @@ std::size_t Shard::broadcast(const std::string& room,
     std::size_t n = 0;
     // Recipient::deliver never leaves the room synchronously, so iterating the live
     // vector is safe.
-    for (const Seat* member : it->second) {
-        if (member->sid == except_sid) continue;
-        member->recipient->deliver(broadcast);
+    for (const Member& member : it->second) {
+        if (member.sid == except_sid) continue;
+        member.recipient->deliver(broadcast);
         ++n;
     }
     return n;

@@ -85,6 +85,11 @@ private:
         std::shared_ptr<EngineSession> session;
         Recipient* recipient = nullptr;  ///< non-null while in `room`
         std::string room;
+    };
+    /// A member of a room: what a broadcast reads of it, side by side in the room's
+    /// vector, so that the loop over a room chases no pointer before deliver().
+    struct Member {
+        Recipient* recipient;
         std::string sid;  ///< the Socket.IO sid, whose own broadcasts it does not get
     };
     struct Recent {
@@ -97,11 +102,11 @@ private:
     sdk::Executor executor_;
     RecentLimits limits_;
     // One list of the thread's sessions, seats_, which owns them; rooms_ is an index
-    // into it (pointers to its entries, which stay put in a node-based map), kept by
-    // join(), leave() and remove() only, so that a broadcast walks only its room's
-    // members and a session never outlives its place in a room.
+    // of the members of each room, kept by join(), leave() and remove() only, so that
+    // a broadcast walks only its room's members and a session never outlives its place
+    // in a room.
     std::unordered_map<const EngineSession*, Seat> seats_;
-    std::unordered_map<std::string, std::vector<const Seat*>> rooms_;
+    std::unordered_map<std::string, std::vector<Member>> rooms_;
     std::deque<Recent> recent_;  // every room, oldest first
     std::unordered_map<std::string, std::deque<std::shared_ptr<const Broadcast>>> recent_by_room_;
     std::size_t recent_bytes_ = 0;

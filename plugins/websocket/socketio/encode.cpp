@@ -2,8 +2,6 @@
 
 #include "socketio/json.hpp"
 
-#include <charconv>
-
 namespace relay::plugins::websocket::socketio {
 namespace {
 
@@ -14,12 +12,6 @@ constexpr std::size_t digits(std::uint64_t v) noexcept {
         ++n;
     }
     return n;
-}
-
-void append_uint(std::string& out, std::uint64_t v) {
-    char buf[20];
-    const auto res = std::to_chars(buf, buf + sizeof buf, v);
-    out.append(buf, res.ptr);
 }
 
 bool named(std::string_view nsp) noexcept {
@@ -41,14 +33,14 @@ void append_header(std::string& out, char type, std::string_view nsp,
     out.push_back('4');
     out.push_back(type);
     if (attachments > 0) {
-        append_uint(out, attachments);
+        json::append_uint(out, attachments);
         out.push_back('-');
     }
     if (named(nsp)) {
         out.append(nsp);
         out.push_back(',');
     }
-    if (id) append_uint(out, *id);
+    if (id) json::append_uint(out, *id);
 }
 
 std::size_t array_size(std::span<const std::string_view> args) noexcept {
@@ -64,6 +56,42 @@ void append_items(std::string& out, std::span<const std::string_view> args, bool
         out.append(arg);
         first = false;
     }
+}
+
+// A member of a CONNECT or CONNECT_ERROR payload: `prefix` (`{` or `,`, and the key with
+// its colon) and the value, a text to write as a JSON string, or JSON to copy as it is.
+// Left out when it has no value.
+struct PayloadMember {
+    std::string_view prefix;
+    std::optional<std::string_view> value;
+    bool is_json = false;
+
+    std::size_t size() const noexcept {
+        if (!value) return 0;
+        return prefix.size() + (is_json ? value->size() : json::quoted_size(*value));
+    }
+    void append_to(std::string& out) const {
+        if (!value) return;
+        out.append(prefix);
+        if (is_json) {
+            out.append(*value);
+        } else {
+            json::append_string(out, *value);
+        }
+    }
+};
+
+// `4<type>[<nsp>,]{<first>[<second>]}`: CONNECT and CONNECT_ERROR, whose payload is an
+// object of one or two members.
+std::string encode_object_packet(char type, std::string_view nsp, const PayloadMember& first,
+                                 const PayloadMember& second) {
+    std::string out;
+    out.reserve(header_size(nsp, std::nullopt, 0) + first.size() + second.size() + 1);
+    append_header(out, type, nsp, std::nullopt, 0);
+    first.append_to(out);
+    second.append_to(out);
+    out.push_back('}');
+    return out;
 }
 
 }  // namespace
@@ -116,38 +144,14 @@ std::string encode_ack(std::string_view nsp, std::uint64_t id,
 
 std::string encode_connect(std::string_view nsp, std::string_view sid,
                            std::optional<std::string_view> pid) {
-    static constexpr std::string_view kSid = "{\"sid\":";
-    static constexpr std::string_view kPid = ",\"pid\":";
-    std::string out;
-    out.reserve(header_size(nsp, std::nullopt, 0) + kSid.size() + json::quoted_size(sid) +
-                (pid ? kPid.size() + json::quoted_size(*pid) : 0) + 1);
-    append_header(out, '0', nsp, std::nullopt, 0);
-    out.append(kSid);
-    json::append_string(out, sid);
-    if (pid) {
-        out.append(kPid);
-        json::append_string(out, *pid);
-    }
-    out.push_back('}');
-    return out;
+    return encode_object_packet('0', nsp, {.prefix = "{\"sid\":", .value = sid},
+                                {.prefix = ",\"pid\":", .value = pid});
 }
 
 std::string encode_connect_error(std::string_view nsp, std::string_view message,
                                  std::optional<std::string_view> data_json) {
-    static constexpr std::string_view kMessage = "{\"message\":";
-    static constexpr std::string_view kData = ",\"data\":";
-    std::string out;
-    out.reserve(header_size(nsp, std::nullopt, 0) + kMessage.size() + json::quoted_size(message) +
-                (data_json ? kData.size() + data_json->size() : 0) + 1);
-    append_header(out, '4', nsp, std::nullopt, 0);
-    out.append(kMessage);
-    json::append_string(out, message);
-    if (data_json) {
-        out.append(kData);
-        out.append(*data_json);
-    }
-    out.push_back('}');
-    return out;
+    return encode_object_packet('4', nsp, {.prefix = "{\"message\":", .value = message},
+                                {.prefix = ",\"data\":", .value = data_json, .is_json = true});
 }
 
 std::string encode_disconnect(std::string_view nsp) {
@@ -158,8 +162,8 @@ std::string encode_disconnect(std::string_view nsp) {
 }
 
 void append_placeholder(std::string& out, std::uint32_t num) {
-    out.append("{\"_placeholder\":true,\"num\":");
-    append_uint(out, num);
+    out.append(R"({"_placeholder":true,"num":)");
+    json::append_uint(out, num);
     out.push_back('}');
 }
 

@@ -1,32 +1,31 @@
 #include "socketio/json.hpp"
 
+#include "error_category.hpp"
 #include "rfc6455/utf8.hpp"
 
 #include <array>
+#include <charconv>
 #include <cstring>
 
 namespace relay::plugins::websocket::socketio::json {
 namespace {
 
-class JsonCategory final : public std::error_category {
-public:
-    const char* name() const noexcept override { return "relay.websocket.json"; }
-    std::string message(int value) const override {
-        switch (static_cast<Errc>(value)) {
-            case Errc::empty: return "invalid JSON: no value";
-            case Errc::unexpected_character: return "invalid JSON: unexpected character";
-            case Errc::unexpected_end: return "invalid JSON: unexpected end of text";
-            case Errc::bad_string: return "invalid JSON: control character or bad escape in string";
-            case Errc::bad_utf8: return "invalid JSON: string is not valid UTF-8";
-            case Errc::bad_number: return "invalid JSON: malformed number";
-            case Errc::trailing_characters: return "invalid JSON: characters after the value";
-            case Errc::too_deep: return "invalid JSON: nested too deeply";
-            case Errc::not_an_array: return "expected a JSON array";
-            case Errc::not_an_object: return "expected a JSON object";
-        }
-        return "invalid JSON";
+// The message of each error (the tests pin them word for word).
+const char* describe(Errc e) noexcept {
+    switch (e) {
+        case Errc::empty: return "invalid JSON: no value";
+        case Errc::unexpected_character: return "invalid JSON: unexpected character";
+        case Errc::unexpected_end: return "invalid JSON: unexpected end of text";
+        case Errc::bad_string: return "invalid JSON: control character or bad escape in string";
+        case Errc::bad_utf8: return "invalid JSON: string is not valid UTF-8";
+        case Errc::bad_number: return "invalid JSON: malformed number";
+        case Errc::trailing_characters: return "invalid JSON: characters after the value";
+        case Errc::too_deep: return "invalid JSON: nested too deeply";
+        case Errc::not_an_array: return "expected a JSON array";
+        case Errc::not_an_object: return "expected a JSON object";
     }
-};
+    return "invalid JSON";
+}
 
 // Bytes that end the fast path inside a string: the quote, the backslash, control
 // characters (invalid raw) and non-ASCII bytes (checked as UTF-8).
@@ -74,29 +73,36 @@ public:
 
     // Parses the document: one value, whitespace around it.
     std::error_code document() {
-        skip_ws();
-        if (p_ == end_) return Errc::empty;
+        if (auto ec = start()) return ec;
         if (auto ec = value(0)) return ec;
         return finish();
     }
 
     std::error_code document_array(ElementList& out) {
-        skip_ws();
-        if (p_ == end_) return Errc::empty;
-        if (*p_ != '[') return wrong_kind(Errc::not_an_array);
+        if (auto ec = start('[', Errc::not_an_array)) return ec;
         if (auto ec = array(1, &out)) return ec;
         return finish();
     }
 
     std::error_code document_object(MemberList& out) {
-        skip_ws();
-        if (p_ == end_) return Errc::empty;
-        if (*p_ != '{') return wrong_kind(Errc::not_an_object);
+        if (auto ec = start('{', Errc::not_an_object)) return ec;
         if (auto ec = object(1, &out)) return ec;
         return finish();
     }
 
 private:
+    // Skips to the document's value; an error if there is none.
+    std::error_code start() {
+        skip_ws();
+        return p_ == end_ ? Errc::empty : std::error_code{};
+    }
+
+    // The same, for a document that must be of one kind (opening with `open`).
+    std::error_code start(char open, Errc kind) {
+        if (auto ec = start()) return ec;
+        return *p_ == open ? std::error_code{} : wrong_kind(kind);
+    }
+
     // A document of another kind: its own error if it is not JSON at all.
     std::error_code wrong_kind(Errc kind) {
         if (auto ec = value(0)) return ec;
@@ -133,24 +139,15 @@ private:
         ++p_;  // '['
         skip_ws();
         if (p_ == end_) return Errc::unexpected_end;
-        if (*p_ == ']') {
-            ++p_;
-            return {};
-        }
-        for (;;) {
+        bool closed = *p_ == ']';
+        while (!closed) {
             const char* begin = p_;
             if (auto ec = value(depth)) return ec;
             if (out) out->emplace_back(begin, static_cast<std::size_t>(p_ - begin));
-            skip_ws();
-            if (p_ == end_) return Errc::unexpected_end;
-            if (*p_ == ']') {
-                ++p_;
-                return {};
-            }
-            if (*p_ != ',') return Errc::unexpected_character;
-            ++p_;
-            skip_ws();
+            if (auto ec = after_item(']', closed)) return ec;
         }
+        ++p_;  // ']'
+        return {};
     }
 
     std::error_code object(std::uint32_t depth, MemberList* out) {
@@ -159,13 +156,8 @@ private:
         if (visitor_) visitor_->begin_object();
         skip_ws();
         if (p_ == end_) return Errc::unexpected_end;
-        if (*p_ == '}') {
-            ++p_;
-            if (visitor_) visitor_->end_object();
-            return {};
-        }
-        for (;;) {
-            if (p_ == end_) return Errc::unexpected_end;
+        bool closed = *p_ == '}';
+        while (!closed) {
             if (*p_ != '"') return Errc::unexpected_character;
             const char* key_begin = p_;
             if (auto ec = string()) return ec;
@@ -184,17 +176,24 @@ private:
                            std::string_view(key_begin, static_cast<std::size_t>(p_ - key_begin))});
             }
             if (visitor_) visitor_->member(key, val);
-            skip_ws();
-            if (p_ == end_) return Errc::unexpected_end;
-            if (*p_ == '}') {
-                ++p_;
-                if (visitor_) visitor_->end_object();
-                return {};
-            }
-            if (*p_ != ',') return Errc::unexpected_character;
-            ++p_;
-            skip_ws();
+            if (auto ec = after_item('}', closed)) return ec;
         }
+        ++p_;  // '}'
+        if (visitor_) visitor_->end_object();
+        return {};
+    }
+
+    // After an element or member: `closed` at the closing bracket `close` (not taken),
+    // or past the comma, at the next item; an error if neither follows.
+    std::error_code after_item(char close, bool& closed) {
+        skip_ws();
+        if (p_ == end_) return Errc::unexpected_end;
+        closed = *p_ == close;
+        if (closed) return {};
+        if (*p_ != ',') return Errc::unexpected_character;
+        ++p_;
+        skip_ws();
+        return p_ == end_ ? Errc::unexpected_end : std::error_code{};
     }
 
     std::error_code string() {
@@ -353,7 +352,7 @@ std::size_t next_escape(std::string_view s, std::size_t i) noexcept {
 }  // namespace
 
 const std::error_category& json_category() noexcept {
-    static const JsonCategory category;
+    static const EnumErrorCategory<Errc> category("relay.websocket.json", describe);
     return category;
 }
 
@@ -433,6 +432,12 @@ std::string unescape(std::string_view token) {
     return out;
 }
 
+void append_uint(std::string& out, std::uint64_t v) {
+    std::array<char, 20> digits{};  // 2^64 - 1 has 20
+    auto* const end = std::to_chars(digits.data(), digits.data() + digits.size(), v).ptr;
+    out.append(digits.data(), end);
+}
+
 std::size_t quoted_size(std::string_view s) noexcept {
     std::size_t n = s.size() + 2;
     std::size_t i = next_escape(s, 0);
@@ -460,8 +465,8 @@ void append_string(std::string& out, std::string_view s) {
             case '\r': out.append("\\r"); break;
             case '\t': out.append("\\t"); break;
             default: {
-                const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
-                out.append(esc, sizeof esc);
+                const std::array<char, 6> esc = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+                out.append(esc.data(), esc.size());
             }
         }
     }

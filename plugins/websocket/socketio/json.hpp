@@ -94,6 +94,9 @@ bool string_equals(std::string_view token, std::string_view plain);
 /// UTF-8 cannot carry, becomes U+FFFD.
 std::string unescape(std::string_view token);
 
+/// Appends `v` in decimal, as a JSON number or a Socket.IO header writes it.
+void append_uint(std::string& out, std::uint64_t v);
+
 /// The length of `s` written as a JSON string by append_string(), quotes included.
 std::size_t quoted_size(std::string_view s) noexcept;
 

@@ -1,5 +1,6 @@
 #include "socketio/packet.hpp"
 
+#include "error_category.hpp"
 #include "socketio/placeholders.hpp"
 
 #include <algorithm>
@@ -8,39 +9,35 @@
 namespace relay::plugins::websocket::socketio {
 namespace {
 
-class SocketioCategory final : public std::error_category {
-public:
-    const char* name() const noexcept override { return "relay.websocket.socketio"; }
-    std::string message(int value) const override {
-        switch (static_cast<Errc>(value)) {
-            case Errc::empty_packet: return "empty packet";
-            case Errc::unknown_packet_type: return "unknown packet type";
-            case Errc::bad_attachment_count: return "invalid attachment count";
-            case Errc::too_many_attachments: return "too many attachments";
-            case Errc::bad_namespace: return "invalid namespace";
-            case Errc::bad_ack_id: return "invalid ack id";
-            case Errc::unexpected_ack_id: return "ack id not allowed on this packet type";
-            case Errc::missing_ack_id: return "ACK without an ack id";
-            case Errc::missing_payload: return "missing payload";
-            case Errc::unexpected_payload: return "DISCONNECT must not carry a payload";
-            case Errc::payload_not_object: return "CONNECT payload must be an object";
-            case Errc::bad_connect_error:
-                return "CONNECT_ERROR payload must be an object or a string";
-            case Errc::payload_not_array: return "payload must be an array";
-            case Errc::missing_event_name: return "EVENT payload must not be empty";
-            case Errc::event_name_not_string: return "event name must be a string";
-            case Errc::reserved_event_name: return "reserved event name";
-            case Errc::bad_placeholder: return "invalid attachment placeholder";
-            case Errc::attachment_mismatch:
-                return "attachment placeholders do not match the attachment count";
-            case Errc::unexpected_binary: return "binary frame without a pending binary packet";
-            case Errc::unexpected_text: return "text frame while binary attachments are pending";
-            case Errc::attachments_too_large: return "binary attachments exceed the size limit";
-            case Errc::message_not_object: return "message must be a JSON object";
-        }
-        return "invalid Socket.IO packet";
+// The message of each error (the tests pin them word for word).
+const char* describe(Errc e) noexcept {
+    switch (e) {
+        case Errc::empty_packet: return "empty packet";
+        case Errc::unknown_packet_type: return "unknown packet type";
+        case Errc::bad_attachment_count: return "invalid attachment count";
+        case Errc::too_many_attachments: return "too many attachments";
+        case Errc::bad_namespace: return "invalid namespace";
+        case Errc::bad_ack_id: return "invalid ack id";
+        case Errc::unexpected_ack_id: return "ack id not allowed on this packet type";
+        case Errc::missing_ack_id: return "ACK without an ack id";
+        case Errc::missing_payload: return "missing payload";
+        case Errc::unexpected_payload: return "DISCONNECT must not carry a payload";
+        case Errc::payload_not_object: return "CONNECT payload must be an object";
+        case Errc::bad_connect_error: return "CONNECT_ERROR payload must be an object or a string";
+        case Errc::payload_not_array: return "payload must be an array";
+        case Errc::missing_event_name: return "EVENT payload must not be empty";
+        case Errc::event_name_not_string: return "event name must be a string";
+        case Errc::reserved_event_name: return "reserved event name";
+        case Errc::bad_placeholder: return "invalid attachment placeholder";
+        case Errc::attachment_mismatch:
+            return "attachment placeholders do not match the attachment count";
+        case Errc::unexpected_binary: return "binary frame without a pending binary packet";
+        case Errc::unexpected_text: return "text frame while binary attachments are pending";
+        case Errc::attachments_too_large: return "binary attachments exceed the size limit";
+        case Errc::message_not_object: return "message must be a JSON object";
     }
-};
+    return "invalid Socket.IO packet";
+}
 
 constexpr std::array<std::string_view, 6> kReservedEventNames = {
     "connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener",
@@ -138,7 +135,7 @@ std::error_code check_payload(Packet& p, const DecodeLimits& limits) {
 }  // namespace
 
 const std::error_category& socketio_category() noexcept {
-    static const SocketioCategory category;
+    static const EnumErrorCategory<Errc> category("relay.websocket.socketio", describe);
     return category;
 }
 
