@@ -43,8 +43,6 @@ std::error_code BroadcastReader::start(int partitions,
                              "relay-broadcast-" + node_id_ + "-" + random_suffix());
     ClientLog::route(conf.get(), *this);
     rk_ = make_consumer(Role::broadcast, std::move(conf));
-    rd_kafka_set_log_queue(rk_.get(), nullptr);
-    rd_kafka_poll_set_consumer(rk_.get());
 
     PartitionListPtr list(rd_kafka_topic_partition_list_new(partitions));
     for (std::int32_t p = 0; p < partitions; ++p) {
@@ -85,20 +83,12 @@ void BroadcastReader::run() {
     std::map<std::int32_t, std::int64_t> ends;
     std::uint64_t errors = 0;
     while (!quit_.load()) {
-        MessagePtr m(rd_kafka_consumer_poll(rk, static_cast<int>(kPollInterval.count())));
-        while (m) {
-            if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-                if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF && errors++ % 100 == 0) {
-                    log_.warn(std::string("broadcast subscription: ") +
-                              rd_kafka_message_errstr(m.get()));
-                }
-            } else {
-                ends[m->partition] = m->offset + 1;
-                if (auto msg = decoder_.decode(m.get())) batch.push_back(std::move(*msg));
-            }
-            if (batch.size() >= kMaxBroadcastBatch) break;
-            m.reset(rd_kafka_consumer_poll(rk, 0));
-        }
+        poll_records(rk, kPollInterval, "broadcast subscription", errors, log_,
+                     [&](const rd_kafka_message_t* m) {
+                         ends[m->partition] = m->offset + 1;
+                         if (auto msg = decoder_.decode(m)) batch.push_back(std::move(*msg));
+                         return batch.size() < kMaxBroadcastBatch;
+                     });
         if (!batch.empty()) {
             post_batch(std::move(batch));
             batch.clear();

@@ -116,7 +116,10 @@ HandlePtr make_handle(Role role, ConfPtr conf) {
 }
 
 ConsumerPtr make_consumer(Role role, ConfPtr conf) {
-    return ConsumerPtr(make_handle(role, std::move(conf)).release());
+    ConsumerPtr rk(make_handle(role, std::move(conf)).release());
+    rd_kafka_set_log_queue(rk.get(), nullptr);
+    rd_kafka_poll_set_consumer(rk.get());
+    return rk;
 }
 
 std::string format_position(std::int32_t partition, std::int64_t offset) {

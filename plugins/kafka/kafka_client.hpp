@@ -79,8 +79,27 @@ ConfPtr make_conf(const Settings& settings, Role role, std::string_view node_id,
 /// Creates a client from `conf` (taken). Throws ClientConfigError with librdkafka's
 /// reason.
 HandlePtr make_handle(Role role, ConfPtr conf);
-/// The same for a consumer role.
+/// The same for a consumer role, whose poll serves its logs and callbacks too (its
+/// owner's thread polls it, and nothing else does).
 ConsumerPtr make_consumer(Role role, ConfPtr conf);
+
+/// One poll of a consumer's records: waits up to `wait` for the first, then takes those
+/// already fetched, handing each to `on_record` (bool(const rd_kafka_message_t*)) until
+/// it returns false. An error other than a partition's end is warned about, one in a
+/// hundred (`errors` counts them across polls), prefixed with `label`.
+template <class OnRecord>
+void poll_records(rd_kafka_t* rk, std::chrono::milliseconds wait, const char* label,
+                  std::uint64_t& errors, sdk::Logger& log, OnRecord&& on_record) {
+    MessagePtr m(rd_kafka_consumer_poll(rk, static_cast<int>(wait.count())));
+    while (m) {
+        if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            if (!on_record(m.get())) return;
+        } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF && errors++ % 100 == 0) {
+            log.warn(std::string(label) + ": " + rd_kafka_message_errstr(m.get()));
+        }
+        m.reset(rd_kafka_consumer_poll(rk, 0));
+    }
+}
 
 /// "partition:offset", the queue's position text.
 std::string format_position(std::int32_t partition, std::int64_t offset);

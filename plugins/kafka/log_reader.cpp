@@ -73,8 +73,6 @@ void LogReader::run() {
                                  "relay-reader-" + node_id_ + "-" + random_suffix());
         ClientLog::route(conf.get(), *this);
         rk = make_consumer(Role::reader, std::move(conf));
-        rd_kafka_set_log_queue(rk.get(), nullptr);
-        rd_kafka_poll_set_consumer(rk.get());
         topic.reset(rd_kafka_topic_new(rk.get(), settings_.topic.c_str(), nullptr));
     } catch (const std::exception& e) {
         log_.error(std::string("cannot create the reader for read_after: ") + e.what());

@@ -2,7 +2,10 @@
 /// The kafka queue's configuration: its keys as data, and their parsing into the
 /// plain Settings the implementation takes. Only plugin.cpp and tests include this.
 #include <relay/sdk/config.hpp>
+#include <relay/sdk/config_values.hpp>
+#include <relay/sdk/settings_binding.hpp>
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -23,6 +26,9 @@ namespace relay::plugins::kafka {
 /// once-a-second session check. (Kafka brokers refuse sessions under
 /// group.min.session.timeout.ms, 6s by default.)
 inline constexpr std::chrono::milliseconds kMinStoreSessionTimeout{4000};
+
+/// The largest producer batch librdkafka takes (batch.size is an int32).
+inline constexpr std::int64_t kMaxBatchSize = 2147483647;
 
 /// Where a node's broadcast subscription starts reading when it starts.
 enum class BroadcastStart { end, beginning };
@@ -58,87 +64,23 @@ struct Settings {
     std::vector<std::pair<std::string, std::string>> properties;
 };
 
-/// Every key the plugin accepts, with its default and meaning.
-inline sdk::Schema schema() {
-    using sdk::config_key;
-    using sdk::ValueType;
-    return {
-        config_key("brokers", ValueType::string,
-                   "bootstrap brokers, comma-separated host:port list")
-            .needed(),
-        config_key("topic", ValueType::string, "topic holding the chat messages").fallback("chats"),
-        config_key("partitions", ValueType::integer,
-                   "partitions when the topic is created (rooms are spread over them by key)")
-            .fallback("12")
-            .at_least(1),
-        config_key("replication_factor", ValueType::integer,
-                   "replicas when the topic is created (capped at the number of brokers)")
-            .fallback("3")
-            .at_least(1),
-        config_key("create_topic", ValueType::boolean,
-                   "create the topic at start when it is missing (Admin API)")
-            .fallback("true"),
-        config_key("admin_timeout", ValueType::duration,
-                   "bound on start-up requests: metadata, topic creation, start offsets")
-            .fallback("10s"),
-        config_key("linger", ValueType::duration,
-                   "producer wait to fill a batch (linger.ms): added to every message's "
-                   "latency; under load batches fill anyway")
-            .fallback("0ms"),
-        config_key("batch_size", ValueType::size, "max bytes of one producer batch (batch.size)")
-            .fallback("1000000"),
-        config_key("message_timeout", ValueType::duration,
-                   "how long a publish may wait for the brokers before its ack is an error")
-            .fallback("30s"),
-        config_key("max_in_flight", ValueType::integer,
-                   "max messages waiting for the brokers' answer (the producer queue); beyond it "
-                   "publishes fail with queue_full")
-            .fallback("100000")
-            .at_least(1),
-        config_key("compression", ValueType::string, "producer compression codec")
-            .fallback("none")
-            .one_of({"none", "gzip", "snappy", "lz4", "zstd"}),
-        config_key("fetch_wait_max", ValueType::duration,
-                   "longest a broker holds an empty fetch of the broadcast subscription and "
-                   "recovery reads (fetch.wait.max.ms); see the plugin's README")
-            .fallback("2ms"),
-        config_key("store_group", ValueType::string,
-                   "consumer group of the store subscription, shared by all nodes")
-            .fallback("relay-store"),
-        config_key("store_batch_max", ValueType::integer,
-                   "max messages per batch handed to the store")
-            .fallback("500")
-            .at_least(1),
-        config_key("store_fetch_wait_max", ValueType::duration,
-                   "longest a broker holds an empty fetch of the store subscription")
-            .fallback("100ms"),
-        config_key("store_retry_delay", ValueType::duration,
-                   "wait before redelivering a batch the store failed to commit")
-            .fallback("200ms"),
-        config_key("store_session_timeout", ValueType::duration,
-                   "how long the store group waits for a silent node before giving its "
-                   "partitions to the others (session.timeout.ms; at least 4s)")
-            .fallback("10s"),
-        config_key("broadcast_start", ValueType::string,
-                   "where a starting node's broadcast reads from: the end of the log, or "
-                   "its beginning")
-            .fallback("end")
-            .one_of({"end", "beginning"}),
-        config_key("partition_check_interval", ValueType::duration,
-                   "how often the broadcast subscription looks for added partitions")
-            .fallback("10s"),
-        config_key("read_timeout", ValueType::duration,
-                   "bound on one recovery read from the log (read_after)")
-            .fallback("2s"),
-        config_key("client_id", ValueType::string,
-                   "client.id prefix shown by the brokers; the node id is appended")
-            .fallback("relay"),
-        config_key("properties", ValueType::string_list,
-                   "extra librdkafka properties as key=value (security.protocol, sasl.*, "
-                   "ssl.*)")
-            .fallback("[]")
-            .hidden(),
-    };
+/// The names Kafka must be given (brokers, topic, group, client id) hold more than
+/// blanks, and the topic is not one of Kafka's own.
+inline void check_names(const sdk::ConfigView& config, const Settings& settings) {
+    const std::array<std::pair<const char*, const std::string*>, 4> names = {{
+        {"brokers", &settings.brokers},
+        {"topic", &settings.topic},
+        {"store_group", &settings.store_group},
+        {"client_id", &settings.client_id},
+    }};
+    for (const auto& [key, value] : names) {
+        if (value->find_first_not_of(" \t") == std::string::npos) {
+            config.fail(key, "expected a non-empty string");
+        }
+    }
+    if (settings.topic.starts_with("__")) {
+        config.fail("topic", "topics starting with \"__\" are Kafka's own; choose another name");
+    }
 }
 
 /// Splits "key=value" at the first '='. Empty key or no '=': nullopt-like empty key.
@@ -153,88 +95,139 @@ inline std::pair<std::string, std::string> split_property(std::string_view item)
     return {trim(item.substr(0, eq)), trim(item.substr(eq + 1))};
 }
 
+/// Every key, bound to its Settings member: the default is the member's.
+inline const sdk::SettingsBinding<Settings>& binding() {
+    using sdk::config_key;
+    using sdk::ValueType;
+    using std::chrono::milliseconds;
+    static const auto bound =
+        sdk::SettingsBinding<Settings>()
+            .add(config_key("brokers", ValueType::string,
+                            "bootstrap brokers, comma-separated host:port list")
+                     .needed(),
+                 &Settings::brokers)
+            .add(config_key("topic", ValueType::string, "topic holding the chat messages"),
+                 &Settings::topic)
+            .add(config_key("partitions", ValueType::integer,
+                            "partitions when the topic is created (rooms are spread over them by "
+                            "key)")
+                     .at_least(1),
+                 &Settings::partitions)
+            .add(config_key("replication_factor", ValueType::integer,
+                            "replicas when the topic is created (capped at the number of brokers)")
+                     .at_least(1),
+                 &Settings::replication_factor)
+            .add(config_key("create_topic", ValueType::boolean,
+                            "create the topic at start when it is missing (Admin API)"),
+                 &Settings::create_topic)
+            .add(config_key("admin_timeout", ValueType::duration,
+                            "bound on start-up requests: metadata, topic creation, start offsets")
+                     .at_least(milliseconds(1)),
+                 &Settings::admin_timeout)
+            .add(config_key("linger", ValueType::duration,
+                            "producer wait to fill a batch (linger.ms): added to every message's "
+                            "latency; under load batches fill anyway"),
+                 &Settings::linger)
+            .add(config_key("batch_size", ValueType::size,
+                            "max bytes of one producer batch (batch.size)")
+                     .at_least(1)
+                     .at_most(kMaxBatchSize),
+                 &Settings::batch_size)
+            .add(config_key("message_timeout", ValueType::duration,
+                            "how long a publish may wait for the brokers before its ack is an "
+                            "error")
+                     .at_least(milliseconds(1)),
+                 &Settings::message_timeout)
+            .add(config_key("max_in_flight", ValueType::integer,
+                            "max messages waiting for the brokers' answer (the producer queue); "
+                            "beyond it publishes fail with queue_full")
+                     .at_least(1),
+                 &Settings::max_in_flight)
+            .add(config_key("compression", ValueType::string, "producer compression codec")
+                     .one_of({"none", "gzip", "snappy", "lz4", "zstd"}),
+                 &Settings::compression)
+            .add(config_key("fetch_wait_max", ValueType::duration,
+                            "longest a broker holds an empty fetch of the broadcast subscription "
+                            "and recovery reads (fetch.wait.max.ms); see the plugin's README"),
+                 &Settings::fetch_wait_max)
+            .add(config_key("store_group", ValueType::string,
+                            "consumer group of the store subscription, shared by all nodes"),
+                 &Settings::store_group)
+            .add(config_key("store_batch_max", ValueType::integer,
+                            "max messages per batch handed to the store")
+                     .at_least(1),
+                 &Settings::store_batch_max)
+            .add(config_key("store_fetch_wait_max", ValueType::duration,
+                            "longest a broker holds an empty fetch of the store subscription"),
+                 &Settings::store_fetch_wait_max)
+            .add(config_key("store_retry_delay", ValueType::duration,
+                            "wait before redelivering a batch the store failed to commit"),
+                 &Settings::store_retry_delay)
+            // Its least value is checked below rather than as the key's bound, so that the
+            // error says why.
+            .add(config_key("store_session_timeout", ValueType::duration,
+                            "how long the store group waits for a silent node before giving its "
+                            "partitions to the others (session.timeout.ms; at least " +
+                                sdk::values::format_duration(kMinStoreSessionTimeout) + ")"),
+                 &Settings::store_session_timeout)
+            .add_choice(config_key("broadcast_start", ValueType::string,
+                                   "where a starting node's broadcast reads from: the end of the "
+                                   "log, or its beginning"),
+                        &Settings::broadcast_start,
+                        {{"end", BroadcastStart::end}, {"beginning", BroadcastStart::beginning}})
+            .add(config_key("partition_check_interval", ValueType::duration,
+                            "how often the broadcast subscription looks for added partitions")
+                     .at_least(milliseconds(1)),
+                 &Settings::partition_check_interval)
+            .add(config_key("read_timeout", ValueType::duration,
+                            "bound on one recovery read from the log (read_after)")
+                     .at_least(milliseconds(1)),
+                 &Settings::read_timeout)
+            .add(config_key("client_id", ValueType::string,
+                            "client.id prefix shown by the brokers; the node id is appended"),
+                 &Settings::client_id)
+            .add_read(config_key("properties", ValueType::string_list,
+                                 "extra librdkafka properties as key=value (security.protocol, "
+                                 "sasl.*, ssl.*)")
+                          .fallback("[]")
+                          .hidden(),
+                      [](const sdk::ConfigView& config, Settings& settings) {
+                          for (const auto& item : config.string_list("properties")) {
+                              auto property = split_property(item);
+                              if (property.first.empty()) {
+                                  // Never echo the item: it may hold a password.
+                                  config.fail("properties",
+                                              "expected key=value entries (e.g. "
+                                              "security.protocol=SSL)");
+                              }
+                              settings.properties.push_back(std::move(property));
+                          }
+                      })
+            .check([](const sdk::ConfigView& config, const Settings& settings) {
+                check_names(config, settings);
+                if (settings.store_session_timeout < kMinStoreSessionTimeout) {
+                    config.fail("store_session_timeout",
+                                "expected at least " +
+                                    std::to_string(kMinStoreSessionTimeout.count()) + "ms, got " +
+                                    std::to_string(settings.store_session_timeout.count()) +
+                                    "ms: a node joining an empty store group sends no heartbeat "
+                                    "while the coordinator waits its initial rebalance delay "
+                                    "(3s), and a shorter session can lose the join for minutes");
+                }
+            });
+    return bound;
+}
+
+inline sdk::Schema schema() {
+    return binding().schema();
+}
+
 /// Reads the validated configuration. Throws sdk::ConfigError for a value the
 /// schema's bounds should have caught (a defence for hosts that did not check), and
 /// for a malformed `properties` entry. Whether librdkafka knows a property is checked
 /// by check_properties() (kafka_client.hpp), which needs librdkafka.
 inline Settings parse_settings(const sdk::ConfigView& config) {
-    auto at_least = [&](std::string_view key, std::int64_t min) {
-        const std::int64_t value = config.integer(key);
-        if (value < min) {
-            config.fail(key, "expected an integer of at least " + std::to_string(min) + ", got " +
-                                 std::to_string(value));
-        }
-        return value;
-    };
-    auto duration = [&](std::string_view key, std::chrono::milliseconds min) {
-        const auto value = config.duration(key);
-        if (value < min) {
-            config.fail(key, "expected at least " + std::to_string(min.count()) + "ms, got " +
-                                 std::to_string(value.count()) + "ms");
-        }
-        return value;
-    };
-    auto not_empty = [&](std::string_view key) {
-        std::string value = config.string(key);
-        if (value.find_first_not_of(" \t") == std::string::npos) {
-            config.fail(key, "expected a non-empty string");
-        }
-        return value;
-    };
-    using std::chrono::milliseconds;
-    Settings s;
-    s.brokers = not_empty("brokers");
-    s.topic = not_empty("topic");
-    if (s.topic.starts_with("__")) {
-        config.fail("topic", "topics starting with \"__\" are Kafka's own; choose another name");
-    }
-    s.partitions = static_cast<int>(at_least("partitions", 1));
-    s.replication_factor = static_cast<int>(at_least("replication_factor", 1));
-    s.create_topic = config.boolean("create_topic");
-    s.admin_timeout = duration("admin_timeout", milliseconds(1));
-    s.linger = duration("linger", milliseconds(0));
-    s.batch_size = config.size("batch_size");
-    if (s.batch_size < 1 || s.batch_size > 2147483647U) {
-        config.fail("batch_size",
-                    "expected a size between 1 and 2GiB, got " + std::to_string(s.batch_size));
-    }
-    s.message_timeout = duration("message_timeout", milliseconds(1));
-    s.max_in_flight = static_cast<std::size_t>(at_least("max_in_flight", 1));
-    s.compression = config.string("compression");
-    s.fetch_wait_max = duration("fetch_wait_max", milliseconds(0));
-    s.store_fetch_wait_max = duration("store_fetch_wait_max", milliseconds(0));
-    s.store_group = not_empty("store_group");
-    s.store_batch_max = static_cast<std::size_t>(at_least("store_batch_max", 1));
-    s.store_retry_delay = duration("store_retry_delay", milliseconds(0));
-    s.store_session_timeout = config.duration("store_session_timeout");
-    if (s.store_session_timeout < kMinStoreSessionTimeout) {
-        config.fail("store_session_timeout",
-                    "expected at least " + std::to_string(kMinStoreSessionTimeout.count()) +
-                        "ms, got " + std::to_string(s.store_session_timeout.count()) +
-                        "ms: a node joining an empty store group sends no heartbeat while "
-                        "the coordinator waits its initial rebalance delay (3s), and a "
-                        "shorter session can lose the join for minutes");
-    }
-    const std::string start = config.string("broadcast_start");
-    if (start == "end") {
-        s.broadcast_start = BroadcastStart::end;
-    } else if (start == "beginning") {
-        s.broadcast_start = BroadcastStart::beginning;
-    } else {
-        config.fail("broadcast_start", "expected end or beginning, got \"" + start + "\"");
-    }
-    s.partition_check_interval = duration("partition_check_interval", milliseconds(1));
-    s.read_timeout = duration("read_timeout", milliseconds(1));
-    s.client_id = not_empty("client_id");
-    for (const auto& item : config.string_list("properties")) {
-        auto property = split_property(item);
-        if (property.first.empty()) {
-            // Never echo the item: it may hold a password.
-            config.fail("properties", "expected key=value entries (e.g. security.protocol=SSL)");
-        }
-        s.properties.push_back(std::move(property));
-    }
-    return s;
+    return binding().read(config);
 }
 
 }  // namespace relay::plugins::kafka

@@ -52,8 +52,6 @@ std::error_code StoreConsumer::start() {
     ClientLog::route(conf.get(), *this);
     rd_kafka_conf_set_rebalance_cb(conf.get(), &StoreConsumer::on_rebalance_cb);
     rk_ = make_consumer(Role::store, std::move(conf));
-    rd_kafka_set_log_queue(rk_.get(), nullptr);
-    rd_kafka_poll_set_consumer(rk_.get());
     committer_.attach(rk_.get());
     PartitionListPtr topics(rd_kafka_topic_partition_list_new(1));
     rd_kafka_topic_partition_list_add(topics.get(), settings_.topic.c_str(), RD_KAFKA_PARTITION_UA);
@@ -89,21 +87,14 @@ void StoreConsumer::run() {
         std::vector<sdk::Message> batch;
         std::map<std::int32_t, Span> spans;
         std::size_t records = 0;
-        MessagePtr m(rd_kafka_consumer_poll(rk, static_cast<int>(kPollInterval.count())));
-        while (m) {
-            if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-                if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF && errors++ % 100 == 0) {
-                    log_.warn(std::string("store subscription: ") +
-                              rd_kafka_message_errstr(m.get()));
-                }
-            } else {
+        poll_records(
+            rk, kPollInterval, "store subscription", errors, log_,
+            [&](const rd_kafka_message_t* m) {
                 auto [it, fresh] = spans.try_emplace(m->partition, Span{m->offset, m->offset});
                 it->second.end = m->offset + 1;
-                if (auto msg = decoder_.decode(m.get())) batch.push_back(std::move(*msg));
-                if (++records >= settings_.store_batch_max) break;
-            }
-            m.reset(rd_kafka_consumer_poll(rk, 0));
-        }
+                if (auto msg = decoder_.decode(m)) batch.push_back(std::move(*msg));
+                return ++records < settings_.store_batch_max;
+            });
         if (spans.empty()) continue;
         if (!batch.empty()) {
             const std::size_t n = batch.size();

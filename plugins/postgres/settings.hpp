@@ -67,7 +67,7 @@ inline std::vector<sdk::KeyProblem> check(const sdk::ConfigView& config) {
 inline auto override_reader(sdk::ConfigKey key) {
     return [key = std::move(key)](const sdk::ConfigView& config, Settings& settings) {
         if (!config.has(key.name)) return;
-        std::string value = sdk::read_bound<std::string>(config, key);
+        auto value = sdk::read_bound<std::string>(config, key);
         if (value.empty()) config.fail(key.name, "expected a value, got an empty string");
         settings.overrides.emplace_back(key.name, std::move(value));
     };

@@ -60,6 +60,8 @@ public:
                                              Options options, Reporting reporting);
     StoreFeed(const StoreFeed&) = delete;
     StoreFeed& operator=(const StoreFeed&) = delete;
+    StoreFeed(StoreFeed&&) = delete;
+    StoreFeed& operator=(StoreFeed&&) = delete;
     ~StoreFeed() = default;
 
     /// Runs whenever the feed may have become ready() again: after outcomes were

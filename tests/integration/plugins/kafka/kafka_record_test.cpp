@@ -192,7 +192,7 @@ TEST(KafkaSettings, BadValuesAreLocatedConfigErrors) {
         ADD_FAILURE() << "0 partitions accepted";
     } catch (const sdk::ConfigError& e) {
         EXPECT_STREQ(e.what(),
-                     "test.yaml:1:1: queue.partitions: expected an integer of at least 1, got 0");
+                     "test.yaml:1:1: queue.partitions: expected a positive integer, got 0");
     }
     config.unset("partitions").set_string_list("properties", {"sasl.password"});
     try {
@@ -202,6 +202,22 @@ TEST(KafkaSettings, BadValuesAreLocatedConfigErrors) {
         EXPECT_STREQ(e.what(),
                      "test.yaml:1:1: queue.properties: expected key=value entries (e.g. "
                      "security.protocol=SSL)");
+    }
+    config.unset("properties").set_duration("admin_timeout", 0ms);
+    try {
+        parse_settings(config);
+        ADD_FAILURE() << "an admin_timeout of 0 accepted";
+    } catch (const sdk::ConfigError& e) {
+        EXPECT_STREQ(e.what(),
+                     "test.yaml:1:1: queue.admin_timeout: expected a duration of at least 1ms, "
+                     "got 0");
+    }
+    config.unset("admin_timeout").set_string("store_group", " \t");
+    try {
+        parse_settings(config);
+        ADD_FAILURE() << "a blank store_group accepted";
+    } catch (const sdk::ConfigError& e) {
+        EXPECT_STREQ(e.what(), "test.yaml:1:1: queue.store_group: expected a non-empty string");
     }
 }
 
