@@ -47,7 +47,7 @@ std::string plugins_text(const PluginCatalog& catalog,
             std::string constraint;
             if (!key.choices.empty())
                 constraint = fmt::format(" one of {}", fmt::join(key.choices, "|"));
-            if (key.min || key.max) constraint = " " + sdk::values::bounds_text(key);
+            if (key.min || key.max) constraint = fmt::format(" {}", sdk::values::bounds_text(key));
             out += fmt::format("  {:<20} {:<9} {:<22} {}{}\n", key.name, type_name(key.type),
                                default_text(key), key.description, constraint);
         }
