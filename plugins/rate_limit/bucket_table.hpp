@@ -38,6 +38,8 @@ public:
     ~BucketTable();
     BucketTable(const BucketTable&) = delete;
     BucketTable& operator=(const BucketTable&) = delete;
+    BucketTable(BucketTable&&) = delete;
+    BucketTable& operator=(BucketTable&&) = delete;
 
     /// Takes a token from `key`'s bucket (made full if the key is new): zero when it had
     /// one, else how long until it will (nothing taken).

@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 namespace relay::plugins::rate_limit {
@@ -83,7 +84,7 @@ Binding&& add_rate(Binding&& binding, std::string_view kind, Rate Settings::*mem
         config_key(rate_key + "_burst", ValueType::integer, std::move(burst_description))
             .fallback(std::to_string(static_cast<std::int64_t>(made.burst)))
             .at_least(1);
-    return std::move(binding)
+    return std::forward<Binding>(binding)
         .add_read(config_key(rate_key, ValueType::string, std::move(rate_description))
                       .fallback(format_rate(made.per_second)),
                   [rate_key, member](const sdk::ConfigView& config, Settings& settings) {

@@ -144,6 +144,10 @@ public:
         if (writer_.joinable()) writer_.join();
         reader_.join();
     }
+    Core(const Core&) = delete;
+    Core& operator=(const Core&) = delete;
+    Core(Core&&) = delete;
+    Core& operator=(Core&&) = delete;
 
     void start(sdk::Done done) {
         std::unique_lock lock(mutex_);
@@ -246,7 +250,7 @@ private:
     }
 
     /// Steps a statement that returns no rows, then resets it.
-    int run(sqlite3_stmt* stmt, std::string& message) {
+    static int run(sqlite3_stmt* stmt, std::string& message) {
         const int rc = sqlite3_step(stmt);
         if (rc != SQLITE_DONE && rc != SQLITE_ROW)
             message = sqlite3_errmsg(sqlite3_db_handle(stmt));
@@ -282,7 +286,7 @@ private:
         return {};
     }
 
-    void rollback(sqlite3* db) {
+    static void rollback(sqlite3* db) {
         if (!sqlite3_get_autocommit(db)) sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
     }
 
@@ -538,7 +542,7 @@ private:
         sqlite3_bind_int64(stmt, next, limit);
 
         std::error_code ec;
-        int rc;
+        int rc = SQLITE_OK;
         while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
             sdk::Message msg;
             msg.id = column_text(stmt, 0);

@@ -68,6 +68,8 @@ public:
     ~SqliteStore() override;
     SqliteStore(const SqliteStore&) = delete;
     SqliteStore& operator=(const SqliteStore&) = delete;
+    SqliteStore(SqliteStore&&) = delete;
+    SqliteStore& operator=(SqliteStore&&) = delete;
 
     void start(sdk::Done done) override;
     void append(std::vector<sdk::Message> batch, sdk::Done done) override;
