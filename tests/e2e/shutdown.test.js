@@ -9,7 +9,7 @@ const fs = require("node:fs");
 const http = require("node:http");
 const os = require("node:os");
 const path = require("node:path");
-const { startRelay, eventually, within } = require("./support/relay");
+const { startRelay, eventually, within, withRelayLog } = require("./support/relay");
 const { uniqueRoom, connect, collect, emitAck, nextEvent, closeAll } = require("./support/clients");
 const { freePort } = require("./support/servers");
 const { status } = require("./support/failover");
@@ -103,16 +103,22 @@ test("SIGTERM with idle clients: /readyz 503 at once, 'transport close', a quick
     }).on("error", reject);
   });
   assert.equal(silent, 200);
-  const gone = sockets.map((s) => nextEvent(s, "disconnect", 10000));
+  const names = ["websocket", "polling", "polling then websocket"];
+  const gone = sockets.map((s, i) =>
+    nextEvent(s, "disconnect", 10000).catch((e) => {
+      throw new Error(`${names[i]} client: ${e.message}`);
+    }));
   const started = Date.now();
   relay.proc.kill("SIGTERM");
-  // Out of a load balancer's rotation once the signal is seen: the host says so
-  // before it stops the transport.
-  await eventually(async () => (await status(adminPort, "/readyz")) === 503, 1000, "/readyz 503");
-  // engine.io-client: a WebSocket close frame, or the close packet answering a polling
-  // GET, is "transport close" (a GET refused with 400 would be "transport error").
-  for (const [reason] of await Promise.all(gone)) assert.equal(reason, "transport close");
-  assert.equal(await within(relay.exited, 10000, "the exit"), 0);
+  await withRelayLog(relay, async () => {
+    // Out of a load balancer's rotation once the signal is seen: the host says so
+    // before it stops the transport.
+    await eventually(async () => (await status(adminPort, "/readyz")) === 503, 1000, "/readyz 503");
+    // engine.io-client: a WebSocket close frame, or the close packet answering a polling
+    // GET, is "transport close" (a GET refused with 400 would be "transport error").
+    for (const [reason] of await Promise.all(gone)) assert.equal(reason, "transport close");
+    assert.equal(await within(relay.exited, 10000, "the exit"), 0);
+  });
   const elapsed = Date.now() - started;
   assert.ok(elapsed < 5000, `stopped in ${elapsed} ms`);
   // socket.io-client reconnects on its own after a transport close (here it would

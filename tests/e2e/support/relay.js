@@ -147,4 +147,18 @@ async function eventually(condition, ms = 10000, what = "condition") {
   }
 }
 
-module.exports = { startRelay, relayFor, once, eventually, within, RELAY_BINARY };
+/**
+ * Runs `body`; when it throws, the error carries the relay's output (its last 4 KiB),
+ * so a failure that happened inside the relay (a stop that hangs) says what it logged.
+ */
+async function withRelayLog(relay, body) {
+  try {
+    return await body();
+  } catch (e) {
+    const log = relay.log();
+    e.message += `\n--- relay output (last 4 KiB) ---\n${log.slice(-4096)}`;
+    throw e;
+  }
+}
+
+module.exports = { startRelay, relayFor, once, eventually, within, withRelayLog, RELAY_BINARY };
