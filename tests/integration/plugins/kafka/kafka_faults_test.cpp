@@ -41,7 +41,7 @@ protected:
             GTEST_FAIL() << "fault injection needs the mock cluster (tools/mock-kafka); unset "
                             "RELAY_TEST_KAFKA_BROKERS to run KafkaFaults";
         }
-        topic_ = fresh_topic(*cluster_, "faults", kPartitions);
+        topic_ = fresh_topic_spread(*cluster_, "faults", kPartitions);
     }
 
     std::unique_ptr<Node> make_node(

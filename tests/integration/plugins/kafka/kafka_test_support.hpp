@@ -40,6 +40,16 @@ inline std::string fresh_topic(relay::testing::MockKafka& cluster, const std::st
     return topic;
 }
 
+/// Like fresh_topic, with partition p led by broker p % brokers + 1. The mock picks
+/// each leader at random: a test that takes one broker down needs it to lead some
+/// partitions (at random, one of three brokers leads none of six 9% of the time).
+inline std::string fresh_topic_spread(relay::testing::MockKafka& cluster, const std::string& prefix,
+                                      int partitions) {
+    const std::string topic = fresh_topic(cluster, prefix, partitions);
+    for (int p = 0; p < partitions; ++p) cluster.leader(topic, p, p % cluster.brokers() + 1);
+    return topic;
+}
+
 /// The store group's session timeout in the tests. The mock's group coordinator
 /// (librdkafka 2.0.2) holds a JoinGroup round that starts while the group is up or
 /// syncing for session.timeout.ms - 1s, and two races start such rounds for no reason
