@@ -1,6 +1,8 @@
 #pragma once
 /// The kafka queue's configuration: its keys as data, and their parsing into the
 /// plain Settings the implementation takes. Only plugin.cpp and tests include this.
+#include "store_feed/batch_settings.hpp"
+
 #include <relay/sdk/config.hpp>
 #include <relay/sdk/config_values.hpp>
 #include <relay/sdk/settings_binding.hpp>
@@ -51,8 +53,7 @@ struct Settings {
     std::chrono::milliseconds fetch_wait_max{2};  ///< broadcast subscription, recovery reads
     std::chrono::milliseconds store_fetch_wait_max{100};
     std::string store_group = "relay-store";
-    std::size_t store_batch_max = 500;
-    std::chrono::milliseconds store_retry_delay{200};
+    store_feed::BatchSettings store;  ///< store_batch_max, store_retry_delay
     std::chrono::milliseconds store_session_timeout{10000};
     BroadcastStart broadcast_start = BroadcastStart::end;
     std::chrono::milliseconds partition_check_interval{10000};
@@ -153,16 +154,10 @@ inline const sdk::SettingsBinding<Settings>& binding() {
             .add(config_key("store_group", ValueType::string,
                             "consumer group of the store subscription, shared by all nodes"),
                  &Settings::store_group)
-            .add(config_key("store_batch_max", ValueType::integer,
-                            "max messages per batch handed to the store")
-                     .at_least(1),
-                 &Settings::store_batch_max)
+            .include(store_feed::batch_binding(), &Settings::store)
             .add(config_key("store_fetch_wait_max", ValueType::duration,
                             "longest a broker holds an empty fetch of the store subscription"),
                  &Settings::store_fetch_wait_max)
-            .add(config_key("store_retry_delay", ValueType::duration,
-                            "wait before redelivering a batch the store failed to commit"),
-                 &Settings::store_retry_delay)
             // Its least value is checked below rather than as the key's bound, so that the
             // error says why.
             .add(config_key("store_session_timeout", ValueType::duration,

@@ -37,7 +37,7 @@ StoreConsumer::StoreConsumer(const Settings& settings, std::string node_id, sdk:
                                      "store batches redelivered after a failed commit")),
       assigned_(metrics.gauge("kafka_store_assigned_partitions",
                               "partitions the store group assigned to this node")),
-      handoff_(std::move(executor), std::move(post), settings.store_retry_delay,
+      handoff_(std::move(executor), std::move(post), settings.store.retry_delay,
                {.log = log, .retries = store_retries_}),
       committer_(settings.topic, log, std::move(on_progress)) {}
 
@@ -93,7 +93,7 @@ void StoreConsumer::run() {
                 auto [it, fresh] = spans.try_emplace(m->partition, Span{m->offset, m->offset});
                 it->second.end = m->offset + 1;
                 if (auto msg = decoder_.decode(m)) batch.push_back(std::move(*msg));
-                return ++records < settings_.store_batch_max;
+                return ++records < settings_.store.batch_max;
             });
         if (spans.empty()) continue;
         if (!batch.empty()) {

@@ -71,7 +71,7 @@ public:
         if (!handler) return;
         store_ = store_feed::StoreFeed::create(
             executor_, std::move(handler),
-            {.batches_in_flight = kBatchesInFlight, .retry_delay = settings_.store_retry_delay},
+            {.batches_in_flight = kBatchesInFlight, .retry_delay = settings_.store.retry_delay},
             {.log = log_, .retries = retries_});
         store_->on_resume([weak = weak_from_this()] {
             if (auto self = weak.lock()) self->deliver_store();
@@ -213,7 +213,7 @@ private:
                uncommitted_.size() > handed_) {
             if (!batch_ready()) return;
             const std::size_t n =
-                std::min(settings_.store_batch_max, uncommitted_.size() - handed_);
+                std::min(settings_.store.batch_max, uncommitted_.size() - handed_);
             std::vector<sdk::Message> batch;
             batch.reserve(n);
             for (std::size_t i = handed_; i < handed_ + n; ++i) {
@@ -232,7 +232,7 @@ private:
     /// while a batch was in flight is overdue by then and goes at once.
     bool batch_ready() {
         if (settings_.store_batch_delay.count() == 0 || state_ != State::running ||
-            uncommitted_.size() - handed_ >= settings_.store_batch_max) {
+            uncommitted_.size() - handed_ >= settings_.store.batch_max) {
             return true;
         }
         const auto due = uncommitted_[handed_].accepted_at + settings_.store_batch_delay;

@@ -1,6 +1,8 @@
 #pragma once
 /// The memory queue's configuration: its keys as data, and their parsing into the
 /// plain Settings the implementation takes. Only plugin.cpp and tests include this.
+#include "store_feed/batch_settings.hpp"
+
 #include <relay/sdk/config.hpp>
 #include <relay/sdk/settings_binding.hpp>
 
@@ -23,10 +25,9 @@ struct Settings {
     std::size_t capacity = 100000;
     /// The same bound in bytes (message_bytes() of each).
     std::uint64_t max_bytes = std::uint64_t{64} * 1024 * 1024;
-    std::size_t store_batch_max = 500;
     /// How long a store batch may wait to fill before it is handed over.
     std::chrono::milliseconds store_batch_delay{2};
-    std::chrono::milliseconds store_retry_delay{200};
+    store_feed::BatchSettings store;  ///< store_batch_max, store_retry_delay
     /// Recent messages kept for read_after().
     std::size_t retain = 10000;
     std::uint64_t retain_bytes = std::uint64_t{16} * 1024 * 1024;
@@ -55,18 +56,12 @@ inline const sdk::SettingsBinding<Settings>& binding() {
                             "publishes fail with queue_full")
                      .at_least(1),
                  &Settings::max_bytes)
-            .add(config_key("store_batch_max", ValueType::integer,
-                            "max messages per batch handed to the store")
-                     .at_least(1),
-                 &Settings::store_batch_max)
+            .include(store_feed::batch_binding(), &Settings::store)
             .add(config_key("store_batch_delay", ValueType::duration,
                             "group commit window: how long a store batch may wait to fill (one "
                             "store transaction for many messages); with ack: stored it adds up to "
                             "this much to an ack; 0: hand over at once"),
                  &Settings::store_batch_delay)
-            .add(config_key("store_retry_delay", ValueType::duration,
-                            "wait before redelivering a batch the store failed to commit"),
-                 &Settings::store_retry_delay)
             .add(config_key("retain", ValueType::integer,
                             "recent messages kept for reconnecting clients (read_after)")
                      .at_least(0),

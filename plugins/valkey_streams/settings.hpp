@@ -4,6 +4,8 @@
 /// include this.
 #include "valkey/connection_settings.hpp"
 
+#include "store_feed/batch_settings.hpp"
+
 #include <relay/sdk/config.hpp>
 #include <relay/sdk/settings_binding.hpp>
 
@@ -26,8 +28,7 @@ struct Settings {
     /// acknowledged) beyond which publishes fail with queue_full.
     std::size_t capacity = 100000;
     std::size_t max_in_flight = 10000;  ///< XADDs without an answer yet
-    std::size_t store_batch_max = 500;
-    std::chrono::milliseconds store_retry_delay{200};
+    store_feed::BatchSettings store;    ///< store_batch_max, store_retry_delay
     std::chrono::milliseconds block{1000};
     std::size_t read_count = 1000;
     std::chrono::milliseconds claim_idle{60000};
@@ -92,13 +93,7 @@ inline const sdk::SettingsBinding<Settings>& binding() {
                             "with queue_full")
                      .at_least(1),
                  &Settings::max_in_flight)
-            .add(config_key("store_batch_max", ValueType::integer,
-                            "max messages per batch handed to the store")
-                     .at_least(1),
-                 &Settings::store_batch_max)
-            .add(config_key("store_retry_delay", ValueType::duration,
-                            "wait before redelivering a batch the store failed to commit"),
-                 &Settings::store_retry_delay)
+            .include(store_feed::batch_binding(), &Settings::store)
             .add(config_key("block", ValueType::duration,
                             "how long one blocking read (XREAD / XREADGROUP BLOCK) waits")
                      .at_least(milliseconds(1)),

@@ -60,7 +60,7 @@ public:
               PendingClaimer::Claim{.group = settings_.store_group,
                                     .consumer = consumer_,
                                     .idle = settings_.claim_idle,
-                                    .count = settings_.store_batch_max},
+                                    .count = settings_.store.batch_max},
               log_, metrics_.lost)),
           drain_(std::make_shared<DrainWatch>(executor_, store_group(), ctx.drain_timeout(), log_)),
           start_timer_(executor_) {}
@@ -98,7 +98,7 @@ public:
                 executor_, streams_, std::move(broadcast_handlers_),
                 BroadcastReader::Reading{.read_count = settings_.read_count,
                                          .block = settings_.block,
-                                         .retry_delay = settings_.store_retry_delay},
+                                         .retry_delay = settings_.store.retry_delay},
                 log_);
             broadcast_handlers_.clear();
             broadcast_->on_progress(drain_check);
@@ -109,9 +109,9 @@ public:
                 executor_, streams_,
                 StoreConsumer::Group{.name = settings_.store_group,
                                      .consumer = consumer_,
-                                     .batch_max = settings_.store_batch_max,
+                                     .batch_max = settings_.store.batch_max,
                                      .block = settings_.block,
-                                     .retry_delay = settings_.store_retry_delay},
+                                     .retry_delay = settings_.store.retry_delay},
                 std::move(store_handler_), log_,
                 StoreConsumer::Metrics{.retries = metrics_.retries, .lost = metrics_.lost});
             store_handler_ = nullptr;

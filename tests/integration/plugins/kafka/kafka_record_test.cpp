@@ -157,7 +157,7 @@ TEST(KafkaSettings, DefaultsComeFromTheSchema) {
     EXPECT_EQ(s.store_fetch_wait_max, 100ms);
     EXPECT_EQ(s.store_session_timeout, 10s);
     EXPECT_EQ(s.store_group, "relay-store");
-    EXPECT_EQ(s.store_batch_max, 500u);
+    EXPECT_EQ(s.store.batch_max, 500u);
     EXPECT_EQ(s.broadcast_start, BroadcastStart::end);
     EXPECT_EQ(s.client_id, "relay");
     EXPECT_TRUE(s.properties.empty());

@@ -148,9 +148,9 @@ TEST(MemorySettings, DefaultsComeFromTheSchema) {
     const Settings defaults;
     EXPECT_EQ(settings.capacity, defaults.capacity);
     EXPECT_EQ(settings.capacity, 100000U);
-    EXPECT_EQ(settings.store_batch_max, 500U);
+    EXPECT_EQ(settings.store.batch_max, 500U);
     EXPECT_EQ(settings.store_batch_delay, 2ms);
-    EXPECT_EQ(settings.store_retry_delay, 200ms);
+    EXPECT_EQ(settings.store.retry_delay, 200ms);
     EXPECT_EQ(settings.retain, 10000U);
     EXPECT_EQ(settings.ack, AckMode::stored);
     EXPECT_EQ(settings.max_bytes, defaults.max_bytes);
