@@ -1,5 +1,7 @@
 #include "sqlite_store.hpp"
 
+#include "wal_checkpointer.hpp"
+
 #include <relay/sdk/asio.hpp>
 #include <relay/sdk/error.hpp>
 
@@ -133,7 +135,21 @@ public:
                                          "messages written (duplicates included)")),
           errors_(ctx.metrics().counter("sqlite_store_errors_total", "failed sqlite operations")),
           queued_gauge_(ctx.metrics().gauge("sqlite_store_queued_messages",
-                                            "messages waiting for the writer")) {}
+                                            "messages waiting for the writer")),
+          checkpointer_({.log = log_,
+                         .checkpoints = ctx.metrics().counter(
+                             "sqlite_store_checkpoints_total",
+                             "WAL checkpoints run off the write path, by their own thread"),
+                         .writer_checkpoints = ctx.metrics().counter(
+                             "sqlite_store_writer_checkpoints_total",
+                             "WAL checkpoints the writer ran itself: the log passed 10,000 "
+                             "pages because commits came back to back"),
+                         .errors = errors_,
+                         .wal_pages = ctx.metrics().gauge(
+                             "sqlite_store_wal_pages",
+                             "pages in the write-ahead log after the last commit; it starts "
+                             "over after a checkpoint that caught up"),
+                         .path = settings_.path}) {}
 
     ~Core() {
         {
@@ -321,12 +337,7 @@ private:
                 return make_sqlite_error(SQLITE_CANTOPEN);
             }
         }
-        static constexpr const char* kSynchronous[] = {
-            "PRAGMA synchronous=OFF", "PRAGMA synchronous=NORMAL", "PRAGMA synchronous=FULL"};
-        if (auto ec = exec(db.get(), kSynchronous[static_cast<int>(settings_.synchronous)],
-                           "cannot set synchronous")) {
-            return ec;
-        }
+        if (auto ec = set_synchronous(db.get())) return ec;
         if (auto ec = exec(db.get(), "BEGIN IMMEDIATE", "cannot lock the database")) return ec;
         if (auto ec = create_schema(db.get())) {
             rollback(db.get());
@@ -339,8 +350,21 @@ private:
         if (auto ec = prepare(db.get(), sql::kInsert, insert_)) return ec;
         if (auto ec = prepare(db.get(), "BEGIN IMMEDIATE", begin_)) return ec;
         if (auto ec = prepare(db.get(), "COMMIT", commit_)) return ec;
+        // The checkpointer's connection: a checkpoint fsyncs as its connection's
+        // synchronous setting says.
+        Db checkpoints;
+        if (auto ec = open(SQLITE_OPEN_READWRITE, checkpoints)) return ec;
+        if (auto ec = set_synchronous(checkpoints.get())) return ec;
         writer_db_ = std::move(db);
+        checkpointer_.attach(writer_db_.get(), checkpoints.release());
         return {};
+    }
+
+    std::error_code set_synchronous(sqlite3* db) {
+        static constexpr const char* kSynchronous[] = {
+            "PRAGMA synchronous=OFF", "PRAGMA synchronous=NORMAL", "PRAGMA synchronous=FULL"};
+        return exec(db, kSynchronous[static_cast<int>(settings_.synchronous)],
+                    "cannot set synchronous");
     }
 
     std::error_code create_schema(sqlite3* db) {
@@ -404,6 +428,7 @@ private:
                 }
             }
         }
+        checkpointer_.detach(writer_db_.get());
         insert_.reset();
         begin_.reset();
         commit_.reset();
@@ -604,6 +629,7 @@ private:
     std::size_t queued_messages_ = 0;
     std::vector<sdk::Done> stop_waiters_;
 
+    WalCheckpointer checkpointer_;  // attached to writer_db_ by the writer thread
     boost::asio::thread_pool reader_{1};
     std::thread writer_;
 };

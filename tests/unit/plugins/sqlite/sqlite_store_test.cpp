@@ -2,15 +2,19 @@
 
 #include "plugins/sqlite/settings.hpp"
 #include "plugins/sqlite/sqlite_store.hpp"
+#include "plugins/sqlite/wal_checkpointer.hpp"
+#include "support/wait.hpp"
 
 #include <relay/sdk/error.hpp>
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace relay::plugins::sqlite {
@@ -235,6 +239,50 @@ TEST_F(SqliteStoreTest, LargeAppendsAreSplitIntoTransactionsOfBatchMax) {
     auto [ec, got] = history(sdk::HistoryQuery{100, {}, {}});
     EXPECT_FALSE(ec);
     EXPECT_EQ(got, batch);
+}
+
+TEST_F(SqliteStoreTest, TheWalIsCheckpointedByItsOwnThreadBetweenCommits) {
+    ASSERT_FALSE(start());
+    const auto wal_pages = [&] {
+        return ctx_.test_metrics().gauge_value("sqlite_store_wal_pages").value_or(-1);
+    };
+    int next = 100000;
+    const auto append_one = [&] { return append({make_message("g" + std::to_string(next++))}); };
+    // Back to back, a few pages of log per commit: past kPages.
+    while (wal_pages() < WalCheckpointer::kPages) ASSERT_FALSE(append_one());
+    // With gaps between commits, as chat traffic has, the checkpointer's thread catches
+    // up and the log starts over at the next commit; the writer never checkpoints.
+    EXPECT_TRUE(relay::testing::eventually(
+        [&] {
+            EXPECT_FALSE(append_one());
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            return wal_pages() < WalCheckpointer::kPages;
+        },
+        std::chrono::seconds(20)))
+        << wal_pages() << " pages of log";
+    EXPECT_GE(ctx_.test_metrics().counter_value("sqlite_store_checkpoints_total"), 1u);
+    EXPECT_EQ(ctx_.test_metrics().counter_value("sqlite_store_writer_checkpoints_total"), 0u);
+    EXPECT_EQ(ctx_.test_metrics().counter_value("sqlite_store_errors_total"), 0u);
+    auto [ec, got] = history(sdk::HistoryQuery{100000, {}, {}});
+    EXPECT_FALSE(ec);
+    EXPECT_EQ(got.size(), static_cast<std::size_t>(next - 100000));
+}
+
+TEST_F(SqliteStoreTest, BackToBackCommitsKeepTheWalBounded) {
+    ASSERT_FALSE(start());
+    // With no gap for the checkpointer to catch up in, the writer runs the checkpoint
+    // itself past kWriterPages (without that the log passed 140 MB here).
+    constexpr int kAppends = 16000;
+    for (int i = 0; i < kAppends; ++i) {
+        ASSERT_FALSE(append({make_message("b" + std::to_string(100000 + i))}));
+    }
+    // kWriterPages frames of 4 KiB and a header each, and some room for the commits
+    // that found the checkpointer's thread busy with a checkpoint of its own.
+    EXPECT_LT(std::filesystem::file_size(path() + "-wal"),
+              3u * WalCheckpointer::kWriterPages * (4096 + 24) / 2);
+    auto [ec, got] = history(sdk::HistoryQuery{kAppends, {}, {}});
+    EXPECT_FALSE(ec);
+    EXPECT_EQ(got.size(), static_cast<std::size_t>(kAppends));
 }
 
 TEST_F(SqliteStoreTest, AFailedWriteReportsTheSqliteErrorWhileReadsGoOn) {
