@@ -61,15 +61,14 @@ void WalCheckpointer::run() {
             wake_.wait(lock, [&] { return wanted_ || quit_; });
             if (quit_) return;
         }
-        int log_frames = 0;
-        int copied = 0;
         const int rc = sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                                 &log_frames, &copied);
+                                                 nullptr, nullptr);
         if (rc == SQLITE_OK) {
             reporting_.checkpoints.add();
-            if (failing_)
+            if (failing_) {
                 reporting_.log.info("sqlite store " + reporting_.path +
                                     ": checkpoints go through again");
+            }
             failing_ = false;
         } else if (rc != SQLITE_BUSY) {  // busy: another connection checkpoints; next time
             // The writer goes on; the log grows until a checkpoint succeeds.
