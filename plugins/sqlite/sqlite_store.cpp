@@ -142,8 +142,9 @@ public:
                              "WAL checkpoints run off the write path, by their own thread"),
                          .writer_checkpoints = ctx.metrics().counter(
                              "sqlite_store_writer_checkpoints_total",
-                             "WAL checkpoints the writer ran itself: the log passed 10,000 "
-                             "pages because commits came back to back"),
+                             "WAL checkpoints the writer ran itself: the log passed " +
+                                 std::to_string(WalCheckpointer::kWriterPages) +
+                                 " pages because commits came back to back"),
                          .errors = errors_,
                          .wal_pages = ctx.metrics().gauge(
                              "sqlite_store_wal_pages",
