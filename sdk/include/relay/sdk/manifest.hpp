@@ -1,6 +1,7 @@
 #pragma once
 /// What a plugin library exports: one manifest, through RELAY_PLUGIN.
 #include <relay/sdk/abi.hpp>
+#include <relay/sdk/auth.hpp>
 #include <relay/sdk/config.hpp>
 #include <relay/sdk/context.hpp>
 #include <relay/sdk/presence.hpp>
@@ -31,11 +32,12 @@ using QueueFactory = std::function<std::unique_ptr<Queue>(PluginContext&)>;
 using PresenceFactory = std::function<std::unique_ptr<Presence>(PluginContext&)>;
 using StoreFactory = std::function<std::unique_ptr<Store>(PluginContext&)>;
 using ProcessorFactory = std::function<std::unique_ptr<Processor>(PluginContext&)>;
+using AuthFactory = std::function<std::unique_ptr<Authenticator>(PluginContext&)>;
 
 /// The kinds, in the order of Factory's alternatives.
-enum class Kind { transport, queue, presence, store, processor };
-using Factory =
-    std::variant<TransportFactory, QueueFactory, PresenceFactory, StoreFactory, ProcessorFactory>;
+enum class Kind { transport, queue, presence, store, processor, auth };
+using Factory = std::variant<TransportFactory, QueueFactory, PresenceFactory, StoreFactory,
+                             ProcessorFactory, AuthFactory>;
 
 inline std::string_view kind_name(Kind kind) noexcept {
     switch (kind) {
@@ -44,6 +46,7 @@ inline std::string_view kind_name(Kind kind) noexcept {
         case Kind::presence: return "presence";
         case Kind::store: return "store";
         case Kind::processor: return "processor";
+        case Kind::auth: return "auth";
     }
     return "unknown";
 }

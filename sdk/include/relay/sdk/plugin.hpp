@@ -2,6 +2,7 @@
 /// Everything a plugin author includes.
 #include <relay/sdk/abi.hpp>
 #include <relay/sdk/asio.hpp>
+#include <relay/sdk/auth.hpp>
 #include <relay/sdk/callbacks.hpp>
 #include <relay/sdk/config.hpp>
 #include <relay/sdk/context.hpp>
