@@ -116,9 +116,8 @@ struct Handshake {
     std::string_view header(std::string_view name) const noexcept {
         const auto same = [name](std::string_view other) {
             return other.size() == name.size() &&
-                   std::equal(other.begin(), other.end(), name.begin(), [](char a, char b) {
-                       return lower(a) == lower(b);
-                   });
+                   std::equal(other.begin(), other.end(), name.begin(),
+                              [](char a, char b) { return lower(a) == lower(b); });
         };
         for (const auto& [key, value] : headers) {
             if (same(key)) return value;
