@@ -128,10 +128,13 @@ TEST_F(RelayCli, CheckSaysWhatAnAckMeansWithoutAStore) {
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.out, file +
                          ": ok (transport 'testline', queue 'memory', presence 'local', store "
-                         "'none', 0 processor(s))\n"
+                         "'none', auth 'none', 0 processor(s))\n"
                          "note: no store: no history, and an ack means only that queue 'memory' "
                          "accepted the message (the memory queue keeps it in this process only, "
-                         "so it does not survive a restart)\n");
+                         "so it does not survive a restart)\n"
+                         "note: no auth: any client may join any room, read its history and "
+                         "presence, and post under any user name it gives (add an auth section, "
+                         "e.g. auth: {use: jwt, ...}, to require identities)\n");
 }
 
 TEST_F(RelayCli, APluginOfTheWrongKindIsRefused) {

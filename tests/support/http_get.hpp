@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace relay::testing {
 
@@ -14,9 +16,11 @@ struct HttpAnswer {
     std::string body;
 };
 
-/// One GET to 127.0.0.1:`port`, for admin endpoints. Never throws: a failure is
-/// status 0 with the error in the body, so a test can wait for an answer.
-inline HttpAnswer http_get(std::uint16_t port, const std::string& target) {
+/// One GET to 127.0.0.1:`port`, for admin endpoints, with `headers` besides Host.
+/// Never throws: a failure is status 0 with the error in the body, so a test can wait
+/// for an answer.
+inline HttpAnswer http_get(std::uint16_t port, const std::string& target,
+                           const std::vector<std::pair<std::string, std::string>>& headers = {}) {
     namespace beast = boost::beast;
     namespace http = beast::http;
     try {
@@ -26,6 +30,7 @@ inline HttpAnswer http_get(std::uint16_t port, const std::string& target) {
         stream.connect({boost::asio::ip::make_address("127.0.0.1"), port});
         http::request<http::empty_body> request{http::verb::get, target, 11};
         request.set(http::field::host, "127.0.0.1");
+        for (const auto& [name, value] : headers) request.set(name, value);
         http::write(stream, request);
         beast::flat_buffer buffer;
         http::response<http::string_body> response;

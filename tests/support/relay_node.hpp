@@ -26,16 +26,18 @@ namespace relay::testing {
 
 class RelayNode {
 public:
-    /// `sections`: the pipeline's queue/presence/store sections as YAML lines. Starts
-    /// the binary and waits (20 s at most) until /readyz answers 200.
-    explicit RelayNode(const std::string& sections, const std::string& node_id = "node-a")
+    /// `sections`: the pipeline's queue/presence/store sections as YAML lines;
+    /// `admin_keys`: more keys of the admin section (", token: x"). Starts the binary
+    /// and waits (20 s at most) until /readyz answers 200.
+    explicit RelayNode(const std::string& sections, const std::string& node_id = "node-a",
+                       const std::string& admin_keys = "")
         : admin_port_(free_port()) {
         std::ofstream(dir_ / "pipeline.yaml")
             << "plugins: { path: [" << RELAY_TEST_PLUGIN_DIR << ", " << RELAY_PLUGIN_DIR << "] }\n"
             << "node: { id: " << node_id << " }\n"
             << "transport: { use: testline, listen: 127.0.0.1:0, port_file: "
             << (dir_ / "port").string() << " }\n"
-            << sections << "admin: { listen: 127.0.0.1:" << admin_port_ << " }\n";
+            << sections << "admin: { listen: 127.0.0.1:" << admin_port_ << admin_keys << " }\n";
         process_ = std::make_unique<Process>(
             std::vector<std::string>{RELAY_BINARY, "run", (dir_ / "pipeline.yaml").string()},
             dir_.path());
@@ -49,6 +51,7 @@ public:
     }
 
     HttpAnswer readyz() const { return http_get(admin_port_, "/readyz"); }
+    std::uint16_t admin_port() const { return admin_port_; }
     std::string metrics() const { return http_get(admin_port_, "/metrics").body; }
     /// The value of the metric line starting with `series` ("relay_plugin_up{...}"),
     /// or nullopt when there is none.

@@ -13,15 +13,28 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = boost::asio::ip::tcp;
 
+/// Compares without stopping at the first difference, so the time taken does not tell
+/// a prober how much of its guess was right.
+bool constant_time_equal(std::string_view given, std::string_view secret) {
+    if (secret.empty()) return false;
+    unsigned char diff = given.size() == secret.size() ? 0 : 1;
+    for (std::size_t i = 0; i < given.size(); ++i) {
+        diff |= static_cast<unsigned char>(given[i] ^ secret[i % secret.size()]);
+    }
+    return diff == 0;
+}
+
 }  // namespace
 
 struct AdminServer::State : std::enable_shared_from_this<AdminServer::State> {
-    State(const sdk::Executor& executor, MetricsRegistry& metrics, const HealthBoard& health)
-        : acceptor(executor), metrics(metrics), health(health) {}
+    State(const sdk::Executor& executor, MetricsRegistry& metrics, const HealthBoard& health,
+          std::string bearer)
+        : acceptor(executor), metrics(metrics), health(health), token(std::move(bearer)) {}
 
     tcp::acceptor acceptor;
     MetricsRegistry& metrics;
     const HealthBoard& health;
+    const std::string token;  // empty: /metrics is open
     std::mutex mutex;
     std::string not_ready = "starting";
 
@@ -58,6 +71,14 @@ struct AdminServer::State : std::enable_shared_from_this<AdminServer::State> {
             });
     }
 
+    bool authorized(const http::request<http::string_body>& request) const {
+        if (token.empty()) return true;
+        constexpr std::string_view kScheme = "Bearer ";
+        const std::string_view given = request[http::field::authorization];
+        if (!given.starts_with(kScheme)) return false;
+        return constant_time_equal(given.substr(kScheme.size()), token);
+    }
+
     http::response<http::string_body> answer(const http::request<http::string_body>& request) {
         http::response<http::string_body> response{http::status::ok, request.version()};
         response.keep_alive(request.keep_alive());
@@ -67,6 +88,10 @@ struct AdminServer::State : std::enable_shared_from_this<AdminServer::State> {
         if (request.method() != http::verb::get && request.method() != http::verb::head) {
             response.result(http::status::method_not_allowed);
             response.body() = "only GET\n";
+        } else if (path == "/metrics" && !authorized(request)) {
+            response.result(http::status::unauthorized);
+            response.set(http::field::www_authenticate, "Bearer");
+            response.body() = "a bearer token is required (admin.token)\n";
         } else if (path == "/metrics") {
             response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
             response.body() = metrics.render_prometheus();
@@ -98,8 +123,8 @@ struct AdminServer::State : std::enable_shared_from_this<AdminServer::State> {
 };
 
 AdminServer::AdminServer(const sdk::Executor& executor, MetricsRegistry& metrics,
-                         const HealthBoard& health)
-    : state_(std::make_shared<State>(executor, metrics, health)) {}
+                         const HealthBoard& health, std::string token)
+    : state_(std::make_shared<State>(executor, metrics, health, std::move(token))) {}
 
 AdminServer::~AdminServer() {
     stop();

@@ -15,12 +15,15 @@ namespace relay::host {
 /// /healthz (the process serves: 200), /readyz (200 once every plugin started and
 /// until the stop begins, else 503 with the reason; 503 too while a plugin reports it
 /// is unavailable, naming it and why; 200 lists the plugins that report they are
-/// degraded, see sdk::Health). Loopback by default; it has no
-/// authentication, so never expose it publicly.
+/// degraded, see sdk::Health). Loopback by default. With a token, /metrics answers
+/// only requests that carry it (`Authorization: Bearer <token>`, else 401); the probes
+/// stay open, as they tell only up or down.
 /// Lifecycle: start() binds (throws on a bad address); stop() closes. One thread.
 class AdminServer {
 public:
-    AdminServer(const sdk::Executor& executor, MetricsRegistry& metrics, const HealthBoard& health);
+    /// `token`: what /metrics requires as a bearer token; empty: nothing.
+    AdminServer(const sdk::Executor& executor, MetricsRegistry& metrics, const HealthBoard& health,
+                std::string token = {});
     ~AdminServer();
     AdminServer(const AdminServer&) = delete;
     AdminServer& operator=(const AdminServer&) = delete;

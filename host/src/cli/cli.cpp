@@ -99,12 +99,18 @@ int command_check(const Options& options) {
     std::cout << options.file->string() << ": ok (transport '" << pipeline.transport.use
               << "', queue '" << pipeline.queue.use << "', presence '" << pipeline.presence.use
               << "', store '" << (pipeline.store ? pipeline.store->use : std::string("none"))
-              << "', " << pipeline.processors.size() << " processor(s))\n";
+              << "', auth '" << (pipeline.auth ? pipeline.auth->use : std::string("none")) << "', "
+              << pipeline.processors.size() << " processor(s))\n";
     if (!pipeline.store) {
         std::cout << "note: no store: no history, and an ack means only that queue '"
                   << pipeline.queue.use
                   << "' accepted the message (the memory queue keeps it in this process only, "
                      "so it does not survive a restart)\n";
+    }
+    if (!pipeline.auth) {
+        std::cout << "note: no auth: any client may join any room, read its history and "
+                     "presence, and post under any user name it gives (add an auth section, "
+                     "e.g. auth: {use: jwt, ...}, to require identities)\n";
     }
     return 0;
 }

@@ -50,14 +50,18 @@ sdk::Schema make_log_schema() {
 
 sdk::Schema make_admin_schema() {
     return {key("listen", sdk::ValueType::endpoint, std::nullopt,
-                "where the admin HTTP server (/metrics /healthz /readyz) listens; unset: none")};
+                "where the admin HTTP server (/metrics /healthz /readyz) listens; unset: none"),
+            key("token", sdk::ValueType::string, std::nullopt,
+                "a bearer token /metrics requires (Authorization: Bearer <token>); /healthz "
+                "and /readyz stay open for probes; unset: none required")};
 }
 
 }  // namespace
 
 const std::vector<std::string>& pipeline_sections() {
     static const std::vector<std::string> names = {
-        "node", "plugins", "log", "transport", "processors", "queue", "presence", "store", "admin",
+        "node",  "plugins",  "log",   "transport", "processors",
+        "queue", "presence", "store", "auth",      "admin",
     };
     return names;
 }

@@ -17,7 +17,7 @@ namespace relay::host {
 /// One plugin slot of a pipeline, validated: the plugin exists, is of the slot's kind,
 /// and its config matches the plugin's schema and check.
 struct PluginSection {
-    std::string slot;  ///< "transport", "queue", "presence", "store", "processors[0]"
+    std::string slot;  ///< "transport", "queue", "presence", "store", "auth", "processors[0]"
     std::string use;   ///< plugin name
     Location where;    ///< of the section mapping (line 1, column 1 for a defaulted section)
     const sdk::Manifest* manifest = nullptr;  ///< from the lookup, never null after load
@@ -43,7 +43,9 @@ struct Pipeline {
     PluginSection queue;                              ///< default: use memory
     PluginSection presence;                           ///< default: use local
     std::optional<PluginSection> store;               ///< absent: no history / recovery
+    std::optional<PluginSection> auth;                ///< absent: open (sdk::Identity::open)
     std::optional<std::string> admin_listen;          ///< admin.listen (endpoint)
+    std::optional<std::string> admin_token;           ///< admin.token
 };
 
 }  // namespace relay::host

@@ -19,6 +19,13 @@
 namespace relay::host {
 namespace {
 
+/// "a queue", "an auth".
+std::string with_article(std::string_view word) {
+    const bool vowel =
+        !word.empty() && std::string_view("aeiou").find(word.front()) != std::string_view::npos;
+    return (vowel ? "an " : "a ") + std::string(word);
+}
+
 /// One entry of a YAML mapping.
 struct Entry {
     std::string key;
@@ -333,8 +340,8 @@ public:
         }
         if (manifest->kind() != kind) {
             report(where, path,
-                   "plugin '" + name + "' is a " + std::string(sdk::kind_name(manifest->kind())) +
-                       " plugin, not a " + kind_text + " plugin");
+                   "plugin '" + name + "' is " + with_article(sdk::kind_name(manifest->kind())) +
+                       " plugin, not " + with_article(kind_text) + " plugin");
             return nullptr;
         }
         return manifest;
@@ -484,6 +491,7 @@ Pipeline load_pipeline_text(std::string_view text, const std::string& file_name,
         } else if (entry.key == "admin") {
             const auto config = loader.host_section("admin", entry.value, key_where);
             if (config->has("listen")) pipeline.admin_listen = config->endpoint("listen");
+            if (config->has("token")) pipeline.admin_token = config->string("token");
         } else if (entry.key == "transport") {
             transport =
                 loader.plugin_section(entry.value, key_where, "transport", sdk::Kind::transport);
@@ -495,6 +503,8 @@ Pipeline load_pipeline_text(std::string_view text, const std::string& file_name,
         } else if (entry.key == "store") {
             pipeline.store =
                 loader.plugin_section(entry.value, key_where, "store", sdk::Kind::store);
+        } else if (entry.key == "auth") {
+            pipeline.auth = loader.plugin_section(entry.value, key_where, "auth", sdk::Kind::auth);
         } else if (entry.key == "processors") {
             const YAML::Node& list = entry.value;
             if (list.IsSequence()) {

@@ -28,7 +28,22 @@ Flow::Flow(Parts parts, sdk::Metrics& metrics, std::shared_ptr<spdlog::logger> l
                                       "Messages the queue did not accept (error acks)")),
       broadcast_(metrics.counter("messages_broadcast_total", "Messages handed to the transport")),
       stored_(metrics.counter("messages_stored_total", "Messages the store confirmed")),
-      store_failed_(metrics.counter("store_failures_total", "Store batches that failed")) {}
+      store_failed_(metrics.counter("store_failures_total", "Store batches that failed")),
+      auth_allowed_(metrics.counter("auth_allowed_total",
+                                    "Handshakes and refreshes the auth plugin allowed")),
+      auth_refused_(metrics.counter("auth_refused_total",
+                                    "Handshakes and refreshes the auth plugin refused")) {}
+
+void Flow::authenticate(const sdk::Handshake& handshake, sdk::AuthDone done) {
+    if (parts_.auth == nullptr) {
+        done(sdk::AuthOutcome::allow(sdk::Identity::open()));
+        return;
+    }
+    parts_.auth->authenticate(handshake, [this, done = std::move(done)](sdk::AuthOutcome outcome) {
+        (outcome.allowed ? auth_allowed_ : auth_refused_).add();
+        done(std::move(outcome));
+    });
+}
 
 void Flow::connect() {
     parts_.queue->subscribe_broadcast([this](const sdk::Message& msg) {

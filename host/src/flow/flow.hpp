@@ -32,7 +32,8 @@ public:
         std::vector<sdk::Processor*> processors;
         sdk::Queue* queue = nullptr;
         sdk::Presence* presence = nullptr;
-        sdk::Store* store = nullptr;  ///< optional
+        sdk::Store* store = nullptr;         ///< optional
+        sdk::Authenticator* auth = nullptr;  ///< optional: without one, Identity::open()
     };
     /// How many messages a recovery read returns at most.
     static constexpr std::size_t kRecoveryLimit = 10000;
@@ -49,6 +50,7 @@ public:
     /// thread that finishes the last one, or inline) when no publish is in flight.
     void begin_shutdown(std::function<void()> idle);
 
+    void authenticate(const sdk::Handshake& handshake, sdk::AuthDone done) override;
     void publish(sdk::Message msg, sdk::PublishedDone done) override;
     /// The store's answer, with what this node acked or broadcast and the store does
     /// not have yet: a sender holding its ack finds its message.
@@ -84,6 +86,8 @@ private:
     sdk::Counter& broadcast_;
     sdk::Counter& stored_;
     sdk::Counter& store_failed_;
+    sdk::Counter& auth_allowed_;
+    sdk::Counter& auth_refused_;
 };
 
 }  // namespace relay::host

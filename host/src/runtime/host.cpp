@@ -34,6 +34,7 @@ Host::Host(const Pipeline& pipeline, std::unique_ptr<sdk::Transport> transport_o
     for (const auto& section : pipeline.processors) {
         processors_.push_back(make<sdk::Processor>(section, home));
     }
+    if (pipeline.auth) auth_ = make<sdk::Authenticator>(*pipeline.auth, home);
     if (transport_override) {
         transport_.object = std::move(transport_override);
         transport_.label = "transport (built in)";
@@ -46,8 +47,12 @@ Host::Host(const Pipeline& pipeline, std::unique_ptr<sdk::Transport> transport_o
     parts.queue = queue_.object.get();
     parts.presence = presence_.object.get();
     parts.store = store_ ? store_->object.get() : nullptr;
+    parts.auth = auth_ ? auth_->object.get() : nullptr;
     flow_ = std::make_unique<Flow>(std::move(parts), metrics_, log_);
-    if (admin_listen_) admin_ = std::make_unique<AdminServer>(home, metrics_, health_);
+    if (admin_listen_) {
+        admin_ = std::make_unique<AdminServer>(home, metrics_, health_,
+                                               pipeline.admin_token.value_or(""));
+    }
 }
 
 Host::~Host() {
@@ -208,11 +213,18 @@ void Host::stop() {
     log_->info("stopped");
 }
 
+void Host::reload() {
+    if (!auth_) return;
+    log_->info("reloading {}", auth_->label);
+    boost::asio::post(auth_->context->executor(), [auth = auth_->object.get()] { auth->reload(); });
+}
+
 int Host::run_until_signal() {
     // Signals are handled on the control thread's own io_context (not an I/O thread),
     // so the stop can block here while a second signal can still be seen.
     boost::asio::io_context signals_io(1);
     boost::asio::signal_set signals(signals_io, SIGINT, SIGTERM);
+    boost::asio::signal_set hangups(signals_io, SIGHUP);  // reload()
     std::thread stopper;
     std::function<void(const boost::system::error_code&, int)> on_signal =
         [&](const boost::system::error_code& ec, int signo) {
@@ -228,11 +240,19 @@ int Host::run_until_signal() {
                 stop();
                 boost::asio::post(signals_io, [&] {
                     signals.cancel();
+                    hangups.cancel();
                     signals_io.stop();
                 });
             });
         };
     signals.async_wait(on_signal);
+    std::function<void(const boost::system::error_code&, int)> on_hangup =
+        [&](const boost::system::error_code& ec, int) {
+            if (ec) return;
+            reload();
+            hangups.async_wait(on_hangup);
+        };
+    hangups.async_wait(on_hangup);
     start();
     signals_io.run();
     if (stopper.joinable()) stopper.join();

@@ -49,8 +49,12 @@ public:
     /// Blocks until the pipeline drained and every plugin stopped. Idempotent.
     void stop();
     /// start(), then serve until SIGINT or SIGTERM, then stop(). A second signal
-    /// during the stop exits the process at once. Returns the exit code.
+    /// during the stop exits the process at once. SIGHUP reloads (see reload()).
+    /// Returns the exit code.
     int run_until_signal();
+    /// Asks the plugins that read files at run time to read them again (the auth
+    /// plugin's keys), each on its own executor; returns at once.
+    void reload();
 
     /// Runs the store's schema migrations without starting anything (`relay migrate`).
     /// Returns the store's report; throws StartError when there is no store or the
@@ -92,6 +96,7 @@ private:
     PluginInstance<sdk::Presence> presence_;
     PluginInstance<sdk::Queue> queue_;
     std::vector<PluginInstance<sdk::Processor>> processors_;
+    std::optional<PluginInstance<sdk::Authenticator>> auth_;
     PluginInstance<sdk::Transport> transport_;
     std::unique_ptr<Flow> flow_;
     std::unique_ptr<AdminServer> admin_;

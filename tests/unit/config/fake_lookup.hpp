@@ -119,6 +119,8 @@ inline const std::vector<sdk::Manifest>& fake_manifests() {
                 return {};
             }),
         manifest<sdk::ProcessorFactory>("profanity", {key("words", ValueType::string_list, "[]")}),
+        manifest<sdk::AuthFactory>("jwt", {required(key("secret", ValueType::string)),
+                                           key("leeway", ValueType::duration, "5s")}),
     };
     return all;
 }

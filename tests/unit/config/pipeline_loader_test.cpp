@@ -469,6 +469,7 @@ transport: { use: websocket }
     EXPECT_EQ(p.log_level, "info");
     EXPECT_FALSE(p.admin_listen);
     EXPECT_FALSE(p.store);
+    EXPECT_FALSE(p.auth) << "no auth section: the pipeline is open";
     EXPECT_TRUE(p.processors.empty());
 
     EXPECT_EQ(p.transport.slot, "transport");
@@ -495,6 +496,44 @@ transport: { use: websocket }
     EXPECT_EQ(p.presence.use, "local");
     ASSERT_NE(p.presence.manifest, nullptr);
     EXPECT_EQ(p.presence.manifest->kind(), sdk::Kind::presence);
+}
+
+TEST(PipelineLoader, AnAuthSectionNamesAnAuthPlugin) {
+    FakeCatalog catalog;
+    const Pipeline p = load_pipeline_text(text_of(R"(
+transport: { use: websocket }
+auth:
+  use: jwt
+  secret: s3cr3t
+)"),
+                                          "pipeline.yaml", catalog.factory(), fake_env({}));
+    ASSERT_TRUE(p.auth);
+    EXPECT_EQ(p.auth->slot, "auth");
+    EXPECT_EQ(p.auth->use, "jwt");
+    ASSERT_NE(p.auth->manifest, nullptr);
+    EXPECT_EQ(p.auth->manifest->kind(), sdk::Kind::auth);
+    EXPECT_EQ(p.auth->config->string("secret"), "s3cr3t");
+    EXPECT_EQ(p.auth->config->duration("leeway"), 5s);
+}
+
+TEST(PipelineLoader, AnAuthSectionIsCheckedLikeAnyPluginSection) {
+    EXPECT_EQ(errors_of(R"(
+transport: { use: websocket }
+auth: { use: rate_limit }
+)"),
+              "pipeline.yaml:2:14: auth.use: plugin 'rate_limit' is a processor plugin, not an "
+              "auth plugin");
+    EXPECT_EQ(errors_of(R"(
+transport: { use: websocket }
+auth: { use: jwt }
+)"),
+              "pipeline.yaml:2:7: auth.secret: missing required key");
+    EXPECT_EQ(errors_of(R"(
+transport: { use: websocket }
+processors: [{ use: jwt }]
+)"),
+              "pipeline.yaml:2:21: processors[0].use: plugin 'jwt' is an auth plugin, not a "
+              "processor plugin");
 }
 
 TEST(PipelineLoader, AFullFile) {

@@ -1,4 +1,5 @@
 #pragma once
+#include <relay/sdk/auth.hpp>
 #include <relay/sdk/callbacks.hpp>
 #include <relay/sdk/message.hpp>
 #include <relay/sdk/presence.hpp>
@@ -30,6 +31,12 @@ using PublishedDone = std::function<void(const Published&)>;
 class Inbound {
 public:
     virtual ~Inbound() = default;
+    /// Who the client presenting `handshake` is: the pipeline's auth plugin decides;
+    /// without one the answer is Identity::open() (any room, the client's own name). The
+    /// transport enforces the identity: its display name replaces the client's `user`,
+    /// each action needs its room permission, and at `expires_at` the client goes
+    /// unless a `refresh` brought a newer identity.
+    virtual void authenticate(const Handshake& handshake, AuthDone done) = 0;
     /// Accepts a client message. The transport sets room, sender, user, payload and
     /// attachments; the host sets id and ts, runs the processors and the queue.
     virtual void publish(Message msg, PublishedDone done) = 0;

@@ -179,7 +179,7 @@ TEST(KafkaPipeline, ProductionConfigValidates) {
         dir.path());
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find("production.yaml: ok (transport 'websocket', queue 'kafka', presence "
-                         "'valkey', store 'postgres', 0 processor(s))"),
+                         "'valkey', store 'postgres', auth 'none', 0 processor(s))"),
               std::string::npos)
         << r.out << r.err;
 }
