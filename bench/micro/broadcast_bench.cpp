@@ -15,6 +15,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <future>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,6 +28,9 @@ namespace sdk = relay::sdk;
 /// The host's side as far as joining a room goes: every call succeeds at once.
 class JoiningInbound final : public sdk::Inbound {
 public:
+    void authenticate(const sdk::Handshake&, sdk::AuthDone done) override {
+        done(sdk::AuthOutcome::allow(sdk::Identity::open()));
+    }
     void publish(sdk::Message, sdk::PublishedDone) override {}
     void history(std::string_view, sdk::HistoryQuery, sdk::HistoryDone) override {}
     void recover(std::string_view, std::string_view, sdk::HistoryDone) override {}
@@ -48,11 +52,16 @@ void BM_BroadcastToRoom(benchmark::State& state) {
     std::vector<std::shared_ptr<ws::EngineSession>> sessions;
     for (std::size_t i = 0; i < members; ++i) {
         auto session = std::make_shared<ws::EngineSession>(
-            server.sessions, shard, "sid" + std::to_string(i), std::string());
+            server.sessions, shard, "sid" + std::to_string(i), ws::OpeningRequest{});
         session->open_polling();
         session->chat().receive_text(R"(0{"room":"lobby","user":"u"})");
         sessions.push_back(std::move(session));
     }
+    // Each CONNECT joins on the executor once its identity is known (posted): wait
+    // for those joins before broadcasting.
+    std::promise<void> joined;
+    boost::asio::post(ctx.executor(), [&joined] { joined.set_value(); });
+    joined.get_future().wait();
     std::string frame;
     (void)ws::socketio::encode_message_broadcast(
         frame, "/", R"({"text":"hello everyone, a chat message of about a hundred bytes"})",

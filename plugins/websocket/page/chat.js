@@ -216,10 +216,10 @@
     showJoin();
   }
 
-  function join(room, user) {
-    me = user;
+  function join(room, user, token) {
+    me = user || "me";
     $("room-name").textContent = room;
-    $("me").textContent = user;
+    $("me").textContent = me;
     $("join-error").hidden = true;
     $("join").hidden = true;
     $("chat").hidden = false;
@@ -227,7 +227,8 @@
     history.replaceState(null, "", "#" + encodeURIComponent(room));
     setStatus("connecting\u2026");
 
-    socket = io({ auth: { room, user } });
+    // With a token the server names us from it (an auth plugin); `user` is then ignored.
+    socket = io({ auth: token ? { room, user, token } : { room, user } });
     socket.on("connect", () => {
       ownSids.add(socket.id);
       setStatus(socket.recovered ? "reconnected" : "connected", "ok");
@@ -249,6 +250,10 @@
         return;
       }
       setStatus("reconnecting\u2026 (" + err.message + ")", "error");
+    });
+    socket.on("expired", (e) => {
+      leave();
+      showJoin("signed out: " + (e && e.reason ? e.reason : "token expired"));
     });
     socket.on("disconnect", (reason) => {
       setStatus(socket.active ? "reconnecting\u2026" : "disconnected (" + reason + ")", "error");
@@ -293,6 +298,16 @@
 
   // --- the forms -----------------------------------------------------------------
 
+  // A token may come in the page's address (?token=...), as a login redirect would
+  // hand it over; it is then taken off the address bar.
+  const query = new URLSearchParams(location.search);
+  if (query.has("token")) {
+    $("token").value = query.get("token");
+    query.delete("token");
+    const rest = query.toString();
+    history.replaceState(null, "", location.pathname + (rest ? "?" + rest : "") + location.hash);
+  }
+
   if (location.hash.length > 1) {
     try {
       $("room").value = decodeURIComponent(location.hash.slice(1));
@@ -303,11 +318,17 @@
     e.preventDefault();
     const room = $("room").value.trim();
     const user = $("user").value.trim();
+    const token = $("token").value.trim();
     if (typeof io !== "function") {
       showJoin("socket.io client bundle missing: run `npm ci` and rebuild");
       return;
     }
-    if (room && user) join(room, user);
+    if (!room) return;
+    if (!user && !token) {
+      showJoin("a name, or a token, is needed");
+      return;
+    }
+    join(room, user, token);
   });
 
   $("leave").addEventListener("click", leave);

@@ -87,7 +87,7 @@ std::optional<std::uint64_t> integer_member(std::string_view object_json, std::s
 }  // namespace
 
 ChatSocket::ChatSocket(ChatShared& shared, EngineSession& session, Shard& shard,
-                       std::string room_header)
+                       OpeningRequest opening)
     : shared_(shared),
       session_(session),
       shard_(shard),
@@ -96,7 +96,7 @@ ChatSocket::ChatSocket(ChatShared& shared, EngineSession& session, Shard& shard,
           limits.max_attachment_bytes = shared.options.max_attachment_bytes;
           return limits;
       }()),
-      room_header_(std::move(room_header)),
+      opening_(std::move(opening)),
       recovery_(shared, session, shard, *this) {}
 
 ChatSocket::~ChatSocket() = default;
@@ -155,16 +155,55 @@ void ChatSocket::on_connect(const socketio::Packet& packet) {
         return;
     }
     if (connected_ || connecting_) return;  // a repeated CONNECT changes nothing
-    connect(packet.data.empty() ? std::string_view("{}") : packet.data, true);
+    connect(packet.data.empty() ? std::string_view("{}") : packet.data);
 }
 
-void ChatSocket::connect(std::string_view auth, bool may_take_over) {
+void ChatSocket::connect(std::string_view auth) {
+    if (shared_.stopping) {
+        refuse_connect(kMainNamespace, "Server is shutting down");
+        return;
+    }
+    connecting_ = true;
+    sdk::Handshake handshake;
+    handshake.auth_json = std::string(auth);
+    // Copied, not moved: a refused client may CONNECT again on this session.
+    handshake.headers = opening_.headers;
+    handshake.query = opening_.query;
+    handshake.remote_address = session_.remote_address();
+    auto room = socketio::string_member(auth, "room");
+    handshake.room = room && !room->empty() ? std::move(*room) : opening_.room_header;
+    std::weak_ptr<EngineSession> weak = session_.weak_from_this();
+    shared_.inbound->authenticate(
+        handshake, [weak, executor = session_.executor(),
+                    auth = std::string(auth)](sdk::AuthOutcome outcome) mutable {
+            boost::asio::post(
+                executor, [weak, auth = std::move(auth), outcome = std::move(outcome)]() mutable {
+                    auto session = weak.lock();
+                    if (session && !session->closed()) {
+                        session->chat().on_identity(std::move(auth), std::move(outcome));
+                    }
+                });
+        });
+}
+
+void ChatSocket::on_identity(std::string auth, sdk::AuthOutcome outcome) {
+    connecting_ = false;
+    if (!outcome.allowed) {
+        refuse_connect(kMainNamespace, outcome.reason.empty() ? std::string_view("Not authorized")
+                                                              : outcome.reason);
+        return;
+    }
+    identity_ = std::make_shared<const sdk::Identity>(std::move(outcome.identity));
+    admit(auth, true);
+}
+
+void ChatSocket::admit(std::string_view auth, bool may_take_over) {
     if (shared_.stopping) {
         refuse_connect(kMainNamespace, "Server is shutting down");
         return;
     }
     auto room = socketio::string_member(auth, "room");
-    if (!room || room->empty()) room = room_header_;
+    if (!room || room->empty()) room = opening_.room_header;
     if (shared_.options.recovery) {
         // As socket.io: a session is recovered from the offset of the last message the
         // client got; without one (it got none) it starts afresh (`recovered` false).
@@ -177,8 +216,10 @@ void ChatSocket::connect(std::string_view auth, bool may_take_over) {
         return;
     }
     // Names reach every member of the room (messages, join/leave, presence): bounded
-    // and printable, checked before anything is joined or announced.
-    auto user = socketio::string_member(auth, "user").value_or("");
+    // and printable, checked before anything is joined or announced. With an auth
+    // plugin the name is the identity's, whatever the client says.
+    auto user = identity_->user_id.empty() ? socketio::string_member(auth, "user").value_or("")
+                                           : identity_->display_name();
     const auto& limits = shared_.options;
     if (auto problem = socketio::check_name(*room, limits.max_room_bytes);
         problem != socketio::NameProblem::none) {
@@ -192,6 +233,10 @@ void ChatSocket::connect(std::string_view auth, bool may_take_over) {
                        socketio::name_error("user", problem, limits.max_user_bytes));
         return;
     }
+    if (!identity_->may(sdk::Permission::join, *room)) {
+        refuse_connect(kMainNamespace, "Forbidden: not allowed to join this room");
+        return;
+    }
     sid_ = random_id();
     if (shared_.options.recovery) pid_ = shared_.tokens.issue({sid_, *room, user, now_ms()});
     accept_connect(*room, std::move(user));
@@ -199,14 +244,26 @@ void ChatSocket::connect(std::string_view auth, bool may_take_over) {
 
 bool ChatSocket::try_recover(const socketio::RecoveryRequest& request, const std::string& room,
                              std::string_view auth, bool may_take_over) {
-    // The room is the one the client asks for now: a pid never moves it elsewhere.
+    // The room is the one the client asks for now: a pid never moves it elsewhere. The
+    // identity presented now must be the session's and may still join and read the
+    // room (recovery replays what it missed); else the client connects afresh, where
+    // the join is checked again.
     const auto same_room = [&](const std::string& session_room) {
         return room.empty() || room == session_room;
+    };
+    const auto still_allowed = [&](const std::string& session_room,
+                                   const std::string& session_user) {
+        return identity_->may(sdk::Permission::join, session_room) &&
+               identity_->may(sdk::Permission::history, session_room) &&
+               (identity_->user_id.empty() || identity_->display_name() == session_user);
     };
     // This node saw the session close: its record decides (the fast path, and the
     // only place that knows a pid was closed for good or already recovered).
     if (auto entry = shared_.recovery.take(request.pid)) {
-        if (!entry->recoverable || !same_room(entry->room)) return false;
+        if (!entry->recoverable || !same_room(entry->room) ||
+            !still_allowed(entry->room, entry->user)) {
+            return false;
+        }
         restore(entry->sid, entry->room, entry->user, request, false);
         return true;
     }
@@ -222,7 +279,7 @@ bool ChatSocket::try_recover(const socketio::RecoveryRequest& request, const std
     // issue and its last message (ids are time-ordered), and that must be within the
     // recovery window.
     auto claim = shared_.tokens.verify(request.pid);
-    if (!claim || !same_room(claim->room)) return false;
+    if (!claim || !same_room(claim->room) || !still_allowed(claim->room, claim->user)) return false;
     const auto now = now_ms();
     const auto seen_ms = std::min(now, sdk::message_id_time(request.offset).value_or(0));
     if (now - std::max(claim->issued_ms, seen_ms) > shared_.options.recovery_window.count()) {
@@ -255,7 +312,7 @@ void ChatSocket::take_over(const std::shared_ptr<EngineSession>& old, std::strin
             auto session = weak.lock();
             if (!session || session->closed()) return;
             session->chat().connecting_ = false;
-            session->chat().connect(auth, false);
+            session->chat().admit(auth, false);
         });
     });
 }
@@ -287,7 +344,106 @@ void ChatSocket::accept_connect(std::string room, std::string user, bool reply,
         shared_.inbound->join(member, [](std::error_code) {});
     }
     if (!pid_.empty()) shared_.recovery.add_live(pid_, session_.shared_from_this());
+    opening_ = OpeningRequest{};  // the CONNECT is decided: an idle socket keeps no headers
+    watch_expiry();
     if (reply) send_connect();
+}
+
+void ChatSocket::watch_expiry() {
+    if (!identity_->expires()) {
+        if (expiry_timer_) expiry_timer_->cancel();
+        return;
+    }
+    if (!expiry_timer_)
+        expiry_timer_ = std::make_unique<boost::asio::steady_timer>(session_.executor());
+    const auto left = identity_->expires_at - std::chrono::system_clock::now();
+    expiry_timer_->expires_after(std::chrono::ceil<std::chrono::milliseconds>(left));
+    expiry_timer_->async_wait([weak = session_.weak_from_this()](boost::system::error_code ec) {
+        if (ec) return;
+        auto session = weak.lock();
+        if (session && !session->closed()) session->chat().on_expired();
+    });
+}
+
+void ChatSocket::on_expired() {
+    if (!connected_ || !identity_->expires()) return;
+    // The timer is steady, the expiry a wall-clock time: a wait may end a little
+    // before it, or before a refresh moved it later. Wait again for what is left.
+    if (std::chrono::system_clock::now() < identity_->expires_at) {
+        watch_expiry();
+        return;
+    }
+    const std::array<std::string_view, 1> args = {R"({"reason":"token expired"})"};
+    session_.send(text_frame(socketio::encode_event({.name = "expired", .args = args})));
+    session_.send(text_frame(socketio::encode_disconnect(kMainNamespace)));
+    session_.close("auth expired");
+}
+
+bool ChatSocket::permitted(sdk::Permission action, std::optional<std::uint64_t> ack_id) {
+    if (identity_->may(action, room_)) return true;
+    ack_error(ack_id, "forbidden");
+    return false;
+}
+
+void ChatSocket::on_refresh(const socketio::Packet& packet) {
+    const auto args = packet.args();
+    if (args.empty() || json::kind_of(args.front()) != json::Kind::object) {
+        ack_error(packet.id, "refresh takes one argument, a JSON object (e.g. {token})");
+        return;
+    }
+    if (refreshing_) {
+        ack_error(packet.id, "a refresh is already under way");
+        return;
+    }
+    refreshing_ = true;
+    sdk::Handshake handshake;
+    handshake.auth_json = std::string(args.front());
+    handshake.remote_address = session_.remote_address();
+    handshake.room = room_;
+    handshake.refresh = true;
+    std::weak_ptr<EngineSession> weak = session_.weak_from_this();
+    shared_.inbound->authenticate(
+        handshake, [weak, executor = session_.executor(),
+                    ack_id = packet.id](sdk::AuthOutcome outcome) mutable {
+            boost::asio::post(executor, [weak, ack_id, outcome = std::move(outcome)]() mutable {
+                auto session = weak.lock();
+                if (session && !session->closed())
+                    session->chat().on_refreshed(ack_id, std::move(outcome));
+            });
+        });
+}
+
+void ChatSocket::on_refreshed(std::optional<std::uint64_t> ack_id, sdk::AuthOutcome outcome) {
+    refreshing_ = false;
+    if (!connected_) return;
+    if (!outcome.allowed) {
+        ack_error(ack_id,
+                  outcome.reason.empty() ? std::string_view("Not authorized") : outcome.reason);
+        return;
+    }
+    // A refresh extends this session; it does not turn it into someone else's, nor
+    // keep it in a room the new identity may not join.
+    if (outcome.identity.user_id != identity_->user_id) {
+        ack_error(ack_id, "refresh must be for the same user");
+        return;
+    }
+    if (!outcome.identity.may(sdk::Permission::join, room_)) {
+        ack_error(ack_id, "Forbidden: not allowed to join this room");
+        return;
+    }
+    identity_ = std::make_shared<const sdk::Identity>(std::move(outcome.identity));
+    watch_expiry();
+    if (!ack_id) return;
+    std::string arg = "{\"ok\":true,\"expires_at\":";
+    if (identity_->expires()) {
+        arg += std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  identity_->expires_at.time_since_epoch())
+                                  .count());
+    } else {
+        arg += "null";
+    }
+    arg += '}';
+    ack(*ack_id, arg);
 }
 
 void ChatSocket::send_connect() {
@@ -313,11 +469,15 @@ void ChatSocket::deliver(const std::shared_ptr<const Broadcast>& broadcast) {
 void ChatSocket::on_event(const socketio::Packet& packet, std::vector<std::string> attachments) {
     const auto name = packet.event_name();
     if (json::string_equals(name, socketio::kMessageEvent)) {
-        on_message(packet, std::move(attachments));
+        if (permitted(sdk::Permission::publish, packet.id)) {
+            on_message(packet, std::move(attachments));
+        }
     } else if (json::string_equals(name, "history")) {
-        on_history(packet);
+        if (permitted(sdk::Permission::history, packet.id)) on_history(packet);
     } else if (json::string_equals(name, "presence")) {
-        on_presence(packet);
+        if (permitted(sdk::Permission::presence, packet.id)) on_presence(packet);
+    } else if (json::string_equals(name, "refresh")) {
+        on_refresh(packet);
     } else {
         ack_error(packet.id, "unknown event");
     }
@@ -513,6 +673,7 @@ void ChatSocket::on_close(std::string_view reason) {
     decoder_.reset();
     recovery_.reset();
     history_waiting_.clear();
+    if (expiry_timer_) expiry_timer_->cancel();
     if (!connected_) return;
     connected_ = false;
     if (joined_room_) {

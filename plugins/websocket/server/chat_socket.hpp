@@ -1,4 +1,5 @@
 #pragma once
+#include "server/opening_request.hpp"
 #include "server/out_frame.hpp"
 #include "server/recovery_registry.hpp"
 #include "server/recovery_token.hpp"
@@ -8,6 +9,8 @@
 #include "socketio/decoder.hpp"
 #include "socketio/history_page.hpp"
 
+#include <relay/sdk/asio.hpp>
+#include <relay/sdk/auth.hpp>
 #include <relay/sdk/message.hpp>
 #include <relay/sdk/store.hpp>
 #include <relay/sdk/transport.hpp>
@@ -66,7 +69,9 @@ struct ChatShared {
 
 /// The Socket.IO socket of one Engine.IO session, on the main namespace `/`, and the
 /// chat on top of it (the wire contract is in README.md):
-///   CONNECT with auth {room, user}     → joins the room (else CONNECT_ERROR)
+///   CONNECT with auth {room, user, ..} → authenticated (Inbound::authenticate), then
+///                                      joins the room (else CONNECT_ERROR with the reason)
+///   EVENT "refresh" {token..} [ack]    → authenticated again: a later expiry (same user)
 ///   EVENT "message" {..} [ack]         → published; ack {id} once durable, or {error}
 ///   EVENT "history" {limit, before?, after?} → ack [messages], oldest first, at most
 ///                                      history_max_bytes; {more, before|after} second
@@ -83,12 +88,16 @@ struct ChatShared {
 /// the node that saw the session close decides by its own record (RecoveryRegistry).
 /// In its room, the socket is a Shard::Recipient: the shard delivers the room's
 /// broadcasts to it, and it sends them out through its session.
+/// Its identity (sdk::Identity) decides the name others see and every action: `join`
+/// to connect (and recover), `publish`, `history` (and recovery's replay), `presence`;
+/// an action without its permission is acked `{error: "forbidden"}`. When the identity
+/// expires the socket is disconnected (event "expired", then DISCONNECT).
 /// Thread safety: the session's executor only.
 class ChatSocket final : public Shard::Recipient {
 public:
-    /// The chat socket of `session`, which lives on `shard`; `room_header`: the room
-    /// the handshake asked for, if the CONNECT names none.
-    ChatSocket(ChatShared& shared, EngineSession& session, Shard& shard, std::string room_header);
+    /// The chat socket of `session`, which lives on `shard`; `opening`: the request
+    /// that opened the session (its `room` header is the room if the CONNECT names none).
+    ChatSocket(ChatShared& shared, EngineSession& session, Shard& shard, OpeningRequest opening);
     ~ChatSocket() override;
     ChatSocket(const ChatSocket&) = delete;
     ChatSocket& operator=(const ChatSocket&) = delete;
@@ -120,8 +129,19 @@ public:
 private:
     void on_packet(socketio::Packet& packet, std::vector<std::string> attachments);
     void on_connect(const socketio::Packet& packet);
-    /// CONNECT to the main namespace with `auth` (a JSON object).
-    void connect(std::string_view auth, bool may_take_over);
+    /// CONNECT to the main namespace with `auth` (a JSON object): asks who the client
+    /// is, then admit() with the answer.
+    void connect(std::string_view auth);
+    /// The CONNECT of a client whose identity is known: recovers or joins its room.
+    void admit(std::string_view auth, bool may_take_over);
+    void on_identity(std::string auth, sdk::AuthOutcome outcome);
+    /// Arms (or disarms) the disconnect at the identity's expiry.
+    void watch_expiry();
+    void on_expired();
+    /// True when the identity may do `action` in the room; else acks `forbidden`.
+    bool permitted(sdk::Permission action, std::optional<std::uint64_t> ack_id);
+    void on_refresh(const socketio::Packet& packet);
+    void on_refreshed(std::optional<std::uint64_t> ack_id, sdk::AuthOutcome outcome);
     /// Recovers the session `request` names, in `room` (empty: the session's), if this
     /// node's record or its token allows; false: connect afresh.
     bool try_recover(const socketio::RecoveryRequest& request, const std::string& room,
@@ -157,7 +177,12 @@ private:
     EngineSession& session_;
     Shard& shard_;
     socketio::Decoder decoder_;
-    std::string room_header_;
+    OpeningRequest opening_;  // until the CONNECT is decided
+    // Who the client is; set before connected_. Shared: many sockets of an open
+    // pipeline hold the same one.
+    std::shared_ptr<const sdk::Identity> identity_;
+    std::unique_ptr<boost::asio::steady_timer> expiry_timer_;  // only for identities that expire
+    bool refreshing_ = false;                                  // one refresh at a time
     std::string sid_;
     std::string pid_;
     std::string room_;

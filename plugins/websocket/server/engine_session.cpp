@@ -53,7 +53,7 @@ std::size_t frame_cost(const OutFrame& frame) {
 }  // namespace
 
 EngineSession::EngineSession(const SessionShared& shared, Shard& shard, std::string sid,
-                             std::string room_header)
+                             OpeningRequest opening)
     : shared_(shared),
       live_(shared.live_sessions),
       sessions_gauge_(shared.telemetry.sessions),
@@ -62,7 +62,7 @@ EngineSession::EngineSession(const SessionShared& shared, Shard& shard, std::str
       upgrade_timer_(shard.executor()),
       timer_(shard.executor()),
       opened_at_(std::chrono::steady_clock::now()) {
-    chat_ = std::make_unique<ChatSocket>(shared_.chat, *this, shard_, std::move(room_header));
+    chat_ = std::make_unique<ChatSocket>(shared_.chat, *this, shard_, std::move(opening));
     sessions_gauge_.add();
     live_->fetch_add(1);
 }

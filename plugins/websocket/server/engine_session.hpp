@@ -1,6 +1,7 @@
 #pragma once
 #include "engineio/handshake.hpp"
 #include "server/address_limits.hpp"
+#include "server/opening_request.hpp"
 #include "server/out_frame.hpp"
 
 #include <relay/sdk/asio.hpp>
@@ -66,9 +67,9 @@ public:
     /// executor (the caller posts to its own connection).
     using PollWaiter = std::function<void(std::string body)>;
 
-    /// Lives on `shard` (its thread); made by a handshake that asked for `room_header`.
+    /// Lives on `shard` (its thread); made by the handshake `opening`.
     EngineSession(const SessionShared& shared, Shard& shard, std::string sid,
-                  std::string room_header);
+                  OpeningRequest opening);
     ~EngineSession();
     EngineSession(const EngineSession&) = delete;
     EngineSession& operator=(const EngineSession&) = delete;

@@ -1,6 +1,8 @@
 #include "server/http_connection.hpp"
 
 #include "server/engine_session.hpp"
+#include "server/opening_request.hpp"
+#include "server/origin_policy.hpp"
 #include "server/random_id.hpp"
 #include "server/session_registry.hpp"
 #include "server/shard.hpp"
@@ -115,12 +117,9 @@ void HttpConnection::add_cors(const Request& request, Response& response) const 
     response.set(http::field::vary, "Origin");
 }
 
-bool HttpConnection::origin_allowed_for_websocket(const Request& request) const {
-    const auto& allowed = shared_.options.ws_origins;
-    if (allowed.empty()) return true;
-    const auto origin = request[http::field::origin];
-    return std::find(allowed.begin(), allowed.end(), "*") != allowed.end() ||
-           std::find(allowed.begin(), allowed.end(), origin) != allowed.end();
+bool HttpConnection::origin_allowed_for(const Request& request, bool upgrade) const {
+    return origin_allowed(request[http::field::origin], request[http::field::host],
+                          upgrade ? shared_.options.ws_origins : shared_.options.cors_origins);
 }
 
 void HttpConnection::send_engineio_error(const Request& request, engineio::HttpError error,
@@ -192,12 +191,15 @@ void HttpConnection::on_engineio(Request request) {
         send(std::move(res));
         return;
     }
+    if (!origin_allowed_for(request, upgrade)) {
+        // A page of another origin gets nothing done here in its visitor's name: not
+        // a WebSocket, and not a polling request (which a browser sends even when
+        // it will not let the page read the answer).
+        shared_.telemetry.refused.add();
+        send_engineio_error(request, engineio::HttpError::forbidden);
+        return;
+    }
     if (upgrade) {
-        if (!origin_allowed_for_websocket(request)) {
-            shared_.telemetry.refused.add();
-            send_engineio_error(request, engineio::HttpError::forbidden);
-            return;
-        }
         if (query.transport != "websocket") {
             send_engineio_error(request, engineio::HttpError::bad_request);
             return;
@@ -218,7 +220,7 @@ void HttpConnection::on_upgrade(Request request, const std::string& sid) {
     if (sid.empty()) {
         // A WebSocket-only client: the session lives on this connection's thread.
         auto session = std::make_shared<EngineSession>(shared_.sessions, shard_, random_id(),
-                                                       std::string(request["room"]));
+                                                       opening_request(request));
         session->set_remote_address(remote_address_);
         auto link = std::make_shared<WebSocketLink>(stream_.release_socket(), shared_.links,
                                                     std::move(slot_));
@@ -262,7 +264,7 @@ void HttpConnection::on_poll(Request request, const std::string& sid) {
             return;
         }
         auto session = std::make_shared<EngineSession>(shared_.sessions, shard_, random_id(),
-                                                       std::string(request["room"]));
+                                                       opening_request(request));
         session->set_remote_address(remote_address_, std::move(admission.lease));
         Response res{http::status::ok, request.version()};
         res.set(http::field::server, kServerName);

@@ -34,8 +34,8 @@ struct HttpOptions {
     std::chrono::milliseconds handshake_timeout{};  ///< a request, a response
     bool polling{};                                 ///< Engine.IO transports allowed
     bool websocket{};
-    std::vector<std::string> cors_origins;  ///< polling CORS; "*" allows any
-    std::vector<std::string> ws_origins;    ///< WebSocket Origin allow-list; empty: any
+    std::vector<std::string> cors_origins;  ///< polling origins besides the page's own; "*": any
+    std::vector<std::string> ws_origins;    ///< WebSocket origins besides the page's own; "*": any
     std::uint64_t max_sessions{};           ///< max_connections, counted in sessions
     bool serve_page{};
 };
@@ -94,7 +94,9 @@ private:
     /// Answers a handshake refused by `limit` (refusal.hpp) and closes the connection.
     void refuse(const Request& request, Limit limit, std::chrono::seconds retry_after);
     void add_cors(const Request& request, Response& response) const;
-    bool origin_allowed_for_websocket(const Request& request) const;
+    /// The origin policy (origin_policy.hpp) with ws_origins for an `upgrade`, else
+    /// cors_origins.
+    bool origin_allowed_for(const Request& request, bool upgrade) const;
 
     boost::beast::tcp_stream stream_;
     const HttpShared& shared_;

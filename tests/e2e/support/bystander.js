@@ -13,13 +13,14 @@ class Bystanders {
    * @param {object} [options]
    * @param {string[][]} [options.transports] the two clients' transports
    * @param {number} [options.everyMs] pause between two messages
+   * @param {object} [options.auth] more CONNECT auth for both (a token)
    */
-  static async start(url, { transports = [["websocket"], ["polling"]], everyMs = 20 } = {}) {
+  static async start(url, { transports = [["websocket"], ["polling"]], everyMs = 20, auth = {} } = {}) {
     const room = uniqueRoom("bystander");
-    const a = await connect(url, { auth: { room, user: "bystander-a" }, transports: transports[0] });
+    const a = await connect(url, { auth: { room, user: "bystander-a", ...auth }, transports: transports[0] });
     let b;
     try {
-      b = await connect(url, { auth: { room, user: "bystander-b" }, transports: transports[1] });
+      b = await connect(url, { auth: { room, user: "bystander-b", ...auth }, transports: transports[1] });
     } catch (err) {
       a.close();
       throw err;
