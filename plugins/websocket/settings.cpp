@@ -106,12 +106,14 @@ const sdk::SettingsBinding<Settings>& binding() {
                           s.websocket = offers(transports, "websocket");
                       })
             .add(config_key("cors_origins", ValueType::string_list,
-                            "origins allowed to use polling cross-origin; \"*\" for any; empty: "
-                            "same origin"),
+                            "browser origins besides the server's own that may use polling "
+                            "(CORS); \"*\": any; requests without Origin (native clients) "
+                            "always may"),
                  &Settings::cors_origins)
             .add(config_key("ws_origins", ValueType::string_list,
-                            "origins allowed to open a WebSocket; empty: any (non-browser "
-                            "clients send none)"),
+                            "browser origins besides the server's own that may open a "
+                            "WebSocket; \"*\": any; requests without Origin (native clients) "
+                            "always may"),
                  &Settings::ws_origins)
             .add(config_key("max_queued_bytes", ValueType::size,
                             "outbound bytes a slow client may have queued before it is dropped; "

@@ -35,8 +35,8 @@ struct Settings {  // NOLINT(clang-analyzer-optin.performance.Padding)
     std::chrono::milliseconds connect_timeout{45'000};    ///< Engine.IO open → Socket.IO CONNECT
     bool polling = true;
     bool websocket = true;
-    std::vector<std::string> cors_origins;  ///< polling CORS; "*" allows any; empty: none
-    std::vector<std::string> ws_origins;    ///< WebSocket Origin allow-list; empty: any
+    std::vector<std::string> cors_origins;  ///< polling origins besides the same one; "*": any
+    std::vector<std::string> ws_origins;    ///< WebSocket origins besides the same one; "*": any
     std::uint64_t max_queued_bytes =
         std::uint64_t{4} * 1024 * 1024;  ///< per connection, then dropped
     bool recovery = true;

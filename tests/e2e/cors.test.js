@@ -40,21 +40,39 @@ test("polling answers allowed origins with CORS headers, and only them", async (
   assert.equal(handshake.headers["access-control-allow-origin"], good);
 
   const other = await request(relay.port, { path: "/socket.io/?EIO=4&transport=polling", headers: { origin: bad } });
+  assert.equal(other.status, 403, "another origin's page gets no session");
   assert.equal(other.headers["access-control-allow-origin"], undefined, "no CORS grant for another origin");
 });
 
-test("without cors_origins there are no CORS headers (same origin only)", async (t) => {
+test("without cors_origins only the server's own origin, and clients without one, may poll", async (t) => {
   const relay = await relayFor(t);
-  const res = await request(relay.port, { path: "/socket.io/?EIO=4&transport=polling", headers: { origin: good } });
-  assert.equal(res.status, 200);
-  assert.equal(res.headers["access-control-allow-origin"], undefined);
+  const path = "/socket.io/?EIO=4&transport=polling";
+  const foreign = await request(relay.port, { path, headers: { origin: good } });
+  assert.equal(foreign.status, 403);
+  assert.deepEqual(JSON.parse(foreign.body), { code: 4, message: "Forbidden" });
+  assert.equal(foreign.headers["access-control-allow-origin"], undefined);
+  for (const origin of [`http://127.0.0.1:${relay.port}`, `https://127.0.0.1:${relay.port}`, undefined]) {
+    const res = await request(relay.port, { path, headers: origin ? { origin } : {} });
+    assert.equal(res.status, 200, `origin ${origin}`);
+  }
+  // A session opened without an Origin cannot be driven from a foreign page either.
+  const open = await request(relay.port, { path });
+  const { sid } = JSON.parse(open.body.slice(1));
+  const post = await request(relay.port, { method: "POST", path: `${path}&sid=${sid}`, body: "40{}", headers: { origin: good } });
+  assert.equal(post.status, 403);
 });
 
-test("ws_origins refuses WebSocket upgrades from other origins with 403", async (t) => {
+test("WebSocket upgrades: the server's own origin, listed ones and none are accepted; others get 403", async (t) => {
   const relay = await relayFor(t, { transport: `ws_origins: ["${good}"]` });
   assert.equal(await upgrade(relay.port, good), "open");
   assert.equal(await upgrade(relay.port, bad), 403);
-  // Without the list any origin may connect (non-browser clients send none).
-  const open = await relayFor(t);
-  assert.equal(await upgrade(open.port, bad), "open");
+  assert.equal(await upgrade(relay.port, `http://127.0.0.1:${relay.port}`), "open");
+  assert.equal(await upgrade(relay.port, undefined), "open");
+  // The default: same origin only (this was "any" before).
+  const plain = await relayFor(t);
+  assert.equal(await upgrade(plain.port, bad), 403);
+  assert.equal(await upgrade(plain.port, "null"), 403);
+  assert.equal(await upgrade(plain.port, `http://127.0.0.1:${plain.port}`), "open");
+  const any = await relayFor(t, { transport: `ws_origins: ["*"]` });
+  assert.equal(await upgrade(any.port, bad), "open");
 });
