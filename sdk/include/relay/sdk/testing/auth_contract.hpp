@@ -124,8 +124,8 @@ TYPED_TEST_P(AuthContract, AHandshakeWithNoCredentialsIsRefused) {
 }
 
 TYPED_TEST_P(AuthContract, ConcurrentHandshakesFromSeveralThreadsEachGetTheirOwnAnswer) {
-    constexpr int kThreads = 4;
-    constexpr int kPerThread = 25;
+    constexpr std::size_t kThreads = 4;
+    constexpr std::size_t kPerThread = 25;
     auto& auth = this->auth();
     const Handshake allowed = TypeParam::allowed();
     const Handshake refused = TypeParam::refused();
@@ -133,21 +133,21 @@ TYPED_TEST_P(AuthContract, ConcurrentHandshakesFromSeveralThreadsEachGetTheirOwn
     struct Tally {
         std::mutex mutex;
         std::vector<int> calls = std::vector<int>(kThreads * kPerThread, 0);
-        std::vector<int> wrong;
-        std::atomic<int> answered{0};
+        std::vector<std::size_t> wrong;
+        std::atomic<std::size_t> answered{0};
     };
     auto tally = std::make_shared<Tally>();
     std::vector<std::thread> threads;
-    for (int t = 0; t < kThreads; ++t) {
+    threads.reserve(kThreads);
+    for (std::size_t t = 0; t < kThreads; ++t) {
         threads.emplace_back([&, t] {
-            for (int i = 0; i < kPerThread; ++i) {
-                const int n = t * kPerThread + i;
+            for (std::size_t i = 0; i < kPerThread; ++i) {
+                const std::size_t n = t * kPerThread + i;
                 const bool allow = n % 2 == 0;
                 auth.authenticate(allow ? allowed : refused,
-                                  [tally, n, allow](AuthOutcome outcome) {
+                                  [tally, n, allow](const AuthOutcome& outcome) {
                                       std::lock_guard lock(tally->mutex);
-                                      if (++tally->calls[static_cast<std::size_t>(n)] == 1)
-                                          tally->answered.fetch_add(1);
+                                      if (++tally->calls[n] == 1) tally->answered.fetch_add(1);
                                       if (outcome.allowed != allow) tally->wrong.push_back(n);
                                   });
             }
