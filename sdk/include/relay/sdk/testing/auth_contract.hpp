@@ -21,7 +21,9 @@
 /// may join the room asked for; a refusal says why without repeating what the client
 /// sent (a token in a reason ends up in logs and screens); a handshake with nothing in
 /// it is refused; concurrent calls from several threads each get their own answer;
-/// reload() leaves a working authenticator.
+/// reload() leaves a working authenticator. The concurrency test sends 100 handshakes
+/// at once: an authenticator that refuses when busy (a bound on requests in flight)
+/// needs a traits config that takes that many.
 #include <relay/sdk/testing/contract_fixture.hpp>
 
 #include <relay/sdk/auth.hpp>
