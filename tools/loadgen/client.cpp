@@ -92,8 +92,10 @@ void Client::on_text(std::string_view text) {
     } else if (text == "2") {
         send("3");
     } else if (text.starts_with("0{")) {
-        send("40{\"room\":\"room" + std::to_string(room_) + "\",\"user\":\"u" +
-             std::to_string(index_) + "\"}");
+        std::string connect = "40{\"room\":\"room" + std::to_string(room_) + "\",\"user\":\"u" +
+                              std::to_string(index_) + "\"";
+        if (!options_.token.empty()) connect += ",\"token\":\"" + options_.token + "\"";
+        send(connect + "}");
     } else if (text.starts_with("40")) {
         stats_.connected.fetch_add(1, std::memory_order_relaxed);
         if (connected_) {

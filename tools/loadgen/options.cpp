@@ -35,7 +35,10 @@ Options parse_options(int argc, char** argv) {
         "threads,t", po::value(&o.threads)->default_value(o.threads), "client threads")(
         "connect-parallel", po::value(&o.connect_parallel)->default_value(o.connect_parallel),
         "handshakes in flight at once")("label", po::value(&o.label)->default_value(o.label),
-                                        "a name for the JSON line")("quiet,q", "no progress line");
+                                        "a name for the JSON line")(
+        "token", po::value(&o.token)->default_value(o.token),
+        "a credential every client sends as auth.token in its CONNECT (auth plugins)")(
+        "quiet,q", "no progress line");
     po::variables_map vm;
     po::store(po::parse_command_line(argc, argv, d), vm);
     if (vm.count("help") > 0) {
@@ -48,6 +51,12 @@ Options parse_options(int argc, char** argv) {
     if (o.host != "127.0.0.1" && o.host != "localhost" && o.host != "::1" &&
         o.host.rfind("127.", 0) != 0) {
         throw std::invalid_argument("--host must be a loopback address (127.0.0.0/8, ::1)");
+    }
+    // Written into the CONNECT's JSON as it is: JWTs and API keys need no escaping.
+    for (const char c : o.token) {
+        if (c < 0x21 || c > 0x7e || c == '"' || c == '\\') {
+            throw std::invalid_argument("--token: printable ASCII without quotes or backslashes");
+        }
     }
     if (o.rooms == 0 || o.clients == 0)
         throw std::invalid_argument("--rooms and --clients must be > 0");

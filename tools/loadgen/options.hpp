@@ -20,6 +20,9 @@ struct Options {
     unsigned threads = 1;
     unsigned connect_parallel = 256;  ///< handshakes in flight at once
     std::string label;
+    /// Sent as `token` in every CONNECT's auth object, for servers with an auth plugin
+    /// (one token for every client: its grant must cover every room).
+    std::string token;
     bool progress = true;
 };
 
