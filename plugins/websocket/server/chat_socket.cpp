@@ -172,25 +172,35 @@ void ChatSocket::connect(std::string_view auth) {
     handshake.remote_address = session_.remote_address();
     auto room = socketio::string_member(auth, "room");
     handshake.room = room && !room->empty() ? std::move(*room) : opening_.room_header;
+    authenticate(handshake,
+                 [auth = std::string(auth)](ChatSocket& chat, sdk::AuthOutcome outcome) mutable {
+                     chat.on_identity(std::move(auth), std::move(outcome));
+                 });
+}
+
+void ChatSocket::authenticate(const sdk::Handshake& handshake, IdentityDone then) {
+    // The plugin answers on any thread, maybe inline: the answer comes back to this
+    // session's thread, and goes nowhere once the session closed.
     std::weak_ptr<EngineSession> weak = session_.weak_from_this();
     shared_.inbound->authenticate(
         handshake, [weak, executor = session_.executor(),
-                    auth = std::string(auth)](sdk::AuthOutcome outcome) mutable {
+                    then = std::move(then)](sdk::AuthOutcome outcome) mutable {
             boost::asio::post(
-                executor, [weak, auth = std::move(auth), outcome = std::move(outcome)]() mutable {
+                executor, [weak, then = std::move(then), outcome = std::move(outcome)]() mutable {
                     auto session = weak.lock();
-                    if (session && !session->closed()) {
-                        session->chat().on_identity(std::move(auth), std::move(outcome));
-                    }
+                    if (session && !session->closed()) then(session->chat(), std::move(outcome));
                 });
         });
+}
+
+std::string_view ChatSocket::refusal_reason(const sdk::AuthOutcome& outcome) {
+    return outcome.reason.empty() ? std::string_view("Not authorized") : outcome.reason;
 }
 
 void ChatSocket::on_identity(std::string auth, sdk::AuthOutcome outcome) {
     connecting_ = false;
     if (!outcome.allowed) {
-        refuse_connect(kMainNamespace, outcome.reason.empty() ? std::string_view("Not authorized")
-                                                              : outcome.reason);
+        refuse_connect(kMainNamespace, refusal_reason(outcome));
         return;
     }
     identity_ = std::make_shared<const sdk::Identity>(std::move(outcome.identity));
@@ -401,24 +411,16 @@ void ChatSocket::on_refresh(const socketio::Packet& packet) {
     handshake.remote_address = session_.remote_address();
     handshake.room = room_;
     handshake.refresh = true;
-    std::weak_ptr<EngineSession> weak = session_.weak_from_this();
-    shared_.inbound->authenticate(
-        handshake, [weak, executor = session_.executor(),
-                    ack_id = packet.id](sdk::AuthOutcome outcome) mutable {
-            boost::asio::post(executor, [weak, ack_id, outcome = std::move(outcome)]() mutable {
-                auto session = weak.lock();
-                if (session && !session->closed())
-                    session->chat().on_refreshed(ack_id, std::move(outcome));
-            });
-        });
+    authenticate(handshake, [ack_id = packet.id](ChatSocket& chat, sdk::AuthOutcome outcome) {
+        chat.on_refreshed(ack_id, std::move(outcome));
+    });
 }
 
 void ChatSocket::on_refreshed(std::optional<std::uint64_t> ack_id, sdk::AuthOutcome outcome) {
     refreshing_ = false;
     if (!connected_) return;
     if (!outcome.allowed) {
-        ack_error(ack_id,
-                  outcome.reason.empty() ? std::string_view("Not authorized") : outcome.reason);
+        ack_error(ack_id, refusal_reason(outcome));
         return;
     }
     // A refresh extends this session; it does not turn it into someone else's, nor

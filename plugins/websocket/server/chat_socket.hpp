@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -135,6 +136,12 @@ private:
     /// The CONNECT of a client whose identity is known: recovers or joins its room.
     void admit(std::string_view auth, bool may_take_over);
     void on_identity(std::string auth, sdk::AuthOutcome outcome);
+    using IdentityDone = std::function<void(ChatSocket&, sdk::AuthOutcome)>;
+    /// Asks the pipeline's auth who presents `handshake`; `then` runs on this session's
+    /// thread with the answer, unless the session closed meanwhile.
+    void authenticate(const sdk::Handshake& handshake, IdentityDone then);
+    /// A refusal's reason for the client (a plugin that gave none: "Not authorized").
+    static std::string_view refusal_reason(const sdk::AuthOutcome& outcome);
     /// Arms (or disarms) the disconnect at the identity's expiry.
     void watch_expiry();
     void on_expired();
