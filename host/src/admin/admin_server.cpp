@@ -3,15 +3,31 @@
 #include <mutex>
 #include <stdexcept>
 
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 namespace relay::host {
 namespace {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = boost::asio::ssl;
 using tcp = boost::asio::ip::tcp;
+
+// A client gets this long for its TLS handshake, and then for each request.
+constexpr std::chrono::seconds kRequestTimeout{10};
+
+/// `files`' context, or std::runtime_error naming the admin key ("admin.tls_key: ...").
+std::shared_ptr<ssl::context> load_context(const tls::ServerFiles& files) {
+    try {
+        return tls::load_server_context(files);
+    } catch (const tls::LoadError& e) {
+        throw std::runtime_error("admin." + std::string(tls::setting_name(e.file())) + ": " +
+                                 e.what());
+    }
+}
 
 /// Compares without stopping at the first difference, so the time taken does not tell
 /// a prober how much of its guess was right.
@@ -28,30 +44,49 @@ bool constant_time_equal(std::string_view given, std::string_view secret) {
 
 struct AdminServer::State : std::enable_shared_from_this<AdminServer::State> {
     State(const sdk::Executor& executor, MetricsRegistry& metrics, const HealthBoard& health,
-          std::string bearer)
-        : acceptor(executor), metrics(metrics), health(health), token(std::move(bearer)) {}
+          std::string bearer, std::optional<tls::ServerFiles> tls)
+        : acceptor(executor),
+          metrics(metrics),
+          health(health),
+          token(std::move(bearer)),
+          tls_files(std::move(tls)),
+          tls_context(tls_files ? load_context(*tls_files) : nullptr) {}
 
     tcp::acceptor acceptor;
     MetricsRegistry& metrics;
     const HealthBoard& health;
     const std::string token;  // empty: /metrics is open
+    const std::optional<tls::ServerFiles> tls_files;
+    // What new connections get; replaced by reload() on the acceptor's executor (open
+    // connections hold a reference on their context's OpenSSL state).
+    std::shared_ptr<ssl::context> tls_context;
     std::mutex mutex;
     std::string not_ready = "starting";
 
     void accept() {
-        acceptor.async_accept(
-            [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
-                if (ec) return;  // closed by stop()
+        acceptor.async_accept([self = shared_from_this()](beast::error_code ec,
+                                                          tcp::socket socket) {
+            if (ec) return;  // closed by stop()
+            if (self->tls_context) {
+                using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+                auto stream = std::make_shared<TlsStream>(std::move(socket), *self->tls_context);
+                beast::get_lowest_layer(*stream).expires_after(kRequestTimeout);
+                stream->async_handshake(ssl::stream_base::server,
+                                        [self, stream](beast::error_code handshake_ec) {
+                                            if (!handshake_ec) serve(self, stream);
+                                        });
+            } else {
                 serve(self, std::make_shared<beast::tcp_stream>(std::move(socket)));
-                self->accept();
-            });
+            }
+            self->accept();
+        });
     }
 
-    static void serve(const std::shared_ptr<State>& self,
-                      const std::shared_ptr<beast::tcp_stream>& stream) {
+    template <class Stream>
+    static void serve(const std::shared_ptr<State>& self, const std::shared_ptr<Stream>& stream) {
         auto buffer = std::make_shared<beast::flat_buffer>();
         auto request = std::make_shared<http::request<http::string_body>>();
-        stream->expires_after(std::chrono::seconds(10));
+        beast::get_lowest_layer(*stream).expires_after(kRequestTimeout);
         http::async_read(
             *stream, *buffer, *request,
             [self, stream, buffer, request](beast::error_code ec, std::size_t) {
@@ -63,7 +98,8 @@ struct AdminServer::State : std::enable_shared_from_this<AdminServer::State> {
                     [self, stream, buffer, response](beast::error_code write_ec, std::size_t) {
                         if (write_ec || !response->keep_alive()) {
                             beast::error_code ignored;
-                            stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
+                            beast::get_lowest_layer(*stream).socket().shutdown(
+                                tcp::socket::shutdown_both, ignored);
                             return;
                         }
                         serve(self, stream);
@@ -123,8 +159,10 @@ struct AdminServer::State : std::enable_shared_from_this<AdminServer::State> {
 };
 
 AdminServer::AdminServer(const sdk::Executor& executor, MetricsRegistry& metrics,
-                         const HealthBoard& health, std::string token)
-    : state_(std::make_shared<State>(executor, metrics, health, std::move(token))) {}
+                         const HealthBoard& health, std::string token,
+                         std::optional<tls::ServerFiles> tls)
+    : state_(std::make_shared<State>(executor, metrics, health, std::move(token), std::move(tls))) {
+}
 
 AdminServer::~AdminServer() {
     stop();
@@ -158,6 +196,10 @@ unsigned short AdminServer::port() const {
     return state_->acceptor.local_endpoint().port();
 }
 
+bool AdminServer::serves_tls() const {
+    return state_->tls_files.has_value();
+}
+
 void AdminServer::set_not_ready(std::string reason) {
     std::lock_guard lock(state_->mutex);
     state_->not_ready = std::move(reason);
@@ -165,6 +207,16 @@ void AdminServer::set_not_ready(std::string reason) {
 
 void AdminServer::set_ready() {
     set_not_ready({});
+}
+
+bool AdminServer::reload() {
+    if (!state_->tls_files) return false;
+    auto context = load_context(*state_->tls_files);
+    boost::asio::post(state_->acceptor.get_executor(),
+                      [state = state_, context = std::move(context)]() mutable {
+                          state->tls_context = std::move(context);
+                      });
+    return true;
 }
 
 }  // namespace relay::host

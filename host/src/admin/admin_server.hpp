@@ -1,12 +1,14 @@
 #pragma once
 #include "runtime/health_board.hpp"
 #include "runtime/metrics_registry.hpp"
+#include "tls/server_context.hpp"
 
 #include <relay/sdk/asio.hpp>
 
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace relay::host {
@@ -17,13 +19,17 @@ namespace relay::host {
 /// is unavailable, naming it and why; 200 lists the plugins that report they are
 /// degraded, see sdk::Health). Loopback by default. With a token, /metrics answers
 /// only requests that carry it (`Authorization: Bearer <token>`, else 401); the probes
-/// stay open, as they tell only up or down.
-/// Lifecycle: start() binds (throws on a bad address); stop() closes. One thread.
+/// stay open, as they tell only up or down. With a certificate (admin.tls_cert,
+/// admin.tls_key) it speaks only https; reload() reads them again for new connections.
+/// Lifecycle: start() binds (throws on a bad address); stop() closes. One thread, but
+/// reload() may be called from any.
 class AdminServer {
 public:
-    /// `token`: what /metrics requires as a bearer token; empty: nothing.
+    /// `token`: what /metrics requires as a bearer token; empty: nothing. `tls`: the
+    /// certificate and key to serve https with, read here; throws std::runtime_error
+    /// naming the admin key, the file and OpenSSL's reason.
     AdminServer(const sdk::Executor& executor, MetricsRegistry& metrics, const HealthBoard& health,
-                std::string token = {});
+                std::string token = {}, std::optional<tls::ServerFiles> tls = std::nullopt);
     ~AdminServer();
     AdminServer(const AdminServer&) = delete;
     AdminServer& operator=(const AdminServer&) = delete;
@@ -33,9 +39,15 @@ public:
     void start(const std::string& endpoint);
     void stop();
     unsigned short port() const;
+    /// True when it speaks https (admin.tls_cert and admin.tls_key).
+    bool serves_tls() const;
     /// What /readyz reports: empty = ready, else the reason it is not.
     void set_not_ready(std::string reason);
     void set_ready();
+    /// Reads the TLS files again, on the caller's thread; new connections get them,
+    /// open ones keep theirs. False without TLS. Throws std::runtime_error as the
+    /// constructor does, and then the previous certificate stays.
+    bool reload();
 
 private:
     struct State;

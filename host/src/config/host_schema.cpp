@@ -53,7 +53,12 @@ sdk::Schema make_admin_schema() {
                 "where the admin HTTP server (/metrics /healthz /readyz) listens; unset: none"),
             key("token", sdk::ValueType::string, std::nullopt,
                 "a bearer token /metrics requires (Authorization: Bearer <token>); /healthz "
-                "and /readyz stay open for probes; unset: none required")};
+                "and /readyz stay open for probes; unset: none required"),
+            key("tls_cert", sdk::ValueType::string, std::nullopt,
+                "PEM file with the admin server's certificate, then its chain; with tls_key it "
+                "serves only https; re-read on SIGHUP; unset: http"),
+            key("tls_key", sdk::ValueType::string, std::nullopt,
+                "PEM file with tls_cert's private key (not encrypted); re-read on SIGHUP")};
 }
 
 }  // namespace

@@ -46,6 +46,8 @@ struct Pipeline {
     std::optional<PluginSection> auth;                ///< absent: open (sdk::Identity::open)
     std::optional<std::string> admin_listen;          ///< admin.listen (endpoint)
     std::optional<std::string> admin_token;           ///< admin.token
+    std::optional<std::string> admin_tls_cert;        ///< admin.tls_cert (with admin.tls_key)
+    std::optional<std::string> admin_tls_key;         ///< admin.tls_key (with admin.tls_cert)
 };
 
 }  // namespace relay::host

@@ -3,6 +3,7 @@
 #include "config/host_schema.hpp"
 #include "config/suggest.hpp"
 #include "config/value_parsing.hpp"
+#include "tls/server_context.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -492,6 +493,15 @@ Pipeline load_pipeline_text(std::string_view text, const std::string& file_name,
             const auto config = loader.host_section("admin", entry.value, key_where);
             if (config->has("listen")) pipeline.admin_listen = config->endpoint("listen");
             if (config->has("token")) pipeline.admin_token = config->string("token");
+            if (config->has("tls_cert")) pipeline.admin_tls_cert = config->string("tls_cert");
+            if (config->has("tls_key")) pipeline.admin_tls_key = config->string("tls_key");
+            // The files are read as the admin server will read them at start.
+            if (auto problem =
+                    tls::check_settings(pipeline.admin_tls_cert, pipeline.admin_tls_key)) {
+                const std::string key(tls::setting_name(problem->file));
+                loader.report(config->location(key).value_or(key_where), "admin." + key,
+                              std::move(problem->message));
+            }
         } else if (entry.key == "transport") {
             transport =
                 loader.plugin_section(entry.value, key_where, "transport", sdk::Kind::transport);

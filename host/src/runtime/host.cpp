@@ -50,8 +50,16 @@ Host::Host(const Pipeline& pipeline, std::unique_ptr<sdk::Transport> transport_o
     parts.auth = auth_ ? auth_->object.get() : nullptr;
     flow_ = std::make_unique<Flow>(std::move(parts), metrics_, log_);
     if (admin_listen_) {
-        admin_ = std::make_unique<AdminServer>(home, metrics_, health_,
-                                               pipeline.admin_token.value_or(""));
+        std::optional<tls::ServerFiles> tls;
+        if (pipeline.admin_tls_cert && pipeline.admin_tls_key) {
+            tls = tls::ServerFiles{*pipeline.admin_tls_cert, *pipeline.admin_tls_key};
+        }
+        try {
+            admin_ = std::make_unique<AdminServer>(
+                home, metrics_, health_, pipeline.admin_token.value_or(""), std::move(tls));
+        } catch (const std::runtime_error& e) {
+            throw StartError(fmt::format("{}: {}", pipeline.file.string(), e.what()), 2);
+        }
     }
 }
 
@@ -158,7 +166,10 @@ std::string Host::migrate_store() {
 void Host::start() {
     if (admin_) {
         admin_->start(*admin_listen_);
-        log_->info("admin: http://{}/metrics /healthz /readyz", *admin_listen_);
+        // The bound port, so that `listen: host:0` says which one it got.
+        const auto host = admin_listen_->substr(0, admin_listen_->rfind(':'));
+        log_->info("admin: {}://{}:{}/metrics /healthz /readyz",
+                   admin_->serves_tls() ? "https" : "http", host, admin_->port());
     }
     flow_->connect();
     // What started is stopped again, in reverse, when a later plugin fails to start.
@@ -214,9 +225,18 @@ void Host::stop() {
 }
 
 void Host::reload() {
-    if (!auth_) return;
-    log_->info("reloading {}", auth_->label);
-    boost::asio::post(auth_->context->executor(), [auth = auth_->object.get()] { auth->reload(); });
+    if (auth_) {
+        log_->info("reloading {}", auth_->label);
+        boost::asio::post(auth_->context->executor(),
+                          [auth = auth_->object.get()] { auth->reload(); });
+    }
+    if (admin_) {
+        try {
+            if (admin_->reload()) log_->info("admin: TLS certificate reloaded");
+        } catch (const std::exception& e) {
+            log_->warn("admin: reload kept the previous TLS certificate: {}", e.what());
+        }
+    }
 }
 
 int Host::run_until_signal() {

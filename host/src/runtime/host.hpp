@@ -52,8 +52,9 @@ public:
     /// during the stop exits the process at once. SIGHUP reloads (see reload()).
     /// Returns the exit code.
     int run_until_signal();
-    /// Asks the plugins that read files at run time to read them again (the auth
-    /// plugin's keys), each on its own executor; returns at once.
+    /// Asks what reads files at run time to read them again, each on its own executor:
+    /// the auth plugin's keys, the admin server's TLS certificate.
+    /// Returns at once (the admin server's files are read here, on the caller's thread).
     void reload();
 
     /// Runs the store's schema migrations without starting anything (`relay migrate`).

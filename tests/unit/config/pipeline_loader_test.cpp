@@ -536,6 +536,21 @@ processors: [{ use: jwt }]
               "processor plugin");
 }
 
+TEST(PipelineLoader, AdminTlsCertAndKeyGoTogether) {
+    EXPECT_EQ(errors_of(R"(
+transport: { use: websocket }
+admin: { listen: 127.0.0.1:9100, tls_cert: /nonexistent/cert.pem }
+)"),
+              "pipeline.yaml:2:44: admin.tls_cert: tls_cert and tls_key go together: tls_key is "
+              "not set");
+    EXPECT_EQ(errors_of(R"(
+transport: { use: websocket }
+admin: { listen: 127.0.0.1:9100, tls_cert: /nonexistent/cert.pem, tls_key: /nonexistent/key.pem }
+)"),
+              "pipeline.yaml:2:44: admin.tls_cert: cannot read /nonexistent/cert.pem: No such file "
+              "or directory");
+}
+
 TEST(PipelineLoader, AFullFile) {
     FakeCatalog catalog;
     const Pipeline p = load_pipeline_text(text_of(R"(
