@@ -230,6 +230,10 @@ void Host::reload() {
         boost::asio::post(auth_->context->executor(),
                           [auth = auth_->object.get()] { auth->reload(); });
     }
+    log_->info("reloading {}", transport_.label);
+    // A built-in transport (tests) has no context of its own: the home executor.
+    const auto executor = transport_.context ? transport_.context->executor() : io_->home();
+    boost::asio::post(executor, [transport = transport_.object.get()] { transport->reload(); });
     if (admin_) {
         try {
             if (admin_->reload()) log_->info("admin: TLS certificate reloaded");

@@ -53,7 +53,7 @@ public:
     /// Returns the exit code.
     int run_until_signal();
     /// Asks what reads files at run time to read them again, each on its own executor:
-    /// the auth plugin's keys, the admin server's TLS certificate.
+    /// the auth plugin's keys, the transport's TLS certificate, the admin server's.
     /// Returns at once (the admin server's files are read here, on the caller's thread).
     void reload();
 

@@ -64,6 +64,11 @@ public:
     /// A member joined or left a room, on any node.
     virtual void presence_changed(const PresenceEvent& event) = 0;
     virtual void stop(Done done) = 0;
+    /// Re-read what may have changed on disk (a TLS certificate and key): the host calls
+    /// it on SIGHUP, on the plugin's executor, after start() (until the plugin is
+    /// destroyed, so possibly after stop()). Connections already open keep what they
+    /// have; keep the old state when the new one is bad, and log why.
+    virtual void reload() {}
 };
 
 }  // namespace relay::sdk
