@@ -8,6 +8,7 @@
 #include <relay/sdk/settings_binding.hpp>
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,6 +46,18 @@ const sdk::SettingsBinding<Settings>& binding() {
                           s.path = config.string("path");
                           if (s.path.empty() || s.path.back() != '/') s.path += '/';
                       })
+            .add(config_key("tls_cert", ValueType::string,
+                            "PEM file with the server's certificate, then its chain; with "
+                            "tls_key the listener speaks only TLS (https and wss on the same "
+                            "port); unset: plain TCP"),
+                 &Settings::tls_cert)
+            .add(config_key("tls_key", ValueType::string,
+                            "PEM file with tls_cert's private key (not encrypted)"),
+                 &Settings::tls_key)
+            .add_choice(config_key("tls_min_version", ValueType::string,
+                                   "oldest TLS version a client may speak"),
+                        &Settings::tls_min_version,
+                        {{"1.2", tls::MinVersion::tls1_2}, {"1.3", tls::MinVersion::tls1_3}})
             .add(config_key("max_payload", ValueType::size,
                             "largest message or polling body a client may send; larger closes it")
                      .at_least(1024),
@@ -158,6 +171,10 @@ const sdk::SettingsBinding<Settings>& binding() {
     return bound;
 }
 
+std::optional<std::string> string_if_set(const sdk::ConfigView& config, std::string_view key) {
+    return config.has(key) ? std::optional(config.string(key)) : std::nullopt;
+}
+
 }  // namespace
 
 sdk::Schema schema() {
@@ -196,6 +213,11 @@ std::vector<sdk::KeyProblem> check_settings(const sdk::ConfigView& config) {
         problems.push_back({"history_max_bytes",
                             "expected less than max_queued_bytes (" + std::to_string(queued_bytes) +
                                 " bytes), got " + std::to_string(history_bytes) + " bytes"});
+    }
+    // The files are read as the transport will read them at start.
+    if (auto tls = tls::check_settings(string_if_set(config, "tls_cert"),
+                                       string_if_set(config, "tls_key"))) {
+        problems.push_back({std::string(tls::setting_name(tls->file)), std::move(tls->message)});
     }
     const auto secret = config.string("recovery_secret");
     if (!secret.empty() && secret.size() < RecoveryTokens::kMinSecret) {

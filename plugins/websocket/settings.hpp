@@ -2,11 +2,14 @@
 /// The websocket transport's configuration: its keys as data (schema(), with each
 /// default and meaning), the checks that span keys, and the parsing into the plain
 /// Settings the server takes.
+#include "tls/server_context.hpp"
+
 #include <relay/sdk/config.hpp>
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +20,10 @@ struct Settings {  // NOLINT(clang-analyzer-optin.performance.Padding)
     std::string listen_host = "0.0.0.0";
     std::uint16_t listen_port = 3000;
     std::string path = "/socket.io/";  ///< Engine.IO endpoint, with both slashes
+    /// PEM files; both set: the listener speaks only TLS (https, wss), neither: plain TCP.
+    std::optional<std::string> tls_cert;
+    std::optional<std::string> tls_key;
+    tls::MinVersion tls_min_version = tls::MinVersion::tls1_2;
     std::uint64_t max_payload = 1'000'000;
     /// Open TCP connections, and, separately, Engine.IO sessions (polling ones included).
     std::uint64_t max_connections = 100'000;
@@ -57,7 +64,8 @@ struct Settings {  // NOLINT(clang-analyzer-optin.performance.Padding)
 /// Every key the plugin accepts, with its default and meaning.
 sdk::Schema schema();
 /// What one key's own rules cannot say: the rules across keys (max_queued_bytes against
-/// max_payload, ...), the path's shape, the recovery secret's length.
+/// max_payload, ...), the path's shape, the recovery secret's length, the TLS files
+/// (both or neither, readable, the key the certificate's).
 std::vector<sdk::KeyProblem> check_settings(const sdk::ConfigView& config);
 /// The section, already checked against schema() and check_settings().
 Settings parse_settings(const sdk::ConfigView& config);

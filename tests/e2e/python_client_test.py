@@ -50,14 +50,16 @@ TIMEOUT = 10.0  # seconds: every wait in this file is bounded by this
 
 
 class Relay:
-    """A relay process serving Socket.IO on a free loopback port."""
+    """A relay process serving Socket.IO on a free loopback port; `transport`: more keys
+    of its transport section ("tls_cert: ..., tls_key: ..."), `scheme` its URL's."""
 
-    def __init__(self):
+    def __init__(self, transport="", scheme="http"):
         self.dir = tempfile.mkdtemp(prefix="relay-e2e-py-")
         pipeline = "\n".join(
             [
                 "node: { id: e2e-py, threads: 2 }",
-                "transport: { use: websocket, listen: 127.0.0.1:0 }",
+                "transport: { use: websocket, listen: 127.0.0.1:0%s }"
+                % (", " + transport if transport else ""),
                 "queue: { use: memory }",
                 "presence: { use: local }",
                 "store: { use: sqlite, path: %s }" % os.path.join(self.dir, "relay.db"),
@@ -82,7 +84,7 @@ class Relay:
         if not self._port_seen.wait(TIMEOUT) or self.port is None:
             self.kill()
             raise RuntimeError("relay did not start in %.0f s:\n%s" % (TIMEOUT, self.log()))
-        self.url = "http://127.0.0.1:%d" % self.port
+        self.url = "%s://127.0.0.1:%d" % (scheme, self.port)
 
     def _read(self):
         for raw in iter(self.proc.stdout.readline, b""):
@@ -131,10 +133,11 @@ def eventually(condition, what, timeout=TIMEOUT):
 
 
 class ChatClient:
-    """A socketio.Client that records what it receives in queues."""
+    """A socketio.Client that records what it receives in queues; `http_session`: the
+    requests.Session both transports take their TLS settings from."""
 
-    def __init__(self, url, room, user, transports=None):
-        self.sio = socketio.Client(reconnection=False)
+    def __init__(self, url, room, user, transports=None, http_session=None):
+        self.sio = socketio.Client(reconnection=False, http_session=http_session)
         self.messages = queue.Queue()
         self.joins = queue.Queue()
         self.leaves = queue.Queue()

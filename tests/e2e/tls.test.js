@@ -1,6 +1,6 @@
-// TLS: the admin endpoint serves https with its own certificate (admin.tls_cert,
-// admin.tls_key) and reloads it on SIGHUP, and `relay check` says what is wrong with
-// the settings. Certificates come from a throwaway CA made with the openssl CLI.
+// TLS: with tls_cert and tls_key the websocket transport serves only https and wss on
+// its port, the admin endpoint serves https with its own keys, and `relay check` says
+// what is wrong with the settings. Certificates come from a throwaway CA made with the openssl CLI.
 "use strict";
 const test = require("node:test");
 const assert = require("node:assert/strict");
@@ -10,7 +10,10 @@ const http = require("node:http");
 const https = require("node:https");
 const path = require("node:path");
 const tls = require("node:tls");
-const { relayFor, eventually, withRelayLog, RELAY_BINARY } = require("./support/relay");
+const { relayFor, once, eventually, withRelayLog, RELAY_BINARY } = require("./support/relay");
+const { uniqueRoom, client, connect, connectError, collect, emitAck, nextEvent, closeAll } = require("./support/clients");
+const { Bystanders } = require("./support/bystander");
+const { RawSocket } = require("./support/raw");
 const { TestCa } = require("./support/certificates");
 
 const ca = new TestCa();
@@ -19,7 +22,7 @@ const first = ca.issue("first");
 const second = ca.issue("second");
 const trusted = { ca: ca.caPem() };
 
-/** Copies of `files` in `dir`, so a test may overwrite them. */
+/** Transport keys serving `files` (copies, so a test may overwrite them). */
 function tlsKeys(dir, files) {
   const cert = path.join(dir, "server.pem");
   const key = path.join(dir, "server.key");
@@ -28,10 +31,18 @@ function tlsKeys(dir, files) {
   return { keys: `tls_cert: ${cert}, tls_key: ${key}`, cert, key };
 }
 
+/** A relay whose transport serves `files` over TLS; `url` is its https URL. */
+async function tlsRelay(t, files = first, more = {}) {
+  const dir = fs.mkdtempSync(path.join(ca.dir, "relay-"));
+  const served = tlsKeys(dir, files);
+  const relay = await relayFor(t, { ...more, transport: served.keys });
+  return { ...relay, url: `https://127.0.0.1:${relay.port}`, served };
+}
+
 /** The serial number of the certificate a new TLS handshake with `port` sees. */
 function peerSerial(port) {
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: "127.0.0.1", port, ca: ca.caPem() }, () => {
+    const socket = tls.connect({ host: "127.0.0.1", port, ca: ca.caPem(), servername: undefined }, () => {
       const serial = socket.getPeerCertificate().serialNumber;
       socket.end();
       resolve(serial);
@@ -54,6 +65,124 @@ function request(module, url, options = {}) {
     req.on("error", reject);
   });
 }
+
+/** Two clients chat: each one's message is acked and reaches the other. */
+async function chatBetween(a, b, text) {
+  const atB = nextEvent(b, "message");
+  const ackA = await emitAck(a, "message", { text: `${text} from a` });
+  assert.equal(typeof ackA.id, "string", JSON.stringify(ackA));
+  const [gotB] = await atB;
+  assert.equal(gotB.id, ackA.id);
+  assert.equal(gotB.text, `${text} from a`);
+  const atA = nextEvent(a, "message");
+  const ackB = await emitAck(b, "message", { text: `${text} from b` });
+  const [gotA] = await atA;
+  assert.equal(gotA.id, ackB.id);
+  return [ackA.id, ackB.id];
+}
+
+test("wss, https polling and the upgrade between them chat, with acks and history", async (t) => {
+  const relay = await tlsRelay(t);
+  await withRelayLog(relay, async () => {
+    assert.match(relay.log(), /Socket\.IO on 127\.0\.0\.1:\d+\/socket\.io\/ over TLS/);
+    const room = uniqueRoom("tls");
+    const ws = await connect(relay.url, { ...trusted, transports: ["websocket"], auth: { room, user: "ws" } });
+    const polling = await connect(relay.url, { ...trusted, transports: ["polling"], auth: { room, user: "poll" } });
+    t.after(() => closeAll(ws, polling));
+    assert.equal(ws.io.engine.transport.name, "websocket");
+    assert.equal(polling.io.engine.transport.name, "polling");
+    const ids = await chatBetween(ws, polling, "hello");
+
+    // socket.io-client's default: polling first, then the upgrade to wss.
+    const upgraded = [];
+    t.after(() => closeAll(upgraded));
+    for (let i = 0; i < 2; i++) {
+      const c = await connect(relay.url, { ...trusted, auth: { room, user: `up${i}` } });
+      upgraded.push(c);
+      await eventually(() => c.io.engine.transport.name === "websocket", 5000, `client ${i} upgraded`);
+    }
+    const atWs = collect(ws, "message");
+    for (const [i, c] of upgraded.entries()) {
+      const ack = await emitAck(c, "message", { text: `upgraded ${i}` });
+      ids.push(ack.id);
+    }
+    await eventually(() => atWs.length === upgraded.length, 5000, "ws got every upgraded client's message");
+
+    const history = await emitAck(polling, "history", { limit: 50 });
+    assert.deepEqual(history.map((m) => m.id), ids);
+  });
+});
+
+test("an upgrade whose connection lands on the other I/O thread than its session chats", async (t) => {
+  // The relay runs two I/O threads and hands accepted connections to them in turn: the
+  // handshake's connection and the upgrade's, made one after the other, land on
+  // different ones, and a TLS stream cannot move to the session's thread.
+  const relay = await tlsRelay(t);
+  await withRelayLog(relay, async () => {
+    const room = uniqueRoom("cross");
+    const peer = await connect(relay.url, { ...trusted, transports: ["websocket"], auth: { room, user: "peer" } });
+    t.after(() => peer.close());
+    const open = await request(https, `${relay.url}/socket.io/?EIO=4&transport=polling`, { ...trusted, agent: false });
+    assert.equal(open.status, 200, open.body);
+    const { sid } = JSON.parse(open.body.slice(1));
+    const raw = new RawSocket(relay.port, { query: `EIO=4&transport=websocket&sid=${sid}`, ca: ca.caPem() });
+    t.after(() => raw.ws.terminate());
+    await once(raw.ws, "open");
+    raw.send("2probe");
+    await raw.waitFor((f) => f.text === "3probe", 5000, "3probe");
+    raw.send("5");
+    raw.send(`40${JSON.stringify({ room, user: "raw" })}`);
+    await raw.waitFor((f) => f.text && f.text.startsWith("40{"), 5000, "CONNECT");
+
+    const atPeer = nextEvent(peer, "message");
+    raw.send(`421["message",{"text":"from the other thread"}]`);
+    const ack = JSON.parse((await raw.waitFor((f) => f.text && f.text.startsWith("431["), 5000, "ack")).text.slice(3));
+    const [got] = await atPeer;
+    assert.equal(got.id, ack[0].id);
+    assert.equal(got.text, "from the other thread");
+
+    const answer = await emitAck(peer, "message", { text: "back" });
+    const frame = await raw.waitFor((f) => f.text && f.text.startsWith('42["message"'), 5000, "the peer's message");
+    assert.equal(JSON.parse(frame.text.slice(2))[1].id, answer.id);
+  });
+});
+
+test("a client that does not trust the certificate is refused", async (t) => {
+  const relay = await tlsRelay(t);
+  for (const transports of [["websocket"], ["polling"]]) {
+    const socket = client(relay.url, { transports, auth: { room: uniqueRoom() } });
+    t.after(() => socket.close());
+    const err = await connectError(socket);
+    assert.ok(err, `${transports}: connect_error`);
+  }
+  await assert.rejects(peerSerialUntrusted(relay.port), /unable to verify the first certificate/);
+});
+
+/** A handshake with Node's default trust store, which lacks the test CA. */
+function peerSerialUntrusted(port) {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host: "127.0.0.1", port }, () => {
+      socket.end();
+      resolve();
+    });
+    socket.on("error", reject);
+  });
+}
+
+test("plain HTTP on the TLS port fails, and the server keeps serving", async (t) => {
+  const relay = await tlsRelay(t);
+  await withRelayLog(relay, async () => {
+    const bystanders = await Bystanders.start(relay.url, { client: trusted });
+    t.after(() => bystanders.close());
+    const plainUrl = `http://127.0.0.1:${relay.port}`;
+    await assert.rejects(request(http, `${plainUrl}/socket.io/?EIO=4&transport=polling`));
+    await assert.rejects(request(http, `${plainUrl}/`));
+    const plain = client(plainUrl, { transports: ["websocket"], auth: { room: uniqueRoom() } });
+    t.after(() => plain.close());
+    await connectError(plain);
+    await bystanders.finish();
+  });
+});
 
 test("the admin endpoint serves https with its own certificate and reloads it", async (t) => {
   const dir = fs.mkdtempSync(path.join(ca.dir, "admin-"));
@@ -85,6 +214,33 @@ function check(pipeline) {
   const r = spawnSync(RELAY_BINARY, ["check", file], { encoding: "utf8", timeout: 20000 });
   return { status: r.status, stderr: r.stderr, file };
 }
+
+test("relay check: transport.tls_cert and tls_key go together, and must read and match", () => {
+  let r = check(`transport:\n  use: websocket\n  tls_cert: ${first.cert}\n`);
+  assert.equal(r.status, 2, r.stderr);
+  assert.equal(r.stderr, `${r.file}:3:13: transport.tls_cert: tls_cert and tls_key go together: tls_key is not set\n`);
+
+  r = check(`transport:\n  use: websocket\n  tls_cert: ${first.cert}\n  tls_key: ${second.key}\n`);
+  assert.equal(r.status, 2, r.stderr);
+  assert.equal(r.stderr, `${r.file}:4:12: transport.tls_key: ${second.key} is not the key of the certificate in ` +
+    `${first.cert}: key values mismatch\n`);
+
+  const missing = path.join(ca.dir, "missing.pem");
+  r = check(`transport:\n  use: websocket\n  tls_cert: ${missing}\n  tls_key: ${first.key}\n`);
+  assert.equal(r.status, 2, r.stderr);
+  assert.equal(r.stderr, `${r.file}:3:13: transport.tls_cert: cannot read ${missing}: No such file or directory\n`);
+
+  r = check(`transport:\n  use: websocket\n  tls_cert: ${first.key}\n  tls_key: ${first.key}\n`);
+  assert.equal(r.status, 2, r.stderr);
+  assert.equal(r.stderr, `${r.file}:3:13: transport.tls_cert: no certificate chain in ${first.key}: no start line\n`);
+
+  r = check(`transport:\n  use: websocket\n  tls_cert: ${first.cert}\n  tls_key: ${first.key}\n  tls_min_version: "1.1"\n`);
+  assert.equal(r.status, 2, r.stderr);
+  assert.equal(r.stderr, `${r.file}:5:20: transport.tls_min_version: expected one of 1.2, 1.3, got "1.1"; did you mean '1.2'?\n`);
+
+  r = check(`transport:\n  use: websocket\n  tls_cert: ${first.cert}\n  tls_key: ${first.key}\n  tls_min_version: 1.3\n`);
+  assert.equal(r.status, 0, r.stderr);
+});
 
 test("relay check: admin.tls_cert and admin.tls_key go together, and must read", () => {
   let r = check(`transport: { use: websocket }\nadmin:\n  listen: 127.0.0.1:0\n  tls_key: ${first.key}\n`);

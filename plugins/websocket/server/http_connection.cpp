@@ -36,32 +36,60 @@ tcp::socket move_socket(tcp::socket socket, const sdk::Executor& to) {
     return {to, protocol, fd};
 }
 
+/// An error after which the connection just ends: the client went, the deadline
+/// passed, or TLS failed (no HTTP answer can be sent through a broken TLS stream, and a
+/// TLS client that closes without close_notify is only gone).
+bool quiet_end(const beast::error_code& ec) {
+    return ec == http::error::end_of_stream || ec == beast::error::timeout ||
+           ec == boost::asio::error::operation_aborted ||
+           ec == boost::asio::error::connection_reset ||
+           ec.category() == boost::asio::error::get_ssl_category() ||
+           ec == boost::asio::ssl::error::stream_truncated;
+}
+
 }  // namespace
 
-HttpConnection::HttpConnection(tcp::socket socket, const HttpShared& shared, Shard& shard,
+HttpConnection::HttpConnection(ClientStream stream, const HttpShared& shared, Shard& shard,
                                ConnectionSlot slot, std::string remote_address)
-    : stream_(std::move(socket)),
+    : stream_(std::move(stream)),
       shared_(shared),
       shard_(shard),
       slot_(std::move(slot)),
       remote_address_(std::move(remote_address)) {}
 
 void HttpConnection::start() {
-    read_request();
+    TlsStream* tls = stream_.tls();
+    if (tls == nullptr) {
+        read_request();
+        return;
+    }
+    stream_.tcp().expires_after(shared_.options.handshake_timeout);
+    tls->async_handshake(
+        boost::asio::ssl::stream_base::server, [self = shared_from_this()](beast::error_code ec) {
+            if (ec) {
+                // A plain-HTTP client, one that does not trust the certificate, a
+                // scanner: nothing to answer.
+                self->shared_.telemetry.tls_handshake_failures.add();
+                self->shared_.telemetry.log.debug("TLS handshake with " + self->remote_address_ +
+                                                  " failed: " + ec.message());
+                beast::error_code ignored;
+                self->stream_.tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
+                return;
+            }
+            self->read_request();
+        });
 }
 
 void HttpConnection::read_request() {
     parser_.emplace();
     parser_->header_limit(kHeaderLimit);
     parser_->body_limit(shared_.options.max_payload);
-    stream_.expires_after(shared_.options.handshake_timeout);
+    stream_.tcp().expires_after(shared_.options.handshake_timeout);
     http::async_read(
         stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-            if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
-                ec == boost::asio::error::operation_aborted ||
-                ec == boost::asio::error::connection_reset) {
+            if (quiet_end(ec)) {
                 beast::error_code ignored;
-                self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+                self->stream_.tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
                 return;
             }
             if (ec) {
@@ -216,36 +244,57 @@ void HttpConnection::on_engineio(Request request) {
 
 void HttpConnection::on_upgrade(Request request, const std::string& sid) {
     if (sid.empty() && refuse_if_sessions_full(request)) return;
-    stream_.expires_never();
+    std::shared_ptr<EngineSession> session;
     if (sid.empty()) {
         // A WebSocket-only client: the session lives on this connection's thread.
-        auto session = std::make_shared<EngineSession>(shared_.sessions, shard_, random_id(),
-                                                       opening_request(request));
+        session = std::make_shared<EngineSession>(shared_.sessions, shard_, random_id(),
+                                                  opening_request(request));
         session->set_remote_address(remote_address_);
-        auto link = std::make_shared<WebSocketLink>(stream_.release_socket(), shared_.links,
-                                                    std::move(slot_));
-        auto req = std::make_shared<Request>(std::move(request));
-        // The link's stream does the handshake; the session opens once it succeeded.
-        link->accept(req, [session, link](bool ok) {
-            if (ok) session->open_websocket(link);
+    } else {
+        session = shared_.registry.find(sid);
+        if (!session) {
+            send_engineio_error(request, engineio::HttpError::unknown_sid);
+            return;
+        }
+    }
+    stream_.tcp().expires_never();
+    auto req = std::make_shared<Request>(std::move(request));
+    // The link's stream does the handshake; the session opens (or upgrades) on its own
+    // thread once it succeeded.
+    auto attach = [session, opening = sid.empty()](const std::shared_ptr<WebSocketLink>& link) {
+        if (opening) {
+            session->open_websocket(link);
+        } else {
+            session->begin_upgrade(link);
+        }
+    };
+    if (stream_.tls() != nullptr) {
+        // TLS cannot move to another io_context (Asio's ssl stream keeps timers of the one
+        // it was made on): the handshake runs here, then the link's handlers run on the
+        // session's thread while its I/O stays with this one.
+        auto link = std::make_shared<WebSocketLink>(stream_.release_tls(), session->executor(),
+                                                    shared_.links, std::move(slot_));
+        link->accept(req, [link, attach, home = session->executor()](bool ok) {
+            if (ok) boost::asio::post(home, [link, attach] { attach(link); });
         });
         return;
     }
-    auto session = shared_.registry.find(sid);
-    if (!session) {
-        send_engineio_error(request, engineio::HttpError::unknown_sid);
+    if (sid.empty()) {
+        auto link = std::make_shared<WebSocketLink>(stream_.release_socket(), shared_.links,
+                                                    std::move(slot_));
+        link->accept(req, [link, attach](bool ok) {
+            if (ok) attach(link);
+        });
         return;
     }
     // The socket moves to the session's thread; the handshake happens there.
-    auto socket = stream_.release_socket();
-    auto req = std::make_shared<Request>(std::move(request));
     boost::asio::post(
-        session->executor(), [session, socket = std::move(socket), req, &links = shared_.links,
-                              slot = std::move(slot_)]() mutable {
+        session->executor(), [session, req, attach, socket = stream_.release_socket(),
+                              &links = shared_.links, slot = std::move(slot_)]() mutable {
             auto moved = move_socket(std::move(socket), session->executor());
             auto link = std::make_shared<WebSocketLink>(std::move(moved), links, std::move(slot));
-            link->accept(req, [session, link](bool ok) {
-                if (ok) session->begin_upgrade(link);
+            link->accept(req, [link, attach](bool ok) {
+                if (ok) attach(link);
             });
         });
 }
@@ -309,7 +358,7 @@ void HttpConnection::on_poll(Request request, const std::string& sid) {
     }
     // A long poll: no deadline while the session has nothing to say (it pings within
     // ping_interval, so the wait is bounded anyway).
-    stream_.expires_never();
+    stream_.tcp().expires_never();
     watch_for_hangup(session);
     boost::asio::post(session->executor(), [self, here, session, req] {
         const auto error = session->poll([self, here, session, req](std::string body) {
@@ -341,9 +390,8 @@ void HttpConnection::watch_for_hangup(const std::shared_ptr<EngineSession>& sess
     // HTTP parser.
     watching_ = true;
     std::weak_ptr<EngineSession> weak = session;
-    stream_.socket().async_read_some(buffer_.prepare(4096), [self = shared_from_this(), weak](
-                                                                beast::error_code ec,
-                                                                std::size_t n) {
+    stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this(), weak](
+                                                       beast::error_code ec, std::size_t n) {
         self->watching_ = false;
         self->buffer_.commit(n);
         if (ec && ec != boost::asio::error::operation_aborted) {
@@ -367,7 +415,7 @@ void HttpConnection::after_watch(std::function<void()> next) {
     // One read at a time: stop the watch, answer when its handler has run.
     after_watch_ = std::move(next);
     beast::error_code ignored;
-    stream_.socket().cancel(ignored);
+    stream_.tcp().socket().cancel(ignored);
 }
 
 void HttpConnection::serve_page(const Request& request) {
@@ -393,29 +441,28 @@ void HttpConnection::serve_page(const Request& request) {
 void HttpConnection::send(Response response, std::shared_ptr<EngineSession> polled) {
     response.prepare_payload();
     auto res = std::make_shared<Response>(std::move(response));
-    stream_.expires_after(shared_.options.handshake_timeout);
-    http::async_write(stream_, *res,
-                      [self = shared_from_this(), res, polled = std::move(polled)](
-                          beast::error_code ec, std::size_t) {
-                          if (ec) {
-                              // A poll response that did not reach its client took frames with it:
-                              // close the session; the client reconnects and recovers what it
-                              // missed.
-                              if (polled) {
-                                  boost::asio::post(polled->executor(), [polled] {
-                                      polled->close("transport error", false);
-                                  });
-                              }
-                              return;
-                          }
-                          if (!res->keep_alive()) {
-                              beast::error_code ignored;
-                              self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-                              self->linger();
-                              return;
-                          }
-                          self->read_request();
-                      });
+    stream_.tcp().expires_after(shared_.options.handshake_timeout);
+    http::async_write(
+        stream_, *res,
+        [self = shared_from_this(), res, polled = std::move(polled)](beast::error_code ec,
+                                                                     std::size_t) {
+            if (ec) {
+                // A poll response that did not reach its client took frames with it:
+                // close the session; the client reconnects and recovers what it missed.
+                if (polled) {
+                    boost::asio::post(polled->executor(),
+                                      [polled] { polled->close("transport error", false); });
+                }
+                return;
+            }
+            if (!res->keep_alive()) {
+                beast::error_code ignored;
+                self->stream_.tcp().socket().shutdown(tcp::socket::shutdown_send, ignored);
+                self->linger();
+                return;
+            }
+            self->read_request();
+        });
 }
 
 void HttpConnection::linger() {
@@ -423,7 +470,7 @@ void HttpConnection::linger() {
     // the connection, and the client may lose the answer just sent with it (a 429 seen
     // as a reset). So read and drop what still comes until the client closes, for
     // kLingerLimit at most.
-    stream_.expires_after(kLingerLimit);
+    stream_.tcp().expires_after(kLingerLimit);
     buffer_.clear();
     stream_.async_read_some(buffer_.prepare(4096),
                             [self = shared_from_this()](beast::error_code ec, std::size_t) {

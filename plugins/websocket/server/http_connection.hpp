@@ -1,5 +1,6 @@
 #pragma once
 #include "engineio/handshake.hpp"
+#include "server/client_stream.hpp"
 #include "server/connection_slot.hpp"
 #include "server/refusal.hpp"
 
@@ -53,9 +54,9 @@ struct HttpShared {
     const std::atomic<bool>& stopping;  ///< the transport is stopping: no new sessions
 };
 
-/// One accepted TCP connection speaking HTTP/1.1: Engine.IO polling requests, the
-/// WebSocket upgrade (after which the socket belongs to a WebSocketLink), the chat
-/// page, CORS preflights. Keep-alive; one request at a time.
+/// One accepted connection speaking HTTP/1.1, over plain TCP or TLS: Engine.IO polling
+/// requests, the WebSocket upgrade (after which the connection belongs to a
+/// WebSocketLink), the chat page, CORS preflights. Keep-alive; one request at a time.
 /// Thread safety: its shard's executor only.
 class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
 public:
@@ -64,8 +65,9 @@ public:
 
     /// `remote_address`: the peer's IP address, for the sessions it opens.
     /// A connection on `shard` (its thread), counted by `slot`.
-    HttpConnection(boost::asio::ip::tcp::socket socket, const HttpShared& shared, Shard& shard,
-                   ConnectionSlot slot, std::string remote_address);
+    HttpConnection(ClientStream stream, const HttpShared& shared, Shard& shard, ConnectionSlot slot,
+                   std::string remote_address);
+    /// The TLS handshake (within handshake_timeout) if the stream has TLS, then requests.
     void start();
 
 private:
@@ -98,7 +100,7 @@ private:
     /// cors_origins.
     bool origin_allowed_for(const Request& request, bool upgrade) const;
 
-    boost::beast::tcp_stream stream_;
+    ClientStream stream_;
     const HttpShared& shared_;
     Shard& shard_;
     ConnectionSlot slot_;

@@ -35,7 +35,11 @@ struct Telemetry {
           refused(metrics.counter(
               "websocket_refused_total",
               "Connections and handshakes refused (limits, origin, shutting down)")),
-          limit_refusals(limit_counters(metrics)) {}
+          limit_refusals(limit_counters(metrics)),
+          tls_handshake_failures(metrics.counter(
+              "websocket_tls_handshake_failures_total",
+              "TLS handshakes that failed (plain HTTP to the TLS port, an untrusted "
+              "certificate, a timeout)")) {}
 
     /// Counts a refusal by `limit`.
     void count_refusal(Limit limit) {
@@ -54,6 +58,7 @@ struct Telemetry {
     sdk::Counter& refused;            ///< connections and handshakes refused
     /// relay_websocket_limit_refusals_total{limit="<setting>"}, by Limit.
     std::array<sdk::Counter*, kLimitCount> limit_refusals;
+    sdk::Counter& tls_handshake_failures;  ///< TLS handshakes that did not complete
 
 private:
     static std::array<sdk::Counter*, kLimitCount> limit_counters(sdk::Metrics& metrics) {

@@ -26,6 +26,8 @@ constexpr std::size_t kReadChunk = std::size_t{64} * 1024;
 constexpr std::size_t kKeepCapacity = 4096;
 /// How long a closing link waits for the client to end the TCP connection.
 constexpr std::chrono::seconds kCloseLinger{2};
+/// A TLS read's buffer: one record's plaintext, the most one read returns.
+constexpr std::size_t kTlsReadChunk = std::size_t{16} * 1024;
 
 char* thread_read_buffer() {
     thread_local std::vector<char> buffer(kReadChunk);
@@ -44,38 +46,74 @@ struct BufferRange {
     const boost::asio::const_buffer* end() const { return last; }
 };
 
-}  // namespace
-
-WebSocketLink::WebSocketLink(tcp::socket socket, const LinkShared& shared, ConnectionSlot slot)
-    : socket_(std::move(socket)), shared_(shared), slot_(std::move(slot)) {}
-
-void WebSocketLink::accept(const std::shared_ptr<const Request>& request,
-                           std::function<void(bool)> done) {
-    using Handshake = ws::stream<beast::tcp_stream>;
-    auto handshake = std::make_shared<Handshake>(std::move(socket_));
+/// Beast answers the upgrade on `stream` (moved in); `done` gets the stream back, or null
+/// when the handshake failed.
+template <class Stream, class Done>
+void websocket_handshake(Stream stream,
+                         const std::shared_ptr<const WebSocketLink::Request>& request,
+                         std::chrono::milliseconds timeout, Telemetry& telemetry, Done done) {
+    auto handshake = std::make_shared<ws::stream<Stream>>(std::move(stream));
     ws::stream_base::timeout timeouts{};
-    timeouts.handshake_timeout = shared_.options.handshake_timeout;
+    timeouts.handshake_timeout = timeout;
     timeouts.idle_timeout = ws::stream_base::none();
     timeouts.keep_alive_pings = false;
     handshake->set_option(timeouts);
     handshake->set_option(ws::stream_base::decorator(
         [](ws::response_type& res) { res.set(beast::http::field::server, kServerName); }));
-    handshake->async_accept(*request, [self = shared_from_this(), handshake, request,
-                                       done = std::move(done)](beast::error_code ec) {
+    handshake->async_accept(*request, [handshake, request, &telemetry,
+                                       done = std::move(done)](beast::error_code ec) mutable {
         if (ec) {
-            self->shared_.telemetry.log.debug("websocket handshake failed: " + ec.message());
-            done(false);
+            telemetry.log.debug("websocket handshake failed: " + ec.message());
+            done(nullptr);
             return;
         }
-        self->socket_ = std::move(beast::get_lowest_layer(*handshake).socket());
-        done(true);
+        done(&handshake->next_layer());
     });
+}
+
+}  // namespace
+
+WebSocketLink::WebSocketLink(tcp::socket socket, const LinkShared& shared, ConnectionSlot slot)
+    : socket_(std::move(socket)),
+      home_(socket_->get_executor()),
+      shared_(shared),
+      slot_(std::move(slot)) {}
+
+WebSocketLink::WebSocketLink(std::unique_ptr<TlsStream> stream, const sdk::Executor& session,
+                             const LinkShared& shared, ConnectionSlot slot)
+    : tls_(std::move(stream)), home_(session), shared_(shared), slot_(std::move(slot)) {}
+
+void WebSocketLink::accept(const std::shared_ptr<const Request>& request,
+                           std::function<void(bool)> done) {
+    if (tls_) {
+        websocket_handshake(std::move(*tls_), request, shared_.options.handshake_timeout,
+                            shared_.telemetry,
+                            [self = shared_from_this(), done = std::move(done)](TlsStream* stream) {
+                                if (stream != nullptr) {
+                                    self->tls_ = std::make_unique<TlsStream>(std::move(*stream));
+                                }
+                                done(stream != nullptr);
+                            });
+        return;
+    }
+    websocket_handshake(
+        beast::tcp_stream(std::move(*socket_)), request, shared_.options.handshake_timeout,
+        shared_.telemetry,
+        [self = shared_from_this(), done = std::move(done)](beast::tcp_stream* stream) {
+            if (stream != nullptr) self->socket_ = std::move(stream->socket());
+            done(stream != nullptr);
+        });
 }
 
 void WebSocketLink::start(const std::shared_ptr<EngineSession>& session) {
     session_ = session;
+    if (tls_) {
+        tls_read_.resize(kTlsReadChunk);
+        read_tls();
+        return;
+    }
     boost::system::error_code ec;
-    socket_.non_blocking(true, ec);
+    socket_->non_blocking(true, ec);
     if (ec) {
         lost(ec);
         return;
@@ -83,23 +121,27 @@ void WebSocketLink::start(const std::shared_ptr<EngineSession>& session) {
     wait_readable();
 }
 
+tcp::socket& WebSocketLink::tcp_socket() {
+    return tls_ ? beast::get_lowest_layer(*tls_).socket() : *socket_;
+}
+
 // ---- reading ------------------------------------------------------------------------
 
 void WebSocketLink::wait_readable() {
-    socket_.async_wait(tcp::socket::wait_read,
-                       [self = shared_from_this()](const boost::system::error_code& ec) {
-                           if (ec) {
-                               self->lost(ec);
-                               return;
-                           }
-                           self->on_readable();
-                       });
+    socket_->async_wait(tcp::socket::wait_read,
+                        [self = shared_from_this()](const boost::system::error_code& ec) {
+                            if (ec) {
+                                self->lost(ec);
+                                return;
+                            }
+                            self->on_readable();
+                        });
 }
 
 void WebSocketLink::on_readable() {
     char* chunk = thread_read_buffer();
     boost::system::error_code ec;
-    const std::size_t n = socket_.read_some(boost::asio::buffer(chunk, kReadChunk), ec);
+    const std::size_t n = socket_->read_some(boost::asio::buffer(chunk, kReadChunk), ec);
     if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again) {
         wait_readable();
         return;
@@ -108,23 +150,39 @@ void WebSocketLink::on_readable() {
         lost(ec);
         return;
     }
-    if (close_queued_) {  // closing: what the client still sends is not read
-        wait_readable();
-        return;
-    }
+    if (take(chunk, n)) wait_readable();
+}
+
+void WebSocketLink::read_tls() {
+    // The chunk is the link's own: the thread's buffer could be overwritten by another
+    // link's read before this one's handler runs.
+    tls_->async_read_some(
+        boost::asio::buffer(tls_read_),
+        boost::asio::bind_executor(
+            home_, [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+                if (ec) {
+                    self->lost(ec);
+                    return;
+                }
+                if (self->take(self->tls_read_.data(), n)) self->read_tls();
+            }));
+}
+
+bool WebSocketLink::take(char* chunk, std::size_t n) {
+    if (close_queued_) return true;  // closing: what the client still sends is not read
     bool ok = true;
     if (partial_.empty()) {
         const std::size_t used = parse(chunk, n, ok);
-        if (!ok) return;
+        if (!ok) return false;
         partial_.assign(chunk + used, n - used);
     } else {
         partial_.append(chunk, n);
         const std::size_t used = parse(partial_.data(), partial_.size(), ok);
-        if (!ok) return;
+        if (!ok) return false;
         partial_.erase(0, used);
         release_if_large(partial_);
     }
-    wait_readable();
+    return true;
 }
 
 std::size_t WebSocketLink::parse(char* data, std::size_t size, bool& ok) {
@@ -293,11 +351,21 @@ void WebSocketLink::pump() {
     shared_.telemetry.writes.add();
     writing_ = true;
 
+    if (tls_) {
+        boost::asio::async_write(
+            *tls_, BufferRange{gather_.data(), gather_.data() + gather_.size()},
+            boost::asio::bind_executor(home_,
+                                       [self = shared_from_this(), with_data, with_close](
+                                           const boost::system::error_code& error, std::size_t) {
+                                           self->on_written(error, with_data, with_close);
+                                       }));
+        return;
+    }
     // First without the reactor: a socket whose send buffer has room takes it all in
     // this one sendmsg, and no completion has to be scheduled.
     boost::system::error_code ec;
     std::size_t written =
-        socket_.write_some(BufferRange{gather_.data(), gather_.data() + gather_.size()}, ec);
+        socket_->write_some(BufferRange{gather_.data(), gather_.data() + gather_.size()}, ec);
     if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again) {
         ec.clear();
         written = 0;
@@ -315,7 +383,7 @@ void WebSocketLink::pump() {
     }
     *first += written;
     gather_.erase(gather_.begin(), first);
-    boost::asio::async_write(socket_, BufferRange{gather_.data(), gather_.data() + gather_.size()},
+    boost::asio::async_write(*socket_, BufferRange{gather_.data(), gather_.data() + gather_.size()},
                              [self = shared_from_this(), with_data, with_close](
                                  const boost::system::error_code& error, std::size_t) {
                                  self->on_written(error, with_data, with_close);
@@ -359,15 +427,19 @@ void WebSocketLink::after_close_written() {
     // send side first, so the client reads the close frame; then, after its FIN or a
     // short wait, the socket.
     boost::system::error_code ignored;
-    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    tcp_socket().shutdown(tcp::socket::shutdown_send, ignored);
     if (shared_.stopping) {  // the server is going away: no waiting for anyone
         shut();
         return;
     }
-    linger_ = std::make_unique<boost::asio::steady_timer>(socket_.get_executor(), kCloseLinger);
-    linger_->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-        if (!ec) self->shut();
-    });
+    // On the socket's io_context (the link then holds I/O objects of that one only), the
+    // handler on the session's.
+    linger_ =
+        std::make_unique<boost::asio::steady_timer>(tcp_socket().get_executor(), kCloseLinger);
+    linger_->async_wait(boost::asio::bind_executor(
+        home_, [self = shared_from_this()](const boost::system::error_code& ec) {
+            if (!ec) self->shut();
+        }));
 }
 
 void WebSocketLink::shut() {
@@ -375,8 +447,8 @@ void WebSocketLink::shut() {
     shut_ = true;
     if (linger_) linger_->cancel();
     boost::system::error_code ignored;
-    socket_.shutdown(tcp::socket::shutdown_both, ignored);
-    socket_.close(ignored);
+    tcp_socket().shutdown(tcp::socket::shutdown_both, ignored);
+    tcp_socket().close(ignored);
 }
 
 }  // namespace relay::plugins::websocket

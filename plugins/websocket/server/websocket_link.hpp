@@ -1,5 +1,6 @@
 #pragma once
 #include "rfc6455/frame.hpp"
+#include "server/client_stream.hpp"
 #include "server/connection_slot.hpp"
 #include "server/out_frame.hpp"
 
@@ -12,6 +13,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -46,10 +48,16 @@ struct LinkShared {
 /// gathered write (one sendmsg for a burst of broadcasts), control frames (pong,
 /// close) ride along in the same write, and an idle link holds no read buffer: it
 /// waits for readability and reads into a per-thread buffer, keeping only the bytes
-/// of an incomplete frame.
+/// of an incomplete frame; a write goes out at once when the socket takes it.
+///
+/// Over TLS the frames are the same, but OpenSSL keeps state between calls and may
+/// need to read to write, so reads and writes are asynchronous through the TLS stream
+/// (a gathered write is one TLS record up to 16 KiB), and a read in flight needs a
+/// buffer of its own.
 ///
 /// Lifecycle: the session holds it; pending operations hold it too; it holds only a
-/// weak reference back. Thread safety: the session's executor only.
+/// weak reference back. Thread safety: the session's executor only (a TLS link's I/O
+/// may belong to another thread's io_context; its handlers still run on the session's).
 class WebSocketLink : public std::enable_shared_from_this<WebSocketLink> {
 public:
     using Request = boost::beast::http::request<boost::beast::http::string_body>;
@@ -58,10 +66,17 @@ public:
     /// that Asio hands to one sendmsg.
     static constexpr std::size_t kMaxFramesPerWrite = 31;
 
+    /// Plain TCP: `socket` belongs to the session's io_context.
     WebSocketLink(boost::asio::ip::tcp::socket socket, const LinkShared& shared,
                   ConnectionSlot slot);
+    /// TLS: `stream` stays with the io_context it was accepted on (TLS state cannot
+    /// move), where accept() runs; from start() on, every handler runs on `session`,
+    /// the session's executor.
+    WebSocketLink(std::unique_ptr<TlsStream> stream, const sdk::Executor& session,
+                  const LinkShared& shared, ConnectionSlot slot);
 
-    /// The WebSocket handshake answering `request`; `done(true)` once it succeeded.
+    /// The WebSocket handshake answering `request`, on the stream's own executor;
+    /// `done(true)` there once it succeeded.
     void accept(const std::shared_ptr<const Request>& request, std::function<void(bool)> done);
     /// Starts reading: the messages that come in go to `session`.
     void start(const std::shared_ptr<EngineSession>& session);
@@ -77,6 +92,9 @@ public:
 private:
     void wait_readable();
     void on_readable();
+    void read_tls();
+    /// `n` bytes came in: parses what they complete. False once the link stops reading.
+    bool take(char* chunk, std::size_t n);
     /// Parses the frames in `data[0, size)`; returns the bytes used, or false through
     /// `ok` when the link failed or closed.
     std::size_t parse(char* data, std::size_t size, bool& ok);
@@ -90,8 +108,12 @@ private:
     void on_written(const boost::system::error_code& ec, bool with_data, bool with_close);
     void after_close_written();
     void shut();
+    boost::asio::ip::tcp::socket& tcp_socket();
 
-    boost::asio::ip::tcp::socket socket_;
+    std::optional<boost::asio::ip::tcp::socket> socket_;  // plain TCP
+    std::unique_ptr<TlsStream> tls_;                      // or TLS
+    std::vector<char> tls_read_;                          // TLS: the read in flight's buffer
+    boost::asio::any_io_executor home_;                   // where the handlers run
     const LinkShared& shared_;
     ConnectionSlot slot_;
     std::weak_ptr<EngineSession> session_;

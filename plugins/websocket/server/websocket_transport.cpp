@@ -86,6 +86,11 @@ WebSocketTransport::WebSocketTransport(Settings settings, sdk::PluginContext& ct
     for (const auto& executor : ctx.io_executors()) {
         server_.shards.push_back(std::make_unique<Shard>(executor, recent));
     }
+    const auto& s = server_.settings;
+    if (s.tls_cert && s.tls_key) {
+        tls_.emplace(tls::ServerFiles{*s.tls_cert, *s.tls_key, s.tls_min_version},
+                     server_.telemetry);
+    }
 }
 
 WebSocketTransport::~WebSocketTransport() = default;
@@ -120,7 +125,8 @@ void WebSocketTransport::start(sdk::Inbound& inbound, sdk::Done done) {
                 "(a random secret signs them); give every node of a cluster the same secret");
         }
         server_.telemetry.log.info("Socket.IO on " + s.listen_host + ":" + std::to_string(port_) +
-                                   s.path + (s.serve_page ? " (chat page at /)" : ""));
+                                   s.path + (tls_ ? " over TLS" : "") +
+                                   (s.serve_page ? " (chat page at /)" : ""));
         accept();
         done({});
     });
@@ -142,11 +148,14 @@ void WebSocketTransport::refuse(tcp::socket socket, Limit limit, std::chrono::se
     // The answer, written without waiting: a new socket's send buffer is empty. Then
     // only our side is shut: closing at once would reset the connection when the
     // client's request arrives after the answer, and the client would see a reset
-    // instead of the answer (see RefusedConnection).
-    const std::string answer = refusal_response(limit, retry_after);
+    // instead of the answer (see RefusedConnection). Over TLS there is no answer: it
+    // would need a handshake, the work a flood of refused connections must not get.
     boost::system::error_code ignored;
-    socket.non_blocking(true, ignored);
-    socket.write_some(boost::asio::buffer(answer), ignored);
+    if (!tls_) {
+        const std::string answer = refusal_response(limit, retry_after);
+        socket.non_blocking(true, ignored);
+        socket.write_some(boost::asio::buffer(answer), ignored);
+    }
     socket.shutdown(tcp::socket::shutdown_send, ignored);
     std::make_shared<RefusedConnection>(std::move(socket))->linger();
 }
@@ -168,8 +177,10 @@ void WebSocketTransport::accept() {
                        admission.refused) {
                 refuse(std::move(socket), *admission.refused, admission.retry_after, address);
             } else {
+                auto stream = tls_ ? ClientStream(std::move(socket), tls_->context())
+                                   : ClientStream(std::move(socket));
                 auto connection = std::make_shared<HttpConnection>(
-                    std::move(socket), server_.http, shard,
+                    std::move(stream), server_.http, shard,
                     ConnectionSlot(server_.open_connections, server_.telemetry.connections,
                                    std::move(admission.lease)),
                     std::move(address));

@@ -1,5 +1,6 @@
 #pragma once
 #include "server/server_context.hpp"
+#include "server/tls_identity.hpp"
 #include "settings.hpp"
 
 #include <relay/sdk/context.hpp>
@@ -7,6 +8,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace relay::plugins::websocket {
@@ -14,6 +16,7 @@ namespace relay::plugins::websocket {
 /// The `websocket` transport: a Socket.IO v4 server. One acceptor hands connections to
 /// the I/O threads in turn; each connection and its session live on one thread for
 /// life (see Shard). A broadcast encodes its frame once and posts it to every shard.
+/// With tls_cert and tls_key every connection speaks TLS (TlsIdentity).
 /// Lifecycle and thread safety: as sdk::Transport.
 class WebSocketTransport final : public sdk::Transport {
 public:
@@ -34,13 +37,15 @@ public:
 
 private:
     void accept();
-    /// Answers a connection refused by `limit` (refusal.hpp) and closes it.
+    /// Answers a connection refused by `limit` (refusal.hpp) and closes it (without an
+    /// answer over TLS, see refuse()).
     void refuse(boost::asio::ip::tcp::socket socket, Limit limit, std::chrono::seconds retry_after,
                 const std::string& address);
     void wait_for_acks(sdk::Done done);
     void wait_for_flush(sdk::Done done, std::chrono::steady_clock::time_point deadline);
 
     ServerContext server_;
+    std::optional<TlsIdentity> tls_;  // with tls_cert and tls_key
     sdk::Executor control_;
     boost::asio::ip::tcp::acceptor acceptor_;
     std::size_t next_shard_ = 0;

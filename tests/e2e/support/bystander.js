@@ -14,13 +14,14 @@ class Bystanders {
    * @param {string[][]} [options.transports] the two clients' transports
    * @param {number} [options.everyMs] pause between two messages
    * @param {object} [options.auth] more CONNECT auth for both (a token)
+   * @param {object} [options.client] more socket.io-client options for both (a TLS `ca`)
    */
-  static async start(url, { transports = [["websocket"], ["polling"]], everyMs = 20, auth = {} } = {}) {
+  static async start(url, { transports = [["websocket"], ["polling"]], everyMs = 20, auth = {}, client = {} } = {}) {
     const room = uniqueRoom("bystander");
-    const a = await connect(url, { auth: { room, user: "bystander-a", ...auth }, transports: transports[0] });
+    const a = await connect(url, { ...client, auth: { room, user: "bystander-a", ...auth }, transports: transports[0] });
     let b;
     try {
-      b = await connect(url, { auth: { room, user: "bystander-b", ...auth }, transports: transports[1] });
+      b = await connect(url, { ...client, auth: { room, user: "bystander-b", ...auth }, transports: transports[1] });
     } catch (err) {
       a.close();
       throw err;

@@ -11,12 +11,14 @@ const { within } = require("./relay");
  * how it ended. `open()` resolves after the Engine.IO open packet.
  */
 class RawSocket {
-  constructor(port, { query = "EIO=4&transport=websocket", headers = {}, maxPayload } = {}) {
+  /** `ca`: speak wss, trusting this CA. */
+  constructor(port, { query = "EIO=4&transport=websocket", headers = {}, maxPayload, ca } = {}) {
     this.frames = []; // {text} or {binary: Buffer}
     this.closed = false;
     this.closeCode = null;
     this.error = null;
-    this.ws = new WebSocket(`ws://127.0.0.1:${port}/socket.io/?${query}`, { headers, maxPayload });
+    const scheme = ca ? "wss" : "ws";
+    this.ws = new WebSocket(`${scheme}://127.0.0.1:${port}/socket.io/?${query}`, { headers, maxPayload, ca });
     this.ws.on("message", (data, isBinary) => {
       this.frames.push(isBinary ? { binary: Buffer.from(data) } : { text: data.toString() });
       if (!isBinary && data.toString() === "2") this.ws.send("3"); // answer pings
