@@ -49,10 +49,11 @@ const sdk::SettingsBinding<Settings>& binding() {
             .add(config_key("tls_cert", ValueType::string,
                             "PEM file with the server's certificate, then its chain; with "
                             "tls_key the listener speaks only TLS (https and wss on the same "
-                            "port); unset: plain TCP"),
+                            "port); unset: plain TCP; re-read on SIGHUP"),
                  &Settings::tls_cert)
             .add(config_key("tls_key", ValueType::string,
-                            "PEM file with tls_cert's private key (not encrypted)"),
+                            "PEM file with tls_cert's private key (not encrypted); re-read on "
+                            "SIGHUP"),
                  &Settings::tls_key)
             .add_choice(config_key("tls_min_version", ValueType::string,
                                    "oldest TLS version a client may speak"),

@@ -1,6 +1,7 @@
 // TLS: with tls_cert and tls_key the websocket transport serves only https and wss on
-// its port, the admin endpoint serves https with its own keys, and `relay check` says
-// what is wrong with the settings. Certificates come from a throwaway CA made with the openssl CLI.
+// its port, SIGHUP swaps the certificate without dropping a connection, the admin
+// endpoint serves https with its own keys, and `relay check` says what is wrong with
+// the settings. Certificates come from a throwaway CA made with the openssl CLI.
 "use strict";
 const test = require("node:test");
 const assert = require("node:assert/strict");
@@ -181,6 +182,51 @@ test("plain HTTP on the TLS port fails, and the server keeps serving", async (t)
     t.after(() => plain.close());
     await connectError(plain);
     await bystanders.finish();
+  });
+});
+
+test("SIGHUP swaps the certificate: open connections stay, new handshakes get the new one", async (t) => {
+  const relay = await tlsRelay(t, first, {
+    extra: "admin: { listen: 127.0.0.1:0 }",
+  });
+  await withRelayLog(relay, async () => {
+    const adminPort = Number(/admin: http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(relay.log())[1]);
+    const metric = async (name) => {
+      const { body } = await request(http, `http://127.0.0.1:${adminPort}/metrics`);
+      const line = body.split("\n").find((l) => l.startsWith(name + " "));
+      return line === undefined ? undefined : Number(line.split(" ")[1]);
+    };
+    assert.equal(await peerSerial(relay.port), first.serial);
+    const room = uniqueRoom("reload");
+    const before = await connect(relay.url, { ...trusted, transports: ["websocket"], auth: { room, user: "before" } });
+    const beforePolling = await connect(relay.url, { ...trusted, transports: ["polling"], auth: { room, user: "before-poll" } });
+    t.after(() => closeAll(before, beforePolling));
+    const dropped = [];
+    for (const s of [before, beforePolling]) s.on("disconnect", (reason) => dropped.push(reason));
+
+    fs.copyFileSync(second.cert, relay.served.cert);
+    fs.copyFileSync(second.key, relay.served.key);
+    process.kill(relay.proc.pid, "SIGHUP");
+    await eventually(async () => (await peerSerial(relay.port)) === second.serial, 5000, "the new certificate served");
+    assert.equal(await metric("relay_websocket_tls_reloads_total"), 1);
+    assert.equal(before.connected && beforePolling.connected, true);
+    assert.equal(before.io.engine.transport.name, "websocket");
+
+    const after = await connect(relay.url, { ...trusted, transports: ["websocket"], auth: { room, user: "after" } });
+    t.after(() => after.close());
+    await chatBetween(before, after, "across the reload");
+    await chatBetween(beforePolling, after, "polling across the reload");
+
+    // A key that does not read: the reload keeps the certificate it has, and says why.
+    fs.writeFileSync(relay.served.key, "not a key\n");
+    process.kill(relay.proc.pid, "SIGHUP");
+    await eventually(async () => (await metric("relay_websocket_tls_reload_failures_total")) === 1, 5000,
+      "the failed reload counted");
+    assert.ok(relay.log().includes(`TLS reload kept the previous certificate: tls_key: no private key in ${relay.served.key}: `),
+      relay.log());
+    assert.equal(await peerSerial(relay.port), second.serial);
+    await chatBetween(before, after, "after a bad reload");
+    assert.deepEqual(dropped, []);
   });
 });
 

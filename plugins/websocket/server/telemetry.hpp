@@ -39,7 +39,13 @@ struct Telemetry {
           tls_handshake_failures(metrics.counter(
               "websocket_tls_handshake_failures_total",
               "TLS handshakes that failed (plain HTTP to the TLS port, an untrusted "
-              "certificate, a timeout)")) {}
+              "certificate, a timeout)")),
+          tls_reloads(metrics.counter("websocket_tls_reloads_total",
+                                      "Certificate reloads (SIGHUP) that took the new files")),
+          tls_reload_failures(metrics.counter(
+              "websocket_tls_reload_failures_total",
+              "Certificate reloads (SIGHUP) that kept the previous certificate: a file did "
+              "not read")) {}
 
     /// Counts a refusal by `limit`.
     void count_refusal(Limit limit) {
@@ -59,6 +65,8 @@ struct Telemetry {
     /// relay_websocket_limit_refusals_total{limit="<setting>"}, by Limit.
     std::array<sdk::Counter*, kLimitCount> limit_refusals;
     sdk::Counter& tls_handshake_failures;  ///< TLS handshakes that did not complete
+    sdk::Counter& tls_reloads;             ///< SIGHUPs that took a new certificate
+    sdk::Counter& tls_reload_failures;     ///< SIGHUPs that kept the old one
 
 private:
     static std::array<sdk::Counter*, kLimitCount> limit_counters(sdk::Metrics& metrics) {

@@ -22,4 +22,16 @@ TlsIdentity::TlsIdentity(tls::ServerFiles files, Telemetry& telemetry)
     }
 }
 
+void TlsIdentity::reload() {
+    try {
+        context_ = tls::load_server_context(files_);
+    } catch (const tls::LoadError& e) {
+        telemetry_.tls_reload_failures.add();
+        telemetry_.log.warn("TLS reload kept the previous certificate: " + named(e));
+        return;
+    }
+    telemetry_.tls_reloads.add();
+    telemetry_.log.info("TLS certificate reloaded from " + files_.certificate);
+}
+
 }  // namespace relay::plugins::websocket

@@ -9,8 +9,13 @@
 namespace relay::plugins::websocket {
 
 /// The listener's certificate and key (transport.tls_cert, tls_key) as the context new
-/// connections are made with.
-/// Thread safety: one thread, the transport's control executor (accept runs there).
+/// connections are made with. reload() reads the files again and swaps in a new
+/// context: new handshakes present the new certificate, while connections already open
+/// keep theirs (each holds a reference on its context's OpenSSL state). A reload whose
+/// files do not read keeps the old context, logs a warning naming the file and counts
+/// it.
+/// Thread safety: one thread, the transport's control executor (accept and SIGHUP run
+/// there).
 class TlsIdentity {
 public:
     /// Reads `files`; throws std::runtime_error naming the setting, the file and
@@ -18,6 +23,7 @@ public:
     TlsIdentity(tls::ServerFiles files, Telemetry& telemetry);
 
     boost::asio::ssl::context& context() { return *context_; }
+    void reload();
 
 private:
     tls::ServerFiles files_;

@@ -268,6 +268,10 @@ void WebSocketTransport::presence_changed(const sdk::PresenceEvent& event) {
     }
 }
 
+void WebSocketTransport::reload() {
+    if (tls_) tls_->reload();
+}
+
 void WebSocketTransport::stop(sdk::Done done) {
     // From here new messages, CONNECTs and Engine.IO handshakes are refused; the
     // acceptor stays open until the sessions are flushed, because a polling client

@@ -16,7 +16,8 @@ namespace relay::plugins::websocket {
 /// The `websocket` transport: a Socket.IO v4 server. One acceptor hands connections to
 /// the I/O threads in turn; each connection and its session live on one thread for
 /// life (see Shard). A broadcast encodes its frame once and posts it to every shard.
-/// With tls_cert and tls_key every connection speaks TLS (TlsIdentity).
+/// With tls_cert and tls_key every connection speaks TLS; reload() (SIGHUP) reads them
+/// again for new connections (TlsIdentity).
 /// Lifecycle and thread safety: as sdk::Transport.
 class WebSocketTransport final : public sdk::Transport {
 public:
@@ -31,6 +32,9 @@ public:
     void broadcast(const sdk::Message& msg, std::string_view except_sender) override;
     void presence_changed(const sdk::PresenceEvent& event) override;
     void stop(sdk::Done done) override;
+    /// New connections get the certificate tls_cert and tls_key hold now; open ones keep
+    /// theirs. Bad files keep the old one (a warning says which).
+    void reload() override;
 
     /// The bound port (listen port 0 picks a free one); valid after start().
     std::uint16_t port() const { return port_; }
