@@ -18,8 +18,7 @@ public:
     /// Reads the keys file named by the `file` setting; throws KeyFileError.
     explicit ApiKeyAuth(relay::sdk::PluginContext& ctx);
 
-    void authenticate(const relay::sdk::Handshake& handshake,
-                      relay::sdk::AuthDone done) override;
+    void authenticate(const relay::sdk::Handshake& handshake, relay::sdk::AuthDone done) override;
     /// Reads the keys file again: keys added, changed or removed count from the next
     /// handshake on. A file that does not read keeps the keys there were, and says why.
     void reload() override;

@@ -18,10 +18,9 @@ namespace sdk = relay::sdk;
 constexpr const char* kKey = "k-7f3a9c0e5b1d4f28a6c3";
 
 std::string keys_file() {
-    static const std::string path =
-        (std::filesystem::temp_directory_path() /
-         ("api_keys_test_" + std::to_string(::getpid()) + ".keys"))
-            .string();
+    static const std::string path = (std::filesystem::temp_directory_path() /
+                                     ("api_keys_test_" + std::to_string(::getpid()) + ".keys"))
+                                        .string();
     return path;
 }
 

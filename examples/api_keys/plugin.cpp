@@ -9,8 +9,9 @@ const relay::sdk::Manifest& manifest() {
     static const relay::sdk::Manifest m{
         .name = "api_keys",
         .version = "1.0.0",
-        .description = "lets in clients whose API key (Authorization: Bearer, X-Api-Key) is "
-                       "in a keys file",
+        .description =
+            "lets in clients whose API key (Authorization: Bearer, X-Api-Key) is "
+            "in a keys file",
         .schema = api_keys::ApiKeyAuth::schema(),
         .factory = relay::sdk::AuthFactory([](relay::sdk::PluginContext& ctx) {
             return std::make_unique<api_keys::ApiKeyAuth>(ctx);
