@@ -12,7 +12,12 @@ namespace {
 constexpr std::string_view kExample = "http://auth.internal:8080/relay/connect";
 
 std::string quoted(std::string_view text) {
-    return "\"" + std::string(text) + "\"";
+    // Appends rather than "\"" + std::string(text): GCC 12 at -O3 warns (-Wrestrict)
+    // about the operator+ form, a known false positive.
+    std::string out;
+    out.reserve(text.size() + 2);
+    out.append(1, '"').append(text).append(1, '"');
+    return out;
 }
 
 [[noreturn]] void bad(const std::string& what) {
