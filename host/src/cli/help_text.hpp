@@ -11,7 +11,7 @@ Usage:
   relay migrate [FILE] [options] apply the store's schema migrations, then exit (the store
                                  migrates on start too; this is for migrating before a deploy)
   relay plugins [--json]         list the plugins on the plugin path, with their config keys
-  relay version                  print the version and the SDK ABI version
+  relay version, relay --version print the version and the SDK ABI version
   relay help                     this text
 
 FILE defaults to config/default.yaml (looked up in the working directory, then beside
@@ -24,6 +24,7 @@ Options:
                       (repeatable); RELAY_PLUGIN_PATH (colon-separated) is searched
                       next, then the plugins directory beside the binary
   --json              (plugins) machine-readable output
+  --version           print the version and the SDK ABI version
   -h, --help          help
 
 Exit codes: 0 ok, 1 runtime failure (a backend failed to start), 2 bad usage, bad
