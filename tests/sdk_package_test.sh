@@ -10,6 +10,17 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 cmake --install "$build_dir" --prefix "$work/prefix" >/dev/null
+# The real plugins are installed, the test plugins never.
+[ -f "$work/prefix/lib/relay/plugins/librelay_memory.so" ] || {
+  echo "librelay_memory.so was not installed into lib/relay/plugins"; exit 1; }
+strays=$(find "$work/prefix" -name 'librelay_*.so' | grep -E 'librelay_(testpass|testline|throwing|oldabi|tokentable)\.so' || true)
+[ -z "$strays" ] || { echo "test plugins were installed:"; echo "$strays"; exit 1; }
+# The sdk component alone is the headers and the CMake package, nothing else.
+cmake --install "$build_dir" --component sdk --prefix "$work/sdk-only" >/dev/null
+others=$(cd "$work/sdk-only" && find . -type f | grep -v -e '^./include/relay/sdk/' -e '^./lib/cmake/relay_sdk/' || true)
+[ -z "$others" ] || { echo "--component sdk installed more than the SDK:"; echo "$others"; exit 1; }
+[ -f "$work/sdk-only/lib/cmake/relay_sdk/relay_sdkConfig.cmake" ] || {
+  echo "--component sdk did not install the CMake package"; exit 1; }
 cmake -S "$source_dir/examples/maxlen" -B "$work/maxlen" -DCMAKE_PREFIX_PATH="$work/prefix" \
       -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$work/maxlen" >/dev/null
