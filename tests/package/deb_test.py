@@ -187,8 +187,9 @@ class Contents(unittest.TestCase):
         self.assertIn(".TH RELAY", page)
         version = field(self.relay, "Version").split("-")[0]
         self.assertIn(version, page)
-        for text in ("relay check FILE", "plugin\\-path", "Exit codes"):
+        for text in ("relay check FILE", "plugin\\-path", "Exit codes", ".SH FILES"):
             self.assertIn(text, page)
+        self.assertIn("/etc/relay/pipeline.yaml", page.split(".SH FILES")[1])
 
 
 class ExtractedRoot(unittest.TestCase):
