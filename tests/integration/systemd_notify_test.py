@@ -28,7 +28,7 @@ class NotifiedRelay:
     """relay run on the embedded pipeline (websocket on a free port, memory queue,
     sqlite in a fresh directory), with NOTIFY_SOCKET on a datagram socket of ours."""
 
-    def __init__(self, watchdog_usec=None, watchdog_pid=None, threads=2):
+    def __init__(self, watchdog_usec=None, watchdog_pid=None, journal=False, threads=2):
         self.dir = tempfile.mkdtemp(prefix="relay-notify-")
         self.socket_path = os.path.join(self.dir, "notify")
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -50,6 +50,11 @@ class NotifiedRelay:
         if watchdog_pid is not None:
             env["WATCHDOG_PID"] = str(watchdog_pid)
         self.log = open(os.path.join(self.dir, "relay.log"), "w+")
+        if journal:  # what systemd sets when stderr is its journal stream
+            st = os.fstat(self.log.fileno())
+            env["JOURNAL_STREAM"] = "%d:%d" % (st.st_dev, st.st_ino)
+        else:
+            env.pop("JOURNAL_STREAM", None)
         self.proc = subprocess.Popen(
             [os.environ["RELAY_BINARY"], "run", pipeline], cwd=self.dir, env=env,
             stdout=self.log, stderr=self.log,
@@ -149,6 +154,26 @@ class SystemdNotify(unittest.TestCase):
         self.assertIsNone(relay.receive(timeout=0.5))
         relay.proc.send_signal(signal.SIGTERM)
         self.assertEqual(relay.proc.wait(timeout=TIMEOUT), 0)
+
+    def test_log_lines_carry_their_priority_for_the_journal(self):
+        relay = self.start(journal=True)
+        relay.receive_until("READY")
+        lines = relay.output().splitlines()
+        self.assertTrue(lines)
+        for line in lines:
+            self.assertRegex(line, r"^<[0-7]>[a-z]+ ")
+        self.assertTrue(any(line.startswith("<6>info ") for line in lines), lines)
+        relay.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(relay.proc.wait(timeout=TIMEOUT), 0)
+
+    def test_log_lines_carry_their_time_elsewhere(self):
+        relay = self.start()
+        relay.receive_until("READY")
+        for line in relay.output().splitlines():
+            self.assertRegex(line, r"^\d{4}-\d\d-\d\dT")
+        relay.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(relay.proc.wait(timeout=TIMEOUT), 0)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
