@@ -11,7 +11,8 @@ Watchdog::Watchdog(const boost::asio::any_io_executor& timer_executor,
       ping_(std::make_shared<const std::function<void()>>(std::move(ping))) {}
 
 Watchdog::~Watchdog() {
-    stop();
+    // The timer's destructor cancels the wait (and, unlike cancel(), never throws).
+    *running_ = false;
 }
 
 void Watchdog::start() {
