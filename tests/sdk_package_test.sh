@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The SDK as a plugin author gets it: install Relay into a fresh prefix, build the
+# The SDK as a plugin author gets it: install Relay into a fresh prefix (its plugins,
+# never the test plugins; the sdk component alone is the SDK alone), build the
 # out-of-tree examples with find_package(relay_sdk) only, run their own tests, and have
 # the installed relay load them: `relay plugins` lists them, `relay check` reports a bad
 # keys file by file and line, and a client with an API key gets in while one without
@@ -18,6 +19,15 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
 cmake --install "$build_dir" --prefix "$work/prefix" >/dev/null
+# The real plugins are installed, the test plugins never.
+[ -f "$work/prefix/lib/relay/plugins/librelay_memory.so" ] || fail "librelay_memory.so was not installed into lib/relay/plugins"
+strays=$(find "$work/prefix" -name 'librelay_*.so' | grep -E 'librelay_(testpass|testline|throwing|oldabi|tokentable)\.so' || true)
+[ -z "$strays" ] || { echo "$strays"; fail "test plugins were installed"; }
+# The sdk component alone is the headers and the CMake package, nothing else.
+cmake --install "$build_dir" --component sdk --prefix "$work/sdk-only" >/dev/null
+others=$(cd "$work/sdk-only" && find . -type f | grep -v -e '^./include/relay/sdk/' -e '^./lib/cmake/relay_sdk/' || true)
+[ -z "$others" ] || { echo "$others"; fail "--component sdk installed more than the SDK"; }
+[ -f "$work/sdk-only/lib/cmake/relay_sdk/relay_sdkConfig.cmake" ] || fail "--component sdk did not install the CMake package"
 relay=$work/prefix/bin/relay
 for example in maxlen api_keys; do
   cmake -S "$source_dir/examples/$example" -B "$work/$example" -DCMAKE_PREFIX_PATH="$work/prefix" \

@@ -33,13 +33,14 @@ struct Options {
     std::vector<std::filesystem::path> plugin_path;
     bool json = false;
     bool help = false;
+    bool version = false;
 };
 
 Options parse(int argc, char** argv) {
     po::options_description described("options");
     std::string log_level;
     std::vector<std::string> plugin_path;
-    described.add_options()("help,h", "help")("json", "json output")(
+    described.add_options()("help,h", "help")("version", "version")("json", "json output")(
         "log-level", po::value<std::string>(&log_level), "log level")(
         "plugin-path", po::value<std::vector<std::string>>(&plugin_path), "plugin dir")(
         "args", po::value<std::vector<std::string>>(), "command and file");
@@ -52,6 +53,7 @@ Options parse(int argc, char** argv) {
 
     Options options;
     options.help = vm.count("help") > 0;
+    options.version = vm.count("version") > 0;
     options.json = vm.count("json") > 0;
     if (vm.count("log-level") > 0) options.log_level = log_level;
     for (const auto& dir : plugin_path) options.plugin_path.emplace_back(dir);
@@ -146,6 +148,7 @@ int run_cli(int argc, char** argv) {
         std::cerr << "relay: " << e.what() << "\nTry 'relay --help'.\n";
         return 2;
     }
+    if (options.version && !options.help) return command_version();
     if (options.help || options.command.empty() || options.command == "help") {
         std::cout << kHelpText;
         return options.command.empty() && !options.help ? 2 : 0;

@@ -6,13 +6,16 @@ namespace relay::host {
 inline constexpr std::string_view kHelpText = R"(relay - a plugin-based real-time chat broker
 
 Usage:
-  relay run [FILE] [options]     start the pipeline in FILE and serve until SIGINT/SIGTERM
-  relay check FILE [options]     validate FILE (every error at once) without starting anything
-  relay migrate [FILE] [options] apply the store's schema migrations, then exit (the store
-                                 migrates on start too; this is for migrating before a deploy)
-  relay plugins [--json]         list the plugins on the plugin path, with their config keys
-  relay version                  print the version and the SDK ABI version
-  relay help                     this text
+  relay run [FILE] [options]      start the pipeline in FILE and serve until SIGINT/SIGTERM
+  relay check FILE [options]      validate FILE (every error at once) without starting
+                                  anything
+  relay migrate [FILE] [options]  apply the store's schema migrations, then exit (the
+                                  store migrates on start too; this is for migrating
+                                  before a deploy)
+  relay plugins [--json]          list the plugins on the plugin path, with their config
+                                  keys
+  relay version                   print the version and the SDK ABI version
+  relay help                      this text
 
 FILE defaults to config/default.yaml (looked up in the working directory, then beside
 the binary): the embedded pipeline, which needs no services - WebSocket transport on
@@ -24,12 +27,15 @@ Options:
                       (repeatable); RELAY_PLUGIN_PATH (colon-separated) is searched
                       next, then the plugins directory beside the binary
   --json              (plugins) machine-readable output
+  --version           print the version and the SDK ABI version
   -h, --help          help
 
 Exit codes: 0 ok, 1 runtime failure (a backend failed to start), 2 bad usage, bad
 pipeline or unusable plugin file. Signals: SIGINT/SIGTERM stop gracefully (stop
 accepting, finish in-flight messages, drain the queue into the store); a second
-signal exits at once.
+signal exits at once. SIGHUP re-reads the TLS certificates and the auth plugin's keys.
+Started by systemd (Type=notify), relay reports when it is ready and stopping, and
+pings the watchdog, through NOTIFY_SOCKET.
 
 Examples:
   relay run                                  # embedded defaults, no services needed

@@ -1,11 +1,14 @@
 #include "runtime/host.hpp"
 
 #include "config/cluster_check.hpp"
+#include "runtime/service_notifier.hpp"
+#include "runtime/watchdog.hpp"
 
 #include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <future>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -259,6 +262,7 @@ int Host::run_until_signal() {
                 std::_Exit(128 + signo);
             }
             log_->info("signal {}: stopping (send it again to exit at once)", signo);
+            notify_stopping();
             signals.async_wait(on_signal);
             stopper = std::thread([&] {
                 stop();
@@ -278,6 +282,14 @@ int Host::run_until_signal() {
         };
     hangups.async_wait(on_hangup);
     start();
+    notify_ready(fmt::format("node '{}' serving on {} I/O threads", node_id_, io_->size()));
+    // Pinged from the I/O threads, so that systemd restarts a process whose threads
+    // are stuck, not only one that died. It runs through the stop, which may be long.
+    std::optional<Watchdog> watchdog;
+    if (const auto interval = watchdog_interval()) {
+        watchdog.emplace(signals_io.get_executor(), io_->executors(), *interval, notify_watchdog);
+        watchdog->start();
+    }
     signals_io.run();
     if (stopper.joinable()) stopper.join();
     return 0;

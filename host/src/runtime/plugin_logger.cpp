@@ -1,5 +1,7 @@
 #include "runtime/plugin_logger.hpp"
 
+#include "runtime/journal_stream.hpp"
+
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -39,7 +41,7 @@ std::shared_ptr<spdlog::logger> setup_logging(std::string_view level) {
     auto logger = spdlog::get("relay");
     if (!logger) {
         logger = spdlog::stderr_color_mt("relay");
-        logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %v");
+        logger->set_formatter(stderr_log_format(stderr_is_journal()));
         spdlog::set_default_logger(logger);
     }
     logger->set_level(spdlog::level::from_str(std::string(level)));
