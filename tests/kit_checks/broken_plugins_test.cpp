@@ -7,6 +7,7 @@
 // Each plugin here is right but for one thing: where it runs a callback.
 #include <relay/sdk/testing/auth_contract.hpp>
 #include <relay/sdk/testing/presence_contract.hpp>
+#include <relay/sdk/testing/processor_contract.hpp>
 #include <relay/sdk/testing/queue_contract.hpp>
 #include <relay/sdk/testing/store_contract.hpp>
 
@@ -14,6 +15,8 @@
 #include "plugins/local/settings.hpp"
 #include "plugins/memory/memory_queue.hpp"
 #include "plugins/memory/settings.hpp"
+
+#include <relay/sdk/payload.hpp>
 
 #include <gtest/gtest.h>
 
@@ -177,6 +180,53 @@ private:
     OwnThread own_;
 };
 
+/// Passes every message, answering from a thread of its own.
+class OwnThreadProcessor final : public sdk::Processor {
+public:
+    void process(sdk::Message&, sdk::VerdictDone done) override {
+        own_.post([done] { done(sdk::Verdict::accept()); });
+    }
+
+private:
+    OwnThread own_;
+};
+
+/// Wraps the payload in an array: no longer an object.
+class ArrayPayloadProcessor final : public sdk::Processor {
+public:
+    void process(sdk::Message& msg, sdk::VerdictDone done) override {
+        msg.payload_json = "[" + msg.payload_json + "]";
+        done(sdk::Verdict::accept());
+    }
+};
+
+/// Answers twice.
+class TwiceProcessor final : public sdk::Processor {
+public:
+    void process(sdk::Message&, sdk::VerdictDone done) override {
+        done(sdk::Verdict::accept());
+        done(sdk::Verdict::accept());
+    }
+};
+
+/// Moves the message to another room.
+class RoomChangingProcessor final : public sdk::Processor {
+public:
+    void process(sdk::Message& msg, sdk::VerdictDone done) override {
+        msg.room = "elsewhere";
+        done(sdk::Verdict::accept());
+    }
+};
+
+/// Drops attachments but leaves their placeholders.
+class AttachmentDroppingProcessor final : public sdk::Processor {
+public:
+    void process(sdk::Message& msg, sdk::VerdictDone done) override {
+        msg.attachments.clear();
+        done(sdk::Verdict::accept());
+    }
+};
+
 struct InlineAppendStoreTraits {
     static sdk::Schema schema() { return {}; }
     static std::unique_ptr<sdk::Store> make(sdk::PluginContext& ctx) {
@@ -224,6 +274,14 @@ struct OwnThreadAuthenticatorTraits {
     }
 };
 
+template <class P>
+struct ProcessorTraits {
+    static sdk::Schema schema() { return {}; }
+    static std::unique_ptr<sdk::Processor> make(sdk::PluginContext&) {
+        return std::make_unique<P>();
+    }
+};
+
 }  // namespace relay::tests::kit_checks
 
 namespace relay::sdk::testing {
@@ -236,4 +294,14 @@ INSTANTIATE_TYPED_TEST_SUITE_P(OwnThreadJoin, PresenceContract,
                                ::testing::Types<OwnThreadJoinPresenceTraits>);
 INSTANTIATE_TYPED_TEST_SUITE_P(OwnThreadAnswer, AuthContract,
                                ::testing::Types<OwnThreadAuthenticatorTraits>);
+INSTANTIATE_TYPED_TEST_SUITE_P(OwnThreadVerdict, ProcessorContract,
+                               ::testing::Types<ProcessorTraits<OwnThreadProcessor>>);
+INSTANTIATE_TYPED_TEST_SUITE_P(ArrayPayload, ProcessorContract,
+                               ::testing::Types<ProcessorTraits<ArrayPayloadProcessor>>);
+INSTANTIATE_TYPED_TEST_SUITE_P(Twice, ProcessorContract,
+                               ::testing::Types<ProcessorTraits<TwiceProcessor>>);
+INSTANTIATE_TYPED_TEST_SUITE_P(RoomChanging, ProcessorContract,
+                               ::testing::Types<ProcessorTraits<RoomChangingProcessor>>);
+INSTANTIATE_TYPED_TEST_SUITE_P(AttachmentDropping, ProcessorContract,
+                               ::testing::Types<ProcessorTraits<AttachmentDroppingProcessor>>);
 }  // namespace relay::sdk::testing

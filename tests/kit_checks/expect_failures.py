@@ -25,6 +25,13 @@ EXPECTED = [
     (r"OwnThreadJoin/PresenceContract/0", r"ConcurrentJoinsFromManyThreads", OFF_EXECUTOR + "join()"),
     (r"OwnThreadJoin/PresenceContract/0", r".*", "join()'s callback ran off the plugin's executor"),
     (r"OwnThreadAnswer/AuthContract/0", r".*", OFF_HOST + "authenticate()"),
+    (r"OwnThreadVerdict/ProcessorContract/0", r".*", OFF_HOST + "process()'s done"),
+    (r"ArrayPayload/ProcessorContract/0", r".*",
+     "a processor made the payload something other than a JSON object"),
+    (r"Twice/ProcessorContract/0", r".*", "done ran 2 times"),
+    (r"RoomChanging/ProcessorContract/0", r".*", "a processor must keep the room"),
+    (r"AttachmentDropping/ProcessorContract/0", r".*",
+     "a processor left a binary placeholder without its attachment"),
 ]
 
 
