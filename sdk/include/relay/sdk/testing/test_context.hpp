@@ -47,21 +47,6 @@ namespace relay::sdk::testing {
 /// tests run on loaded CI machines and under sanitizers.
 inline constexpr std::chrono::milliseconds kDeadline{20000};
 
-namespace detail {
-
-/// `text` without the quotes YAML would strip ("'a b'" is a b).
-inline std::string_view unquote(std::string_view text) {
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-    if (text.size() >= 2 && (text.front() == '"' || text.front() == '\'') &&
-        text.back() == text.front()) {
-        text = text.substr(1, text.size() - 2);
-    }
-    return text;
-}
-
-}  // namespace detail
-
 /// A ConfigView whose values are set in code. Built from a plugin's schema, every key
 /// starts at its schema default (parsed like the host would); setters override it.
 /// Without a schema any key may be set. Reading a key outside the schema, with the
@@ -173,15 +158,14 @@ private:
         return std::move(*parsed.value);
     }
 
-    /// Text a test sets: a YAML scalar (quotes stripped, as YAML does) or flow list,
-    /// parsed as the host would, without the key's bounds and choices, which setters
-    /// do not check.
+    /// Text a test sets: a YAML scalar (quoted or not, values::yaml_scalar) or flow list,
+    /// parsed as the host parses a schema default, without the key's bounds and
+    /// choices, which setters do not check.
     static Value parse(std::string_view key, ValueType type, std::string_view text) {
         ConfigKey unbounded;
         unbounded.name = std::string(key);
         unbounded.type = type;
-        unbounded.default_value =
-            std::string(type == ValueType::string_list ? text : detail::unquote(text));
+        unbounded.default_value = std::string(text);
         return parse_default(unbounded);
     }
 
