@@ -1,6 +1,7 @@
 // The plugin loader against small plugins the test suite builds (tests/plugins):
 // a valid one, another ABI version, a library that is not a plugin, a file that is
-// not a library, a misnamed one; and the CLI's one-line errors with exit code 2.
+// not a library, a misnamed one, one with an undefined symbol; and the CLI's one-line errors with
+// exit code 2.
 #include "config/plugin_load_error.hpp"
 #include "plugins/plugin_catalog.hpp"
 #include "plugins/plugin_library.hpp"
@@ -60,6 +61,23 @@ TEST(PluginLoading, AFileThatIsNotALibraryIsRefusedWithTheLinkersWords) {
     EXPECT_NE(error.find("invalid ELF header"), std::string::npos) << error;
 }
 
+TEST(PluginLoading, AnUndefinedSymbolIsNamedAsCppSpellsIt) {
+    const auto file = kTestPlugins / "librelay_undefined.so";
+    EXPECT_EQ(load_error(file), file.string() +
+                                    ": cannot load: undefined symbol: "
+                                    "relay::tests::missing_function(int) "
+                                    "(_ZN5relay5tests16missing_functionEi)");
+}
+
+TEST(PluginLoading, ReadableDlErrorDemanglesOnlyMangledNames) {
+    EXPECT_EQ(host::readable_dl_error("undefined symbol: _ZN5relay3fooEv, version V1"),
+              "undefined symbol: relay::foo() (_ZN5relay3fooEv), version V1");
+    EXPECT_EQ(host::readable_dl_error("undefined symbol: plain_c_function"),
+              "undefined symbol: plain_c_function");
+    EXPECT_EQ(host::readable_dl_error("undefined symbol: i"), "undefined symbol: i");
+    EXPECT_EQ(host::readable_dl_error("invalid ELF header"), "invalid ELF header");
+}
+
 TEST(PluginLoading, CatalogFindsByFileNameAndRefusesAMismatchedManifestName) {
     host::PluginCatalog catalog({kTestPlugins});
     EXPECT_NE(catalog.find("testpass"), nullptr);
@@ -90,6 +108,7 @@ TEST(PluginLoading, ScanReportsUnusableFilesBesideTheGoodOnes) {
     EXPECT_TRUE(bad.count("librelay_oldabi.so"));
     EXPECT_TRUE(bad.count("librelay_notaplugin.so"));
     EXPECT_TRUE(bad.count("librelay_garbage.so"));
+    EXPECT_TRUE(bad.count("librelay_undefined.so"));
 }
 
 // --- The same through the binary: one clear line, exit code 2, before anything starts.

@@ -2,9 +2,16 @@
 
 #include "config/plugin_load_error.hpp"
 
+#include <cxxabi.h>
 #include <dlfcn.h>
 #include <fmt/format.h>
 #include <fmt/std.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <string>
 
 namespace relay::host {
 namespace {
@@ -12,7 +19,40 @@ namespace {
 constexpr const char* kAbiSymbol = "relay_sdk_abi_version";
 constexpr const char* kManifestAlias = "relay_plugin_manifest";
 
+/// The C++ name of `mangled`, or nothing when it is not a mangled C++ name.
+std::optional<std::string> demangle(const std::string& mangled) {
+    // __cxa_demangle also reads type manglings: a C function named `i` would read "int".
+    if (!mangled.starts_with("_Z")) return std::nullopt;
+    int status = 0;
+    const std::unique_ptr<char, decltype(&std::free)> name(
+        abi::__cxa_demangle(mangled.c_str(), nullptr, nullptr, &status), &std::free);
+    if (status != 0 || !name) return std::nullopt;
+    return std::string(name.get());
+}
+
 }  // namespace
+
+std::string readable_dl_error(std::string_view reason) {
+    // glibc: "<file>: undefined symbol: <name>" or "... undefined symbol: <name>, version V".
+    static constexpr std::string_view kUndefined = "undefined symbol: ";
+    std::string out;
+    for (;;) {
+        const std::size_t at = reason.find(kUndefined);
+        if (at == std::string_view::npos) break;
+        const std::size_t begin = at + kUndefined.size();
+        const std::size_t end = std::min(reason.find_first_of(", \t\n", begin), reason.size());
+        const std::string symbol(reason.substr(begin, end - begin));
+        out += reason.substr(0, begin);
+        if (const auto name = demangle(symbol)) {
+            out += *name + " (" + symbol + ")";
+        } else {
+            out += symbol;
+        }
+        reason.remove_prefix(end);
+    }
+    out += reason;
+    return out;
+}
 
 PluginLibrary open_plugin_library(const std::filesystem::path& file) {
     auto library = std::make_shared<boost::dll::shared_library>();
@@ -29,7 +69,7 @@ PluginLibrary open_plugin_library(const std::filesystem::path& file) {
             why.remove_prefix(prefix.size());
         }
         throw PluginLoadError(fmt::format("{}: cannot load: {}", file.string(),
-                                          why.empty() ? ec.message() : std::string(why)));
+                                          why.empty() ? ec.message() : readable_dl_error(why)));
     }
     if (!library->has(kAbiSymbol)) {
         throw PluginLoadError(

@@ -3,6 +3,8 @@
 
 #include <filesystem>
 #include <memory>
+#include <string>
+#include <string_view>
 
 #ifndef BOOST_DLL_USE_STD_FS
 #define BOOST_DLL_USE_STD_FS
@@ -24,5 +26,11 @@ struct PluginLibrary {
 /// reads the manifest. Throws PluginLoadError with one line naming the file:
 /// cannot be loaded, not a Relay plugin, built for another ABI version, no manifest.
 PluginLibrary open_plugin_library(const std::filesystem::path& file);
+
+/// dlerror()'s reason with each undefined symbol also named as C++ spells it:
+/// "undefined symbol: _ZN5relay5tests16missing_functionEi" reads
+/// "undefined symbol: relay::tests::missing_function(int) (_ZN5relay5tests16missing_functionEi)"
+/// (the mangled name kept, for nm and c++filt). Other text is returned as it is.
+std::string readable_dl_error(std::string_view reason);
 
 }  // namespace relay::host

@@ -4,7 +4,8 @@
 /// A plugin records the version it was compiled against in a plain `extern "C"`
 /// symbol; the host reads that number before it touches any C++ type of the plugin
 /// and refuses a mismatch. Bump it whenever a type in these headers changes layout
-/// or a virtual function is added, removed or reordered.
+/// or a virtual function is added, removed or reordered; docs/plugins/abi.md lists
+/// what does and does not, and why a plugin cannot declare a range of versions.
 #include <cstdint>
 
 #ifndef RELAY_SDK_ABI_VERSION

@@ -405,11 +405,89 @@ inline Parsed parse_scalar(const ConfigKey& key, std::string_view text) {
     return mismatch();
 }
 
-/// A schema default (`key.default_value`), parsed as the key's type; a string_list
-/// default is a flow sequence (see parse_list).
+/// The value of one YAML scalar written as text: a double-quoted scalar with its escapes
+/// (`"a \"b\""` is a "b"; \\ \" \/ \n \t \r \b \f \0 \xXX \uXXXX), a
+/// single-quoted one (`'it''s'` is it's), or plain text as it is, spaces around it
+/// trimmed: what yaml-cpp hands the host for a value a user writes, so that a schema
+/// default reads the way the same text would in a pipeline file. Nothing for a quoted
+/// scalar that is not closed, or has text after its closing quote, or a bad escape.
+inline std::optional<std::string> yaml_scalar(std::string_view text) {
+    text = detail::trim(text);
+    if (text.empty() || (text.front() != '"' && text.front() != '\'')) return std::string(text);
+    const char quote_char = text.front();
+    std::string out;
+    std::size_t i = 1;
+    for (; i < text.size(); ++i) {
+        const char c = text[i];
+        if (quote_char == '\'') {
+            if (c != '\'') {
+                out += c;
+            } else if (i + 1 < text.size() && text[i + 1] == '\'') {
+                out += '\'';
+                ++i;
+            } else {
+                break;
+            }
+            continue;
+        }
+        if (c == '"') break;
+        if (c != '\\') {
+            out += c;
+            continue;
+        }
+        if (++i == text.size()) return std::nullopt;
+        switch (text[i]) {
+            case '\\': out += '\\'; break;
+            case '"': out += '"'; break;
+            case '/': out += '/'; break;
+            case 'n': out += '\n'; break;
+            case 't': out += '\t'; break;
+            case 'r': out += '\r'; break;
+            case 'b': out += '\b'; break;
+            case 'f': out += '\f'; break;
+            case '0': out += '\0'; break;
+            case 'x':
+            case 'u': {
+                const std::size_t digits = text[i] == 'x' ? 2 : 4;
+                if (i + digits >= text.size()) return std::nullopt;
+                std::uint32_t code = 0;
+                const auto [end, ec] =
+                    std::from_chars(text.data() + i + 1, text.data() + i + 1 + digits, code, 16);
+                if (ec != std::errc{} || end != text.data() + i + 1 + digits) return std::nullopt;
+                if (code >= 0xD800 && code <= 0xDFFF) return std::nullopt;
+                if (code < 0x80) {
+                    out += static_cast<char>(code);
+                } else if (code < 0x800) {
+                    out += static_cast<char>(0xC0 | (code >> 6));
+                    out += static_cast<char>(0x80 | (code & 0x3F));
+                } else {
+                    out += static_cast<char>(0xE0 | (code >> 12));
+                    out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+                    out += static_cast<char>(0x80 | (code & 0x3F));
+                }
+                i += digits;
+                break;
+            }
+            default: return std::nullopt;
+        }
+    }
+    if (i + 1 != text.size()) return std::nullopt;  // not closed, or text after it
+    return out;
+}
+
+/// A schema default (`key.default_value`), parsed as the key's type: YAML text, as in a
+/// pipeline file (a scalar's quotes go, see yaml_scalar: `fallback("\"***\"")` is the
+/// string ***); a string_list default is a flow sequence (see parse_list).
 inline Parsed parse_default(const ConfigKey& key) {
     if (!key.default_value) return Parsed{std::nullopt, "no default"};
-    if (key.type != ValueType::string_list) return parse_scalar(key, *key.default_value);
+    if (key.type != ValueType::string_list) {
+        const auto scalar = yaml_scalar(*key.default_value);
+        if (!scalar) {
+            return Parsed{std::nullopt,
+                          "expected one YAML scalar, got " + quote(*key.default_value)};
+        }
+        return parse_scalar(key, *scalar);
+    }
     if (auto items = parse_list(*key.default_value)) return Parsed{Value(std::move(*items)), {}};
     return Parsed{std::nullopt, "expected a list of strings, got " + quote(*key.default_value)};
 }

@@ -33,14 +33,31 @@ using VerdictDone = std::function<void(Verdict)>;
 /// rate-limit, enrich. Processors run in pipeline order; the first rejection stops
 /// the chain and becomes the sender's error ack.
 ///
+/// What a processor sees: `payload_json` is the client's object as JSON text, as the
+/// client sent it (validated: one JSON object, UTF-8). Binary data the client sent
+/// does not appear in it: the transport puts a placeholder
+/// `{"_placeholder":true,"num":N}` (at any depth) where the data was, and the bytes are
+/// `attachments[N]`. `id`, `ts_ms`, `room`, `sender`, `user` and `remote_address` are
+/// set already. Read and change fields with sdk::PayloadEditor (`relay/sdk/payload.hpp`),
+/// which leaves what it does not touch byte for byte.
+///
 /// What a processor may do to `msg`: change `payload_json` (it must stay one JSON
-/// object) and `attachments` (every binary placeholder `{"_placeholder":true,"num":N}`
-/// in the payload must name one of them: N < attachments.size()). What it must keep:
-/// `id`, `ts_ms`, `room`, `sender`, `user` (the host's and the session's; changing them
-/// would forge a message). The host checks the payload and the placeholders after the
-/// last processor: a message that breaks them is refused with an error ack naming the
-/// problem (metric `relay_messages_invalid_after_processing_total`), and is neither
-/// queued, stored nor broadcast.
+/// object) and `attachments` (every placeholder in the payload must name one of them:
+/// N < attachments.size(); to add one, append the bytes and set a field to
+/// sdk::placeholder_json(N)). What it must keep: `id`, `ts_ms`, `room`, `sender`,
+/// `user` (the host's and the session's; changing them would forge a message).
+///
+/// What the server overwrites: the websocket transport sends every member the
+/// object's members followed by `id`, `room`, `ts`, `sender` and `user` from the
+/// fields above; a payload member with one of these names (compared unescaped) is
+/// dropped from what members receive, so a processor cannot set them through the
+/// payload either (the stored message keeps the payload as the processors left it).
+///
+/// The host checks the payload and the placeholders after the last processor
+/// (sdk::processed_payload_problem): a message that breaks them is refused with an
+/// error ack naming the problem (metric `relay_messages_invalid_after_processing_total`),
+/// and is neither queued, stored nor broadcast. sdk::testing::ProcessorContract checks
+/// the same, and the rules below, in a plugin's own tests.
 /// Thread safety: process() is called from any I/O thread, concurrently; `msg` stays
 /// valid and untouched by others until `done` runs. `done` runs exactly once, on any
 /// host executor (calling it inline is fine). Never throws.

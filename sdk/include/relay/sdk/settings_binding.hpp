@@ -71,7 +71,10 @@ inline std::string format(const ConfigKey& key, const T& value) {
         return values::format_list(value);
     } else {
         static_assert(std::is_same_v<T, std::string>, "no config type for this member");
-        return value;
+        // A default is YAML text: quote what YAML would read otherwise (a leading
+        // quote, spaces around it), so that the member's value is the key's default.
+        const bool plain = values::yaml_scalar(value) == value;
+        return plain ? value : values::quote(value);
     }
 }
 

@@ -110,6 +110,21 @@ TEST(SdkTestContext, RunsOneExecutorThreadAndRecordsLogsAndMetrics) {
     EXPECT_EQ(ctx.node_id(), "test-node");
 }
 
+TEST(SdkTestContext, SeveralIoThreadsTheFirstOfWhichIsThePluginsExecutor) {
+    TestContext ctx({}, "processors[0]", "test-node", 3);
+    ASSERT_EQ(ctx.io_executors().size(), 3u);
+    EXPECT_FALSE(ctx.on_io_executor());
+    for (std::size_t i = 0; i < 3; ++i) {
+        Probe<bool, bool> where(ctx.io_executors()[i]);
+        boost::asio::post(ctx.io_executors()[i], [&ctx, cb = where.callback()] {
+            cb(ctx.on_executor(), ctx.on_io_executor());
+        });
+        ASSERT_TRUE(where.wait());
+        EXPECT_EQ(where.get<0>(), i == 0) << "thread " << i;
+        EXPECT_TRUE(where.get<1>()) << "thread " << i;
+    }
+}
+
 TEST(SdkTestContext, UniqueTokensSortInCreationOrder) {
     const auto a = unique_token();
     const auto b = unique_token();

@@ -21,9 +21,12 @@
 /// may join the room asked for; a refusal says why without repeating what the client
 /// sent (a token in a reason ends up in logs and screens); a handshake with nothing in
 /// it is refused; concurrent calls from several threads each get their own answer;
-/// reload() leaves a working authenticator. The concurrency test sends 100 handshakes
-/// at once: an authenticator that refuses when busy (a bound on requests in flight)
-/// needs a traits config that takes that many.
+/// reload() leaves a working authenticator. As the host does, the suite calls
+/// authenticate() from I/O threads (the context has four), and every answer must come
+/// on one of them (PluginContext::io_executors(); inline is fine), never on a thread of
+/// the plugin's own: a test where one does not fails, naming it. The concurrency test
+/// sends 100 handshakes at once: an authenticator that refuses when busy (a bound on
+/// requests in flight) needs a traits config that takes that many.
 #include <relay/sdk/testing/contract_fixture.hpp>
 
 #include <relay/sdk/auth.hpp>
@@ -46,7 +49,9 @@ protected:
     using Base = ContractFixture<Traits>;
     using Base::ctx_;
 
-    AuthContract() : Base("auth") {}
+    static constexpr std::size_t kIoThreads = 4;
+
+    AuthContract() : Base("auth", CallbackThread::any_io_executor, kIoThreads) {}
 
     void TearDown() override {
         auth_.reset();
@@ -66,7 +71,13 @@ protected:
     };
     Answer ask(const Handshake& handshake) {
         Probe<AuthOutcome> done(*ctx_);
-        auth().authenticate(handshake, AuthDone(done.callback()));
+        // From an I/O thread, as the host calls it; the probe's own executor check is
+        // not the one that applies (any I/O executor is), checked() is.
+        boost::asio::post(ctx_->io_executors().back(),
+                          [&auth = auth(), handshake,
+                           callback = AuthDone(this->checked("authenticate()", done.callback()))] {
+                              auth.authenticate(handshake, callback);
+                          });
         Answer answer;
         answer.came = done.wait();
         if (!answer.came) return answer;
@@ -139,23 +150,26 @@ TYPED_TEST_P(AuthContract, ConcurrentHandshakesFromSeveralThreadsEachGetTheirOwn
         std::atomic<std::size_t> answered{0};
     };
     auto tally = std::make_shared<Tally>();
-    std::vector<std::thread> threads;
-    threads.reserve(kThreads);
+    // Each I/O thread of the context calls at once, as the host's do.
+    static_assert(kThreads == TestFixture::kIoThreads);
+    Collector<std::size_t> called;
     for (std::size_t t = 0; t < kThreads; ++t) {
-        threads.emplace_back([&, t] {
+        boost::asio::post(this->ctx_->io_executors()[t], [&, t] {
             for (std::size_t i = 0; i < kPerThread; ++i) {
                 const std::size_t n = t * kPerThread + i;
                 const bool allow = n % 2 == 0;
-                auth.authenticate(allow ? allowed : refused,
-                                  [tally, n, allow](const AuthOutcome& outcome) {
-                                      std::lock_guard lock(tally->mutex);
-                                      if (++tally->calls[n] == 1) tally->answered.fetch_add(1);
-                                      if (outcome.allowed != allow) tally->wrong.push_back(n);
-                                  });
+                auth.authenticate(
+                    allow ? allowed : refused,
+                    this->checked("authenticate()", [tally, n, allow](const AuthOutcome& outcome) {
+                        std::lock_guard lock(tally->mutex);
+                        if (++tally->calls[n] == 1) tally->answered.fetch_add(1);
+                        if (outcome.allowed != allow) tally->wrong.push_back(n);
+                    }));
             }
+            called.add(t);
         });
     }
-    for (auto& thread : threads) thread.join();
+    ASSERT_TRUE(called.wait_for_size(kThreads)) << "authenticate() did not return";
     const auto deadline = std::chrono::steady_clock::now() + kDeadline;
     while (tally->answered.load() < kThreads * kPerThread &&
            std::chrono::steady_clock::now() < deadline) {

@@ -2,8 +2,10 @@
 /// ContractFixture<Traits>: what the Queue, Store and Presence contract suites share.
 /// A TestContext for the component's config section; a token unique to the test, which
 /// every room and id carries so the suites also run against a shared server; the
-/// traits' optional per-test hooks (`set_up`, `tear_down`, given the TestConfig); and
-/// one way to wait for a completion callback and judge it.
+/// traits' optional per-test hooks (`set_up`, `tear_down`, given the TestConfig); one
+/// way to wait for a completion callback and judge it; and the thread check every
+/// callback the suites hand a plugin goes through (checked()): a callback that runs
+/// anywhere but where the SDK says it must fails the test that caused it, naming it.
 #include <relay/sdk/testing/test_context.hpp>
 
 #include <relay/sdk/callbacks.hpp>
@@ -14,17 +16,29 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 
 namespace relay::sdk::testing {
+
+/// Where a kind's callbacks must run (each SDK header says it for its kind).
+enum class CallbackThread {
+    plugin_executor,  ///< PluginContext::executor(): queues, stores, presence
+    any_io_executor,  ///< any of PluginContext::io_executors(), inline included:
+                      ///< processors, authenticators
+};
 
 template <class Traits>
 class ContractFixture : public ::testing::Test {
 protected:
-    /// `section` names the component's config section in messages ("queue").
-    explicit ContractFixture(std::string_view section) : section_(section) {}
+    /// `section` names the component's config section in messages ("queue"); the
+    /// context gets `io_threads` I/O executors.
+    explicit ContractFixture(std::string_view section,
+                             CallbackThread where = CallbackThread::plugin_executor,
+                             std::size_t io_threads = 1)
+        : section_(section), where_(where), io_threads_(io_threads) {}
 
     void SetUp() override {
-        ctx_ = std::make_unique<TestContext>(Traits::schema(), section_);
+        ctx_ = std::make_unique<TestContext>(Traits::schema(), section_, "test-node", io_threads_);
         token_ = unique_token();
         if constexpr (requires(TestConfig & c) { Traits::set_up(c); }) {
             Traits::set_up(ctx_->settings());
@@ -38,6 +52,34 @@ protected:
             Traits::tear_down(ctx_->settings());
         }
         ctx_.reset();
+        const auto off = misplaced_->snapshot();
+        EXPECT_TRUE(off.empty()) << off.size() << " callbacks ran " << elsewhere()
+                                 << ", the first: " << (off.empty() ? "" : off.front());
+    }
+
+    /// True on the thread where this kind's callbacks must run.
+    bool on_callback_thread() const {
+        return where_ == CallbackThread::plugin_executor ? ctx_->on_executor()
+                                                         : ctx_->on_io_executor();
+    }
+    /// Where they ran instead, for messages.
+    const char* elsewhere() const {
+        return where_ == CallbackThread::plugin_executor ? "off the plugin's executor"
+                                                         : "off the host's executors";
+    }
+
+    /// `callback`, recording each call that runs where this kind's callbacks must not:
+    /// the test then fails at TearDown with "N callbacks ran off the plugin's
+    /// executor, the first: <what>". The suites wrap every callback they hand a plugin.
+    template <class F>
+    auto checked(std::string what, F callback) const {
+        return [ctx = ctx_.get(), where = where_, misplaced = misplaced_, what = std::move(what),
+                callback = std::move(callback)](auto&&... args) mutable {
+            const bool right = where == CallbackThread::plugin_executor ? ctx->on_executor()
+                                                                        : ctx->on_io_executor();
+            if (!right) misplaced->add(what);
+            return callback(std::forward<decltype(args)>(args)...);
+        };
     }
 
     /// This test's name for a room.
@@ -54,7 +96,8 @@ protected:
             return ::testing::AssertionFailure() << what << " failed: " << ec.message();
         }
         if (!done.on_executor()) {
-            return ::testing::AssertionFailure() << what << "'s callback ran off the executor";
+            return ::testing::AssertionFailure()
+                   << what << "'s callback ran off the plugin's executor";
         }
         return ::testing::AssertionSuccess();
     }
@@ -74,6 +117,9 @@ protected:
 
 private:
     std::string section_;
+    CallbackThread where_;
+    std::size_t io_threads_;
+    std::shared_ptr<Collector<std::string>> misplaced_ = std::make_shared<Collector<std::string>>();
 };
 
 }  // namespace relay::sdk::testing

@@ -14,8 +14,10 @@
 ///     INSTANTIATE_TYPED_TEST_SUITE_P(MyStore, StoreContract, Types);
 ///
 /// Rooms and ids carry a per-test unique prefix, so the suite also runs against a
-/// database shared with earlier runs. Text fields must round-trip byte for byte
-/// (no NUL inside text: not every database stores one); attachments are binary.
+/// database shared with earlier runs. Every callback must run on the plugin's executor
+/// (PluginContext::executor()), never inline on the caller's thread nor on a thread of
+/// the backend: a test where one does not fails, naming the call. Text fields must round-trip byte
+/// for byte (no NUL inside text: not every database stores one); attachments are binary.
 #include <relay/sdk/testing/contract_fixture.hpp>
 
 #include <relay/sdk/message.hpp>
@@ -200,8 +202,9 @@ TYPED_TEST_P(StoreContract, ConcurrentAppendsFromManyThreads) {
     }
     Collector<std::error_code> results;
     call_concurrently(kThreads, kThreads * kBatches, [&](int i) {
-        this->store_->append(batches[static_cast<std::size_t>(i)],
-                             [&results](std::error_code ec) { results.add(ec); });
+        this->store_->append(
+            batches[static_cast<std::size_t>(i)],
+            this->checked("append()", [&results](std::error_code ec) { results.add(ec); }));
     });
     ASSERT_TRUE(results.wait_for_size(kThreads * kBatches));
     for (const auto& ec : results.snapshot()) EXPECT_FALSE(ec) << ec.message();
@@ -217,14 +220,14 @@ TYPED_TEST_P(StoreContract, StopFinishesQueuedAppends) {
         auto batch = this->messages("a", 5);
         all.insert(all.end(), batch.begin(), batch.end());
         done.emplace_back(*this->ctx_);
-        this->store_->append(std::move(batch), done.back().callback());
+        this->store_->append(std::move(batch), this->checked("append()", done.back().callback()));
     }
     Probe<std::error_code> stopped(*this->ctx_);
     std::atomic<int> appended_before_stop{0};
-    this->store_->stop([&, cb = stopped.callback()](std::error_code ec) {
+    this->store_->stop(this->checked("stop()", [&, cb = stopped.callback()](std::error_code ec) {
         for (auto& probe : done) appended_before_stop += probe.done() ? 1 : 0;
         cb(ec);
-    });
+    }));
     ASSERT_TRUE(stopped.wait());
     EXPECT_FALSE(stopped.template get<0>());
     EXPECT_EQ(appended_before_stop.load(), kBatches)

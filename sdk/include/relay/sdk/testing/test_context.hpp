@@ -19,6 +19,7 @@
 #include <relay/sdk/logger.hpp>
 #include <relay/sdk/metrics.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -45,21 +46,6 @@ namespace relay::sdk::testing {
 /// How long the helpers wait for a condition before they report failure. Generous:
 /// tests run on loaded CI machines and under sanitizers.
 inline constexpr std::chrono::milliseconds kDeadline{20000};
-
-namespace detail {
-
-/// `text` without the quotes YAML would strip ("'a b'" is a b).
-inline std::string_view unquote(std::string_view text) {
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-    if (text.size() >= 2 && (text.front() == '"' || text.front() == '\'') &&
-        text.back() == text.front()) {
-        text = text.substr(1, text.size() - 2);
-    }
-    return text;
-}
-
-}  // namespace detail
 
 /// A ConfigView whose values are set in code. Built from a plugin's schema, every key
 /// starts at its schema default (parsed like the host would); setters override it.
@@ -172,15 +158,14 @@ private:
         return std::move(*parsed.value);
     }
 
-    /// Text a test sets: a YAML scalar (quotes stripped, as YAML does) or flow list,
-    /// parsed as the host would, without the key's bounds and choices, which setters
-    /// do not check.
+    /// Text a test sets: a YAML scalar (quoted or not, values::yaml_scalar) or flow list,
+    /// parsed as the host parses a schema default, without the key's bounds and
+    /// choices, which setters do not check.
     static Value parse(std::string_view key, ValueType type, std::string_view text) {
         ConfigKey unbounded;
         unbounded.name = std::string(key);
         unbounded.type = type;
-        unbounded.default_value =
-            std::string(type == ValueType::string_list ? text : detail::unquote(text));
+        unbounded.default_value = std::string(text);
         return parse_default(unbounded);
     }
 
@@ -350,18 +335,23 @@ private:
     int changes_ = 0;
 };
 
-/// A PluginContext for tests. Owns one io_context, run by one thread it starts in the
-/// constructor and joins in shutdown() (or the destructor): the plugin's executor,
-/// exactly as the host provides it. Destroy the plugin before the context.
+/// A PluginContext for tests. Owns `io_threads` io_contexts (one by default), each run
+/// by one thread it starts in the constructor and joins in shutdown() (or the
+/// destructor), exactly as the host provides them: the first is the plugin's executor,
+/// all of them are io_executors() (the host's I/O threads, from which transports call
+/// processors and authenticators). Destroy the plugin before the context.
 class TestContext final : public PluginContext {
 public:
     explicit TestContext(Schema schema = {}, std::string section = "plugin",
-                         std::string node_id = "test-node")
-        : config_(std::move(schema), std::move(section)),
-          node_id_(std::move(node_id)),
-          executors_{io_.get_executor()},
-          work_(boost::asio::make_work_guard(io_)),
-          thread_([this] { run(); }) {}
+                         std::string node_id = "test-node", std::size_t io_threads = 1)
+        : config_(std::move(schema), std::move(section)), node_id_(std::move(node_id)) {
+        for (std::size_t i = 0; i < std::max<std::size_t>(io_threads, 1); ++i) {
+            ios_.push_back(std::make_unique<boost::asio::io_context>(1));
+            executors_.push_back(ios_.back()->get_executor());
+            work_.push_back(boost::asio::make_work_guard(*ios_.back()));
+        }
+        for (auto& io : ios_) threads_.emplace_back([context = io.get()] { run(*context); });
+    }
 
     ~TestContext() override { shutdown(); }
     TestContext(const TestContext&) = delete;
@@ -385,22 +375,31 @@ public:
     std::string_view node_id() const override { return node_id_; }
     std::chrono::milliseconds drain_timeout() const override { return drain_timeout_; }
 
-    /// True on the executor's thread.
+    /// True on the plugin's executor's thread (where the callbacks of queues, stores and
+    /// presence must run).
     bool on_executor() const { return executors_.front().running_in_this_thread(); }
+    /// True on the thread of any of io_executors() (a host executor: where the callbacks
+    /// of processors and authenticators may run).
+    bool on_io_executor() const {
+        return std::any_of(executors_.begin(), executors_.end(),
+                           [](const Executor& e) { return e.running_in_this_thread(); });
+    }
 
-    /// Stops the executor: handlers still queued are destroyed without running.
+    /// Stops the executors: handlers still queued are destroyed without running.
     /// Idempotent. Call it (or destroy the context) only after the plugin is gone.
     void shutdown() {
-        work_.reset();
-        io_.stop();
-        if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+        work_.clear();
+        for (auto& io : ios_) io->stop();
+        for (auto& thread : threads_) {
+            if (thread.joinable() && thread.get_id() != std::this_thread::get_id()) thread.join();
+        }
     }
 
 private:
-    void run() {
+    static void run(boost::asio::io_context& io) {
         for (;;) {
             try {
-                io_.run();
+                io.run();
                 return;
             } catch (const std::exception& e) {
                 // A throwing handler is a bug under test; report it and keep serving.
@@ -417,10 +416,10 @@ private:
     mutable TestMetrics metrics_;
     mutable TestHealth health_;
     std::chrono::milliseconds drain_timeout_{10000};
-    boost::asio::io_context io_{1};
+    std::vector<std::unique_ptr<boost::asio::io_context>> ios_;
     std::vector<Executor> executors_;
-    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
-    std::thread thread_;
+    std::vector<boost::asio::executor_work_guard<Executor>> work_;
+    std::vector<std::thread> threads_;
 };
 
 /// Records the calls of a callback: how many, whether each ran on the expected
