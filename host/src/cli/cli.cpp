@@ -88,6 +88,8 @@ int command_run(const Options& options) {
     const Pipeline pipeline = load(file, options);
     setup_logging(options.log_level.value_or(pipeline.log_level));
     Host host(pipeline);
+    // SIGHUP reads the same file again, finding plugins as at start.
+    host.set_pipeline_source([file, options] { return load(file, options); });
     return host.run_until_signal();
 }
 

@@ -10,6 +10,7 @@
 namespace relay::host {
 
 struct Flow::Pending {
+    std::shared_ptr<const ProcessorChain> chain;  // taken once, when the message arrived
     sdk::Message msg;
     sdk::PublishedDone done;
     std::size_t stage = 0;
@@ -18,6 +19,8 @@ struct Flow::Pending {
 
 Flow::Flow(Parts parts, sdk::Metrics& metrics, std::shared_ptr<spdlog::logger> log)
     : parts_(std::move(parts)),
+      processors_(std::move(parts_.processors)),
+      auth_(std::move(parts_.auth)),
       log_(std::move(log)),
       accepted_(metrics.counter("messages_accepted_total", "Messages made durable by the queue")),
       rejected_(metrics.counter("messages_rejected_total", "Messages rejected by a processor")),
@@ -34,12 +37,25 @@ Flow::Flow(Parts parts, sdk::Metrics& metrics, std::shared_ptr<spdlog::logger> l
       auth_refused_(metrics.counter("auth_refused_total",
                                     "Handshakes and refreshes the auth plugin refused")) {}
 
+void Flow::replace_processors(std::shared_ptr<const ProcessorChain> chain) {
+    processors_.store(std::move(chain));
+}
+
+void Flow::replace_auth(std::shared_ptr<sdk::Authenticator> auth) {
+    auth_.store(std::move(auth));
+}
+
 void Flow::authenticate(const sdk::Handshake& handshake, sdk::AuthDone done) {
-    if (parts_.auth == nullptr) {
+    auto auth = auth_.load();
+    if (auth == nullptr) {
         done(sdk::AuthOutcome::allow(sdk::Identity::open()));
         return;
     }
-    parts_.auth->authenticate(handshake, [this, done = std::move(done)](sdk::AuthOutcome outcome) {
+    sdk::Authenticator& authenticator = *auth;
+    // The callback keeps the authenticator alive until it answered, whatever a reload
+    // does meanwhile.
+    authenticator.authenticate(handshake, [this, auth = std::move(auth),
+                                           done = std::move(done)](sdk::AuthOutcome outcome) {
         (outcome.allowed ? auth_allowed_ : auth_refused_).add();
         done(std::move(outcome));
     });
@@ -107,14 +123,16 @@ void Flow::publish(sdk::Message msg, sdk::PublishedDone done) {
     msg.id = next_message_id(msg.ts_ms);
     msg.position.clear();
     auto pending = std::make_shared<Pending>();
+    pending->chain = processors_.load();
     pending->msg = std::move(msg);
     pending->done = std::move(done);
     run_processors(std::move(pending));
 }
 
 void Flow::run_processors(std::shared_ptr<Pending> pending) {
-    if (pending->stage == parts_.processors.size()) {
-        if (!parts_.processors.empty()) {
+    const std::size_t stages = pending->chain ? pending->chain->size() : 0;
+    if (pending->stage == stages) {
+        if (stages != 0) {
             // What the processors made of it must still be a message the transports can
             // deliver: never ack, store or broadcast one that no receiver would get.
             if (auto reason = check_processed_message(pending->msg); !reason.empty()) {
@@ -135,7 +153,7 @@ void Flow::run_processors(std::shared_ptr<Pending> pending) {
         return;
     }
     const std::size_t stage = pending->stage++;
-    sdk::Processor* processor = parts_.processors[stage];
+    sdk::Processor* processor = (*pending->chain)[stage].get();
     try {
         processor->process(pending->msg, [this, pending](sdk::Verdict verdict) mutable {
             if (verdict.pass) {

@@ -23,17 +23,26 @@ namespace relay::host {
 /// the sender's ack; queue broadcast subscription → transport.broadcast; queue store
 /// subscription → store.append → commit. Implements the transport's Inbound.
 /// Lifecycle: connect() once before the queue and presence start; begin_shutdown()
-/// when the transport has stopped; the parts outlive the Flow.
-/// Thread safety: the Inbound functions may be called from any thread.
+/// when the transport has stopped; the transport, queue, presence and store outlive the
+/// Flow. The processors and the authenticator are shared: a reload swaps them
+/// (replace_processors, replace_auth) while messages and handshakes are under way.
+/// Thread safety: the Inbound functions and the replace_ functions may be called from
+/// any thread.
 class Flow final : public sdk::Inbound {
 public:
+    /// The processors a message runs through, in pipeline order. Immutable once handed
+    /// to the Flow: a message takes the chain once, when it arrives, and finishes with
+    /// it even if a reload swaps in another meanwhile; the processors live as long as
+    /// a chain holding them does.
+    using ProcessorChain = std::vector<std::shared_ptr<sdk::Processor>>;
+
     struct Parts {
         sdk::Transport* transport = nullptr;
-        std::vector<sdk::Processor*> processors;
+        std::shared_ptr<const ProcessorChain> processors;  ///< null: none
         sdk::Queue* queue = nullptr;
         sdk::Presence* presence = nullptr;
-        sdk::Store* store = nullptr;         ///< optional
-        sdk::Authenticator* auth = nullptr;  ///< optional: without one, Identity::open()
+        sdk::Store* store = nullptr;               ///< optional
+        std::shared_ptr<sdk::Authenticator> auth;  ///< optional: without one, Identity::open()
     };
     /// How many messages a recovery read returns at most.
     static constexpr std::size_t kRecoveryLimit = 10000;
@@ -49,6 +58,13 @@ public:
     /// From now on publish() answers Errc::shutting_down; `idle` runs once (on the
     /// thread that finishes the last one, or inline) when no publish is in flight.
     void begin_shutdown(std::function<void()> idle);
+
+    /// Messages that arrive from now on run through `chain` (null: none); those under
+    /// way finish with the chain they started with.
+    void replace_processors(std::shared_ptr<const ProcessorChain> chain);
+    /// Handshakes that start from now on go to `auth` (null: open); those under way
+    /// finish with the authenticator they started with.
+    void replace_auth(std::shared_ptr<sdk::Authenticator> auth);
 
     void authenticate(const sdk::Handshake& handshake, sdk::AuthDone done) override;
     void publish(sdk::Message msg, sdk::PublishedDone done) override;
@@ -68,7 +84,9 @@ private:
     void finish(Pending& pending, const sdk::Published& result);
     void on_store_batch(std::vector<sdk::Message> batch, sdk::Done commit);
 
-    Parts parts_;
+    Parts parts_;  // its processors and auth are unused: see processors_ and auth_
+    std::atomic<std::shared_ptr<const ProcessorChain>> processors_;
+    std::atomic<std::shared_ptr<sdk::Authenticator>> auth_;
     std::shared_ptr<spdlog::logger> log_;
     UnstoredMessages unstored_{kUnstoredMaxAge, kUnstoredMaxBytes};
 

@@ -1,6 +1,7 @@
 #include "runtime/host.hpp"
 
 #include "config/cluster_check.hpp"
+#include "config/pipeline_changes.hpp"
 #include "runtime/service_notifier.hpp"
 #include "runtime/watchdog.hpp"
 
@@ -24,6 +25,11 @@ constexpr std::chrono::seconds kStartTimeout{60};
 
 Host::Host(const Pipeline& pipeline, std::unique_ptr<sdk::Transport> transport_override)
     : plugins_(pipeline.lookup),
+      reloads_applied_(metrics_.counter(
+          "config_reloads_total", "Pipeline reloads (SIGHUP), by result", "result=\"applied\"")),
+      reloads_failed_(metrics_.counter(
+          "config_reloads_total", "Pipeline reloads (SIGHUP), by result", "result=\"failed\"")),
+      running_(pipeline),
       io_(std::make_unique<IoPool>(pipeline.threads)),
       log_(spdlog::default_logger()),
       node_id_(pipeline.node_id),
@@ -35,9 +41,9 @@ Host::Host(const Pipeline& pipeline, std::unique_ptr<sdk::Transport> transport_o
     presence_ = make<sdk::Presence>(pipeline.presence, home);
     queue_ = make<sdk::Queue>(pipeline.queue, home);
     for (const auto& section : pipeline.processors) {
-        processors_.push_back(make<sdk::Processor>(section, home));
+        processors_.push_back(make_shared_plugin<sdk::Processor>(pipeline, section));
     }
-    if (pipeline.auth) auth_ = make<sdk::Authenticator>(*pipeline.auth, home);
+    if (pipeline.auth) auth_ = make_shared_plugin<sdk::Authenticator>(pipeline, *pipeline.auth);
     if (transport_override) {
         transport_.object = std::move(transport_override);
         transport_.label = "transport (built in)";
@@ -46,11 +52,11 @@ Host::Host(const Pipeline& pipeline, std::unique_ptr<sdk::Transport> transport_o
     }
     Flow::Parts parts;
     parts.transport = transport_.object.get();
-    for (auto& processor : processors_) parts.processors.push_back(processor.object.get());
+    parts.processors = chain();
     parts.queue = queue_.object.get();
     parts.presence = presence_.object.get();
     parts.store = store_ ? store_->object.get() : nullptr;
-    parts.auth = auth_ ? auth_->object.get() : nullptr;
+    parts.auth = object_of(auth_);
     flow_ = std::make_unique<Flow>(std::move(parts), metrics_, log_);
     if (admin_listen_) {
         std::optional<tls::ServerFiles> tls;
@@ -110,6 +116,21 @@ PluginInstance<Interface> Host::make(const PluginSection& section, sdk::Executor
             2);
     }
     return loaded;
+}
+
+template <class Interface>
+std::shared_ptr<SharedPlugin<Interface>> Host::make_shared_plugin(const Pipeline& pipeline,
+                                                                  const PluginSection& section) {
+    return share_plugin(
+        SharedPlugin<Interface>{pipeline.lookup, make<Interface>(section, io_->home())},
+        io_->home());
+}
+
+std::shared_ptr<const Flow::ProcessorChain> Host::chain() const {
+    if (processors_.empty()) return nullptr;
+    auto chain = std::make_shared<Flow::ProcessorChain>();
+    for (const auto& record : processors_) chain->push_back(object_of(record));
+    return chain;
 }
 
 std::error_code Host::wait(const std::function<void(sdk::Done)>& operation,
@@ -228,10 +249,97 @@ void Host::stop() {
 }
 
 void Host::reload() {
+    if (source_) {
+        try {
+            apply(source_());
+        } catch (const ConfigErrors& e) {
+            reloads_failed_.add();
+            for (const auto& diagnostic : e.diagnostics()) log_->error("{}", diagnostic.format());
+            log_->error("reload: {} has {} error(s); kept the running pipeline",
+                        running_.file.string(), e.diagnostics().size());
+        } catch (const std::exception& e) {
+            reloads_failed_.add();
+            log_->error("{}", e.what());
+            log_->error("reload: {} did not load; kept the running pipeline",
+                        running_.file.string());
+        }
+    }
+    reload_files();
+}
+
+Host::Applied Host::apply(const Pipeline& next) {
+    const PipelineChanges changes = compare_pipelines(running_, next);
+    Applied applied;
+    for (const auto& change : changes.needs_restart) {
+        applied.kept.push_back(
+            fmt::format("reload: {}: needs a restart; kept the running value", change));
+        log_->warn("{}", applied.kept.back());
+    }
+    // Every new object is made before anything is swapped: a plugin that fails to
+    // initialise leaves the running pipeline whole.
+    std::vector<std::shared_ptr<SharedPlugin<sdk::Processor>>> processors;
+    // The sections they were made from (a kept one's points into the catalog it holds).
+    std::vector<PluginSection> sections;
+    std::shared_ptr<SharedPlugin<sdk::Authenticator>> auth = auth_;
+    try {
+        if (changes.processors) {
+            // A processor whose plugin and settings did not change is kept, with its
+            // state (a rate limit's buckets), wherever it moved in the list.
+            std::vector<bool> reused(processors_.size(), false);
+            for (const auto& section : next.processors) {
+                std::shared_ptr<SharedPlugin<sdk::Processor>> record;
+                for (std::size_t i = 0; i < processors_.size() && !record; ++i) {
+                    if (!reused[i] && same_section(running_.processors[i], section)) {
+                        reused[i] = true;
+                        record = processors_[i];
+                        sections.push_back(running_.processors[i]);
+                        sections.back().slot = section.slot;
+                    }
+                }
+                if (!record) {
+                    record = make_shared_plugin<sdk::Processor>(next, section);
+                    sections.push_back(section);
+                }
+                processors.push_back(std::move(record));
+            }
+        }
+        if (changes.auth) {
+            auth = next.auth ? make_shared_plugin<sdk::Authenticator>(next, *next.auth) : nullptr;
+        }
+    } catch (const std::exception& e) {
+        reloads_failed_.add();
+        log_->error("{}", e.what());
+        log_->error("reload: kept the running pipeline");
+        applied.summary = "failed";
+        return applied;
+    }
+    if (changes.processors) {
+        processors_ = std::move(processors);
+        running_.processors = std::move(sections);
+        flow_->replace_processors(chain());
+    }
+    if (changes.auth) {
+        auth_ = std::move(auth);
+        running_.auth = next.auth;
+        flow_->replace_auth(object_of(auth_));
+    }
+    reloads_applied_.add();
+    applied.ok = true;
+    std::string live = changes.live.empty() ? "nothing to change live" : "";
+    for (const auto& change : changes.live) live += (live.empty() ? "" : "; ") + change;
+    applied.summary =
+        changes.needs_restart.empty()
+            ? live
+            : fmt::format("{} ({} change(s) need a restart)", live, changes.needs_restart.size());
+    log_->info("reload of {}: {}", next.file.string(), applied.summary);
+    return applied;
+}
+
+void Host::reload_files() {
     if (auth_) {
-        log_->info("reloading {}", auth_->label);
-        boost::asio::post(auth_->context->executor(),
-                          [auth = auth_->object.get()] { auth->reload(); });
+        log_->info("reloading {}", auth_->instance.label);
+        boost::asio::post(auth_->instance.context->executor(),
+                          [auth = object_of(auth_)] { auth->reload(); });
     }
     log_->info("reloading {}", transport_.label);
     // A built-in transport (tests) has no context of its own: the home executor.

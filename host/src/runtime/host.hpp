@@ -7,7 +7,9 @@
 #include "runtime/io_pool.hpp"
 #include "runtime/metrics_registry.hpp"
 #include "runtime/plugin_instance.hpp"
+#include "runtime/shared_plugin.hpp"
 
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <vector>
@@ -52,10 +54,33 @@ public:
     /// during the stop exits the process at once. SIGHUP reloads (see reload()).
     /// Returns the exit code.
     int run_until_signal();
-    /// Asks what reads files at run time to read them again, each on its own executor:
-    /// the auth plugin's keys, the transport's TLS certificate, the admin server's.
-    /// Returns at once (the admin server's files are read here, on the caller's thread).
+
+    /// Where reload() reads the pipeline again (relay run: the file it started with).
+    /// Throws ConfigErrors, PluginLoadError or another exception when it cannot.
+    using PipelineSource = std::function<Pipeline()>;
+    void set_pipeline_source(PipelineSource source) { source_ = std::move(source); }
+
+    /// SIGHUP. Reads the pipeline again from the source (when there is one) and applies
+    /// it (see apply()); a file that does not load changes nothing, and each of its
+    /// errors is logged as `relay check` prints it. Then asks what reads files at run
+    /// time to read them again, each on its own executor: the auth plugin's keys, the
+    /// transport's TLS certificate, the admin server's. Blocks while new plugin objects
+    /// are made; does not wait for the files (the admin server's are read here).
     void reload();
+
+    /// What apply() did.
+    struct Applied {
+        bool ok = false;                ///< false: nothing changed (a plugin failed to initialise)
+        std::string summary;            ///< one line: what changed live, and what was kept
+        std::vector<std::string> kept;  ///< changes that need a restart, one line each
+    };
+    /// Applies what of `next` can change while running (compare_pipelines): new
+    /// processors, then the chain the flow uses is swapped at once (messages under way
+    /// finish with theirs; processors whose plugin and settings did not change are kept
+    /// with their state); a new authenticator for new handshakes. Everything else keeps
+    /// its running value and is logged as needing a restart. Counts the reload in
+    /// relay_config_reloads_total{result}. Call from the control thread.
+    Applied apply(const Pipeline& next);
 
     /// Runs the store's schema migrations without starting anything (`relay migrate`).
     /// Returns the store's report; throws StartError when there is no store or the
@@ -75,6 +100,11 @@ private:
     static void start_step(const std::string& label,
                            const std::function<void(sdk::Done)>& operation);
     void stop_step(const std::string& label, const std::function<void(sdk::Done)>& operation);
+    template <class Interface>
+    std::shared_ptr<SharedPlugin<Interface>> make_shared_plugin(const Pipeline& pipeline,
+                                                                const PluginSection& section);
+    std::shared_ptr<const Flow::ProcessorChain> chain() const;
+    void reload_files();
 
     // Declaration order is destruction order, reversed, and it matters:
     // 1. the I/O threads are joined first (in ~Host), so no handler runs;
@@ -84,10 +114,17 @@ private:
     //    in the plugin libraries, still loaded);
     // 4. metrics and health: plugins hold references to them;
     // 5. the plugin libraries last (the pipeline's catalog: `plugins_` keeps each loaded
-    //    until here, whatever becomes of the Pipeline the Host was made from).
+    //    until here, whatever becomes of the Pipeline the Host was made from; the
+    //    processors and the authenticator hold the catalog they were made from, see
+    //    SharedPlugin).
     std::shared_ptr<ManifestLookup> plugins_;
     MetricsRegistry metrics_;
     HealthBoard health_{metrics_};
+    sdk::Counter& reloads_applied_;
+    sdk::Counter& reloads_failed_;
+    // The pipeline as it runs: the file's at start, with the live parts of each reload.
+    Pipeline running_;
+    PipelineSource source_;
     std::unique_ptr<IoPool> io_;
     std::shared_ptr<spdlog::logger> log_;
     std::string node_id_;
@@ -96,8 +133,9 @@ private:
     std::optional<PluginInstance<sdk::Store>> store_;
     PluginInstance<sdk::Presence> presence_;
     PluginInstance<sdk::Queue> queue_;
-    std::vector<PluginInstance<sdk::Processor>> processors_;
-    std::optional<PluginInstance<sdk::Authenticator>> auth_;
+    // Parallel to running_.processors; the flow holds them too (Flow::ProcessorChain).
+    std::vector<std::shared_ptr<SharedPlugin<sdk::Processor>>> processors_;
+    std::shared_ptr<SharedPlugin<sdk::Authenticator>> auth_;  // null: open
     PluginInstance<sdk::Transport> transport_;
     std::unique_ptr<Flow> flow_;
     std::unique_ptr<AdminServer> admin_;
