@@ -10,7 +10,7 @@ IoPool::IoPool(unsigned threads) {
     const unsigned n = io_thread_count(threads);
     for (unsigned i = 0; i < n; ++i) {
         // Concurrency hint 1: each context is run by one thread, so Asio can skip locks.
-        contexts_.push_back(std::make_unique<boost::asio::io_context>(1));
+        contexts_.push_back(std::make_unique<Context>(1));
         executors_.push_back(contexts_.back()->get_executor());
         guards_.emplace_back(executors_.back());
     }
@@ -30,6 +30,7 @@ IoPool::IoPool(unsigned threads) {
 IoPool::~IoPool() {
     stop();
     join();
+    for (auto& context : contexts_) context->shutdown();
 }
 
 void IoPool::release() {

@@ -35,8 +35,18 @@ public:
     void join();
 
 private:
+    /// An io_context whose services can be shut down before it is destroyed. A handler
+    /// queued on one context may keep work counted on another (its associated executor;
+    /// ASan saw a timer's handler do so at exit, with TLS connections open): destroying
+    /// it touches that other context, so every context's queued handlers are destroyed
+    /// (shutdown()) while all of them still exist, and only then are the contexts freed.
+    class Context : public boost::asio::io_context {
+    public:
+        using boost::asio::execution_context::shutdown;
+        using boost::asio::io_context::io_context;
+    };
     using Guard = boost::asio::executor_work_guard<sdk::Executor>;
-    std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;
+    std::vector<std::unique_ptr<Context>> contexts_;
     std::vector<sdk::Executor> executors_;
     std::vector<Guard> guards_;
     std::vector<std::thread> threads_;
