@@ -22,6 +22,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -49,6 +50,18 @@ public:
     template <class F>
     void post(F f) {
         boost::asio::post(io_, std::move(f));
+    }
+    /// Runs `f` on this thread while the caller waits: off the caller's thread, yet
+    /// never at the same time as it, so the kit's bookkeeping (kept for callbacks on
+    /// one executor) is not corrupted by a race and can report the wrong thread.
+    template <class F>
+    void run_while_caller_waits(F f) {
+        std::promise<void> ran;
+        post([&ran, &f] {
+            f();
+            ran.set_value();
+        });
+        ran.get_future().wait();
     }
 
 private:
@@ -123,7 +136,7 @@ public:
     void start(sdk::Done done) override { inner_.start(std::move(done)); }
     void publish(sdk::Message msg, sdk::PublishDone done) override {
         inner_.publish(std::move(msg), [this, done](std::error_code ec, std::string position) {
-            own_.post([done, ec, position] { done(ec, position); });
+            own_.run_while_caller_waits([&] { done(ec, position); });
         });
     }
     void read_after(std::string_view room, std::string_view after_id, std::size_t limit,
@@ -146,8 +159,9 @@ public:
     void on_change(sdk::PresenceHandler handler) override { inner_.on_change(std::move(handler)); }
     void start(sdk::Done done) override { inner_.start(std::move(done)); }
     void join(const sdk::Member& member, sdk::Done done) override {
-        inner_.join(member,
-                    [this, done](std::error_code ec) { own_.post([done, ec] { done(ec); }); });
+        inner_.join(member, [this, done](std::error_code ec) {
+            own_.run_while_caller_waits([&] { done(ec); });
+        });
     }
     void leave(const sdk::Member& member, sdk::Done done) override {
         inner_.leave(member, std::move(done));
