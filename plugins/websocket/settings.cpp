@@ -61,13 +61,15 @@ const sdk::SettingsBinding<Settings>& binding() {
                         {{"1.2", tls::MinVersion::tls1_2}, {"1.3", tls::MinVersion::tls1_3}})
             .add(config_key("max_payload", ValueType::size,
                             "largest message or polling body a client may send; larger closes it")
-                     .at_least(1024),
+                     .at_least(1024)
+                     .reloadable(),
                  &Settings::max_payload)
             .add(config_key("max_connections", ValueType::integer,
                             "open TCP connections, and Engine.IO sessions (polling ones "
                             "included), each at most this many; past it a connection or "
                             "handshake gets 503")
-                     .at_least(1),
+                     .at_least(1)
+                     .reloadable(),
                  &Settings::max_connections)
             .add(config_key("max_connections_per_address", ValueType::integer,
                             "open TCP connections one remote address may hold; past it 429; 0: "
@@ -92,12 +94,14 @@ const sdk::SettingsBinding<Settings>& binding() {
             .add(config_key("max_room_bytes", ValueType::integer,
                             "longest room name a client may join (bytes of UTF-8; control "
                             "characters and invalid UTF-8 are refused too)")
-                     .at_least(1),
+                     .at_least(1)
+                     .reloadable(),
                  &Settings::max_room_bytes)
             .add(config_key("max_user_bytes", ValueType::integer,
                             "longest user name a client may claim (bytes of UTF-8; control "
                             "characters and invalid UTF-8 are refused too)")
-                     .at_least(1),
+                     .at_least(1)
+                     .reloadable(),
                  &Settings::max_user_bytes)
             .add(config_key("ping_interval", ValueType::duration,
                             "how often the server pings a client"),
@@ -132,7 +136,8 @@ const sdk::SettingsBinding<Settings>& binding() {
             .add(config_key("max_queued_bytes", ValueType::size,
                             "outbound bytes a slow client may have queued before it is dropped; "
                             "more than twice max_payload")
-                     .at_least(1024),
+                     .at_least(1024)
+                     .reloadable(),
                  &Settings::max_queued_bytes)
             .add(config_key("recovery", ValueType::boolean,
                             "connection state recovery: reconnecting clients get what they "
@@ -154,17 +159,20 @@ const sdk::SettingsBinding<Settings>& binding() {
                      .at_least(1024),
                  &Settings::recovery_buffer)
             .add(config_key("presence_events", ValueType::boolean,
-                            "send `join` and `leave` events to a room when members come and go"),
+                            "send `join` and `leave` events to a room when members come and go")
+                     .reloadable(),
                  &Settings::presence_events)
             .add(config_key("history_max", ValueType::integer,
                             "most messages one `history` call returns")
-                     .at_least(1),
+                     .at_least(1)
+                     .reloadable(),
                  &Settings::history_max)
             .add(config_key("history_max_bytes", ValueType::size,
                             "most bytes of stored messages sent to a client at once: a `history` "
                             "reply is cut to the newest that fit and says there is more; a "
                             "recovery that missed more connects afresh; below max_queued_bytes")
-                     .at_least(1024),
+                     .at_least(1024)
+                     .reloadable(),
                  &Settings::history_max_bytes)
             .add(config_key("serve_page", ValueType::boolean, "serve the chat page at /"),
                  &Settings::serve_page);

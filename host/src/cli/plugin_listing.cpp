@@ -48,6 +48,7 @@ std::string plugins_text(const PluginCatalog& catalog,
             if (!key.choices.empty())
                 constraint = fmt::format(" one of {}", fmt::join(key.choices, "|"));
             if (key.min || key.max) constraint = fmt::format(" {}", sdk::values::bounds_text(key));
+            if (key.live_reload) constraint += " (SIGHUP applies it live)";
             out += fmt::format("  {:<20} {:<9} {:<22} {}{}\n", key.name, type_name(key.type),
                                default_text(key), key.description, constraint);
         }
@@ -79,6 +80,7 @@ std::string plugins_json(const PluginCatalog& catalog,
             if (key.min || key.max) k["bounds"] = sdk::values::bounds_text(key);
             if (!key.choices.empty()) k["choices"] = key.choices;
             if (key.secret) k["secret"] = true;
+            if (key.live_reload) k["reloadable"] = true;
             keys.push_back(std::move(k));
         }
         doc["plugins"].push_back({{"name", m.name},

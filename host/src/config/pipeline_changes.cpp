@@ -24,13 +24,15 @@ std::optional<Value> value_of(const PluginSection& section, const sdk::ConfigKey
 }
 
 // "a → b" differences between two sections of the same plugin, one per key of its
-// schema (a secret's values are never shown).
+// schema (a secret's values are never shown), into `live` for a key marked
+// reloadable() when `live` is given, else into `restart`.
 void compare_keys(const PluginSection& running, const PluginSection& next,
-                  std::vector<std::string>& out) {
+                  std::vector<std::string>& restart, std::vector<std::string>* live = nullptr) {
     for (const auto& key : next.manifest->schema) {
         const auto before = value_of(running, key);
         const auto after = value_of(next, key);
         if (before == after) continue;
+        auto& out = live != nullptr && key.live_reload ? *live : restart;
         if (key.secret) {
             out.push_back(fmt::format("{}.{} changed", running.slot, key.name));
             continue;
@@ -116,7 +118,15 @@ PipelineChanges compare_pipelines(const Pipeline& running, const Pipeline& next)
     compare_value("node.drain_timeout", fmt::format("{}ms", running.drain_timeout.count()),
                   fmt::format("{}ms", next.drain_timeout.count()), restart);
     compare_value("log.level", running.log_level, next.log_level, restart);
-    compare_fixed(running.transport, next.transport, restart);
+    if (running.transport.use != next.transport.use) {
+        compare_fixed(running.transport, next.transport, restart);
+    } else {
+        const auto live_before = changes.live.size();
+        const auto restart_before = restart.size();
+        compare_keys(running.transport, next.transport, restart, &changes.live);
+        changes.transport = changes.live.size() != live_before;
+        changes.transport_fixed = restart.size() != restart_before;
+    }
 
     changes.processors = running.processors.size() != next.processors.size();
     for (std::size_t i = 0; !changes.processors && i < next.processors.size(); ++i) {

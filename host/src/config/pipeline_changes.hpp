@@ -8,15 +8,20 @@ namespace relay::host {
 
 /// What reloading a pipeline file would change, sorted by what a running host can do
 /// with it (SIGHUP, Host::reload):
-/// - live: the processors (list, order, settings) and the auth section (added,
-///   removed, another plugin, other settings) apply to new messages and handshakes;
+/// - live: the processors (list, order, settings), the auth section (added, removed,
+///   another plugin, other settings) and the transport's keys its schema marks
+///   reloadable() (Transport::reconfigure) apply to new messages and handshakes;
 /// - restart: everything else (another transport, queue, presence or store, any of
-///   their settings, node, log, admin) is kept as it runs, and named.
+///   their other settings, node, log, admin) is kept as it runs, and named.
 /// `plugins.path` is not compared: it only says where the reload finds the plugins it
 /// loads (processors, auth).
 struct PipelineChanges {
     bool processors = false;  ///< the processor list or a processor's settings differ
     bool auth = false;        ///< the auth section differs
+    bool transport = false;   ///< a reloadable() key of the transport differs
+    /// Another key of the transport differs too: the running section stays the one the
+    /// transport started with (so later reloads still name that key).
+    bool transport_fixed = false;
     /// What applies live, one phrase each: "processors [rate_limit] → [rate_limit, mangle]",
     /// "auth 'jwt' settings changed".
     std::vector<std::string> live;

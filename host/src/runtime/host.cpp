@@ -323,6 +323,12 @@ Host::Applied Host::apply(const Pipeline& next) {
         running_.auth = next.auth;
         flow_->replace_auth(object_of(auth_));
     }
+    if (changes.transport) reconfigure_transport(next.transport.config);
+    if (changes.transport && !changes.transport_fixed) {
+        // The same plugin (its manifest stays the running one's): only the values move.
+        running_.transport.config = next.transport.config;
+        running_.transport.where = next.transport.where;
+    }
     reloads_applied_.add();
     applied.ok = true;
     std::string live = changes.live.empty() ? "nothing to change live" : "";
@@ -335,6 +341,23 @@ Host::Applied Host::apply(const Pipeline& next) {
     return applied;
 }
 
+sdk::Executor Host::transport_executor() const {
+    // A built-in transport (tests) has no context of its own: the home executor.
+    return transport_.context ? transport_.context->executor() : io_->home();
+}
+
+void Host::reconfigure_transport(std::shared_ptr<const PluginConfig> config) {
+    const auto executor = transport_executor();
+    boost::asio::post(executor, [this, config = std::move(config)] {
+        try {
+            transport_->reconfigure(*config);
+        } catch (const std::exception& e) {
+            // Checked before: a throw here is the plugin's bug, not the file's.
+            log_->error("reload: {} reconfigure failed: {}", transport_.label, e.what());
+        }
+    });
+}
+
 void Host::reload_files() {
     if (auth_) {
         log_->info("reloading {}", auth_->instance.label);
@@ -342,9 +365,8 @@ void Host::reload_files() {
                           [auth = object_of(auth_)] { auth->reload(); });
     }
     log_->info("reloading {}", transport_.label);
-    // A built-in transport (tests) has no context of its own: the home executor.
-    const auto executor = transport_.context ? transport_.context->executor() : io_->home();
-    boost::asio::post(executor, [transport = transport_.object.get()] { transport->reload(); });
+    boost::asio::post(transport_executor(),
+                      [transport = transport_.object.get()] { transport->reload(); });
     if (admin_) {
         try {
             if (admin_->reload()) log_->info("admin: TLS certificate reloaded");

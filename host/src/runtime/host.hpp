@@ -77,7 +77,8 @@ public:
     /// Applies what of `next` can change while running (compare_pipelines): new
     /// processors, then the chain the flow uses is swapped at once (messages under way
     /// finish with theirs; processors whose plugin and settings did not change are kept
-    /// with their state); a new authenticator for new handshakes. Everything else keeps
+    /// with their state); a new authenticator for new handshakes; the transport's
+    /// reloadable() keys through Transport::reconfigure. Everything else keeps
     /// its running value and is logged as needing a restart. Counts the reload in
     /// relay_config_reloads_total{result}. Call from the control thread.
     Applied apply(const Pipeline& next);
@@ -105,6 +106,9 @@ private:
                                                                 const PluginSection& section);
     std::shared_ptr<const Flow::ProcessorChain> chain() const;
     void reload_files();
+    /// Hands the transport its new section (its reloadable() keys changed), on its executor.
+    void reconfigure_transport(std::shared_ptr<const PluginConfig> config);
+    sdk::Executor transport_executor() const;
 
     // Declaration order is destruction order, reversed, and it matters:
     // 1. the I/O threads are joined first (in ~Host), so no handler runs;

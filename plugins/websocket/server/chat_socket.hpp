@@ -11,6 +11,7 @@
 
 #include <relay/sdk/asio.hpp>
 #include <relay/sdk/auth.hpp>
+#include <relay/sdk/live_value.hpp>
 #include <relay/sdk/message.hpp>
 #include <relay/sdk/store.hpp>
 #include <relay/sdk/transport.hpp>
@@ -35,13 +36,15 @@ struct Telemetry;
 
 /// The settings a chat socket (and its recovery) reads.
 struct ChatOptions {
-    std::uint64_t max_attachment_bytes{};  ///< max_payload
-    std::size_t max_room_bytes{};
-    std::size_t max_user_bytes{};
-    std::uint64_t history_max{};        ///< messages a history query asks the store for
-    std::uint64_t history_max_bytes{};  ///< a history page, a recovery's missed messages
-    std::uint64_t max_queued_bytes{};   ///< what the client may have queued
-    bool recovery{};                    ///< connection state recovery on
+    // Live: SIGHUP may change them (ServerContext::apply_live).
+    sdk::LiveValue<std::uint64_t> max_attachment_bytes;  ///< max_payload
+    sdk::LiveValue<std::size_t> max_room_bytes;
+    sdk::LiveValue<std::size_t> max_user_bytes;
+    sdk::LiveValue<std::uint64_t> history_max;  ///< messages a history query asks the store for
+    sdk::LiveValue<std::uint64_t>
+        history_max_bytes;  ///< a history page, a recovery's missed messages
+    sdk::LiveValue<std::uint64_t> max_queued_bytes;  ///< what the client may have queued
+    bool recovery{};                                 ///< connection state recovery on
     std::chrono::milliseconds recovery_window{};
 };
 
@@ -49,7 +52,7 @@ struct ChatOptions {
 struct ChatShared {
     ChatShared(ChatOptions chat_options, RecoveryTokens recovery_tokens, std::string node,
                Telemetry& reports, const std::atomic<bool>& stopping_flag)
-        : options(chat_options),
+        : options(std::move(chat_options)),
           tokens(std::move(recovery_tokens)),
           node_id(std::move(node)),
           telemetry(reports),

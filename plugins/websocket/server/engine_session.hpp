@@ -5,6 +5,7 @@
 #include "server/out_frame.hpp"
 
 #include <relay/sdk/asio.hpp>
+#include <relay/sdk/live_value.hpp>
 #include <relay/sdk/metrics.hpp>
 
 #include <atomic>
@@ -38,9 +39,10 @@ struct SessionOptions {
     /// GET that takes its last frames.
     std::chrono::milliseconds handshake_timeout{};
     std::chrono::milliseconds connect_timeout{};  ///< Engine.IO open → Socket.IO CONNECT
-    std::uint64_t max_payload{};                  ///< announced in the open packet
-    std::uint64_t max_queued_bytes{};             ///< then the client is dropped as slow
-    bool offer_upgrade{};                         ///< polling sessions may move to WebSocket
+    // Live: SIGHUP may change them (ServerContext::apply_live).
+    sdk::LiveValue<std::uint64_t> max_payload;       ///< announced in the open packet
+    sdk::LiveValue<std::uint64_t> max_queued_bytes;  ///< then the client is dropped as slow
+    bool offer_upgrade{};                            ///< polling sessions may move to WebSocket
 };
 
 /// What the Engine.IO sessions of one transport share (the transport owns it).

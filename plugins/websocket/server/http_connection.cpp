@@ -83,7 +83,7 @@ void HttpConnection::start() {
 void HttpConnection::read_request() {
     parser_.emplace();
     parser_->header_limit(kHeaderLimit);
-    parser_->body_limit(shared_.options.max_payload);
+    parser_->body_limit(shared_.options.max_payload.get());
     stream_.tcp().expires_after(shared_.options.handshake_timeout);
     http::async_read(
         stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {

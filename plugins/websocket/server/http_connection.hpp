@@ -5,6 +5,7 @@
 #include "server/refusal.hpp"
 
 #include <relay/sdk/asio.hpp>
+#include <relay/sdk/live_value.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -31,13 +32,13 @@ struct Telemetry;
 /// The settings an HTTP connection reads.
 struct HttpOptions {
     std::string path;                               ///< the Engine.IO endpoint, with both slashes
-    std::uint64_t max_payload{};                    ///< a request body's largest size
+    sdk::LiveValue<std::uint64_t> max_payload;      ///< a request body's largest size (live)
     std::chrono::milliseconds handshake_timeout{};  ///< a request, a response
     bool polling{};                                 ///< Engine.IO transports allowed
     bool websocket{};
     std::vector<std::string> cors_origins;  ///< polling origins besides the page's own; "*": any
     std::vector<std::string> ws_origins;    ///< WebSocket origins besides the page's own; "*": any
-    std::uint64_t max_sessions{};           ///< max_connections, counted in sessions
+    sdk::LiveValue<std::uint64_t> max_sessions;  ///< max_connections, in sessions (live)
     bool serve_page{};
 };
 

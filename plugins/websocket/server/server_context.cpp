@@ -4,6 +4,8 @@ namespace relay::plugins::websocket {
 
 ServerContext::ServerContext(Settings s, sdk::PluginContext& ctx)
     : settings(std::move(s)),
+      max_connections(settings.max_connections),
+      presence_events(settings.presence_events),
       telemetry(ctx.log(), ctx.metrics()),
       addresses(AddressLimits::make(
           {.max_connections = settings.max_connections_per_address,
@@ -68,5 +70,23 @@ ServerContext::ServerContext(Settings s, sdk::PluginContext& ctx)
           .telemetry = telemetry,
           .stopping = stopping,
       } {}
+
+// One key, every part that reads it. A reader may see some parts changed before the
+// others for an instant (a limit, never a value two parts must agree on).
+void ServerContext::apply_live(const Settings& next) {
+    max_connections.set(next.max_connections);
+    http.options.max_sessions.set(next.max_connections);
+    presence_events.set(next.presence_events);
+    chat.options.max_attachment_bytes.set(next.max_payload);
+    sessions.options.max_payload.set(next.max_payload);
+    links.options.max_payload.set(next.max_payload);
+    http.options.max_payload.set(next.max_payload);
+    chat.options.max_room_bytes.set(next.max_room_bytes);
+    chat.options.max_user_bytes.set(next.max_user_bytes);
+    chat.options.max_queued_bytes.set(next.max_queued_bytes);
+    sessions.options.max_queued_bytes.set(next.max_queued_bytes);
+    chat.options.history_max.set(next.history_max);
+    chat.options.history_max_bytes.set(next.history_max_bytes);
+}
 
 }  // namespace relay::plugins::websocket

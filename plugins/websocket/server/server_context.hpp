@@ -10,6 +10,7 @@
 #include "settings.hpp"
 
 #include <relay/sdk/context.hpp>
+#include <relay/sdk/live_value.hpp>
 
 #include <atomic>
 #include <cstdint>
@@ -25,14 +26,20 @@ namespace relay::plugins::websocket {
 /// its constructor says what it depends on.
 struct ServerContext {
     ServerContext(Settings s, sdk::PluginContext& ctx);
+    /// Applies the keys of `next` that the schema marks reloadable() (SIGHUP,
+    /// Transport::reconfigure); every other key keeps its value from the start.
+    void apply_live(const Settings& next);
     ServerContext(const ServerContext&) = delete;
     ServerContext& operator=(const ServerContext&) = delete;
     ServerContext(ServerContext&&) = delete;
     ServerContext& operator=(ServerContext&&) = delete;
     ~ServerContext() = default;
 
-    /// What the transport itself reads (listen, limits, recovery, presence events).
+    /// What the transport itself reads (listen, recovery), as started: the reloadable
+    /// keys live in the parts' options and below, changed by apply_live().
     Settings settings;
+    sdk::LiveValue<std::uint64_t> max_connections;  ///< open TCP connections
+    sdk::LiveValue<bool> presence_events;
     Telemetry telemetry;
     std::atomic<bool> stopping{false};
     /// Open TCP connections. Shared with every ConnectionSlot: a connection whose last

@@ -5,6 +5,7 @@
 #include "server/out_frame.hpp"
 
 #include <relay/sdk/asio.hpp>
+#include <relay/sdk/live_value.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -30,7 +31,7 @@ struct Telemetry;
 
 /// The settings a WebSocket link reads.
 struct LinkOptions {
-    std::uint64_t max_payload{};                    ///< a message's largest size
+    sdk::LiveValue<std::uint64_t> max_payload;      ///< a message's largest size (live)
     std::chrono::milliseconds handshake_timeout{};  ///< for the upgrade's handshake
 };
 

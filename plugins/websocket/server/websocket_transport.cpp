@@ -170,7 +170,7 @@ void WebSocketTransport::accept() {
             socket.set_option(tcp::no_delay(true), ec);
             std::string address = remote_address(socket);
             if (static_cast<std::uint64_t>(server_.open_connections->load()) >=
-                server_.settings.max_connections) {
+                server_.max_connections.get()) {
                 refuse(std::move(socket), Limit::max_connections, std::chrono::seconds(1), address);
             } else if (auto admission = server_.addresses->admit_connection(
                            address, std::chrono::steady_clock::now());
@@ -239,7 +239,7 @@ void WebSocketTransport::broadcast(const sdk::Message& msg, std::string_view exc
 }
 
 void WebSocketTransport::presence_changed(const sdk::PresenceEvent& event) {
-    if (!server_.settings.presence_events) return;
+    if (!server_.presence_events) return;
     const std::string_view name = event.type == sdk::PresenceEvent::Type::join ? "join" : "leave";
     std::string member = "{\"sid\":";
     socketio::json::append_string(member, event.member.sid);
@@ -270,6 +270,10 @@ void WebSocketTransport::presence_changed(const sdk::PresenceEvent& event) {
 
 void WebSocketTransport::reload() {
     if (tls_) tls_->reload();
+}
+
+void WebSocketTransport::reconfigure(const sdk::ConfigView& config) {
+    server_.apply_live(parse_settings(config));
 }
 
 void WebSocketTransport::stop(sdk::Done done) {

@@ -35,6 +35,11 @@ public:
     /// New connections get the certificate tls_cert and tls_key hold now; open ones keep
     /// theirs. Bad files keep the old one (a warning says which).
     void reload() override;
+    /// The reloadable() keys (limits, presence events, history sizes), for what comes
+    /// next: a message, a history query, a connection. A lowered max_payload applies to
+    /// open sessions too, whatever their handshake announced: a polling client that
+    /// batches past it is closed.
+    void reconfigure(const sdk::ConfigView& config) override;
 
     /// The bound port (listen port 0 picks a free one); valid after start().
     std::uint16_t port() const { return port_; }

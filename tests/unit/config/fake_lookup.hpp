@@ -67,7 +67,7 @@ inline const std::vector<sdk::Manifest>& fake_manifests() {
             "websocket",
             {
                 key("listen", ValueType::endpoint, "0.0.0.0:3000"),
-                bounded(key("max_payload", ValueType::size, "1MiB"), 1024),
+                bounded(key("max_payload", ValueType::size, "1MiB"), 1024).reloadable(),
                 key("ping_interval", ValueType::duration, "25s"),
                 key("compression", ValueType::boolean, "false"),
                 key("cors_origins", ValueType::string_list, "[\"*\"]"),

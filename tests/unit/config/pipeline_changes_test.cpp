@@ -104,14 +104,14 @@ TEST(PipelineChanges, BackendsAndHostSettingsNeedARestartAndAreNamed) {
     const auto changes = compare_pipelines(load(kBase), next);
     EXPECT_FALSE(changes.processors);
     EXPECT_FALSE(changes.auth);
-    EXPECT_TRUE(changes.live.empty());
+    EXPECT_EQ(changes.live,
+              std::vector<std::string>{"transport.max_payload changed (1048576 → 2048)"});
     EXPECT_EQ(changes.needs_restart,
               (std::vector<std::string>{
                   "node.id changed (n1 → n2)",
                   "node.threads changed (0 → 4)",
                   "log.level changed (info → debug)",
                   "transport.listen changed (127.0.0.1:3000 → 127.0.0.1:3001)",
-                  "transport.max_payload changed (1048576 → 2048)",
                   "queue.use changed (memory → kafka)",
                   "store added (sqlite)",
                   "admin.listen changed ((none) → 127.0.0.1:9100)",
@@ -129,6 +129,38 @@ TEST(PipelineChanges, LiveAndRestartChangesAreToldApart) {
     EXPECT_EQ(
         changes.needs_restart,
         std::vector<std::string>{"transport.listen changed (127.0.0.1:3000 → 127.0.0.1:3001)"});
+}
+
+TEST(PipelineChanges, TheTransportsReloadableKeysApplyLiveAndTheOthersNeedARestart) {
+    const auto transport = [](const std::string& settings) {
+        return load(
+            "node: { id: n1 }\n"
+            "transport: { use: websocket, listen: 127.0.0.1:3000" +
+            settings +
+            " }\n"
+            "queue: { use: memory }\n");
+    };
+    const auto live = compare_pipelines(transport(""), transport(", max_payload: 4096"));
+    EXPECT_TRUE(live.transport);
+    EXPECT_FALSE(live.transport_fixed);
+    EXPECT_EQ(live.live,
+              std::vector<std::string>{"transport.max_payload changed (1048576 → 4096)"});
+    EXPECT_TRUE(live.needs_restart.empty());
+
+    // Both kinds at once: the reloadable one still applies, the other is named.
+    const auto both =
+        compare_pipelines(transport(""), transport(", max_payload: 4096, ping_interval: 5s"));
+    EXPECT_TRUE(both.transport);
+    EXPECT_TRUE(both.transport_fixed);
+    EXPECT_EQ(both.live,
+              std::vector<std::string>{"transport.max_payload changed (1048576 → 4096)"});
+    EXPECT_EQ(both.needs_restart,
+              std::vector<std::string>{"transport.ping_interval changed (25000ms → 5000ms)"});
+
+    const auto fixed = compare_pipelines(transport(""), transport(", ping_interval: 5s"));
+    EXPECT_FALSE(fixed.transport);
+    EXPECT_TRUE(fixed.transport_fixed);
+    EXPECT_TRUE(fixed.live.empty());
 }
 
 TEST(PipelineChanges, SameSectionComparesThePluginAndEveryValue) {

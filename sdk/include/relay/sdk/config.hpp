@@ -36,6 +36,9 @@ struct ConfigKey {
     std::optional<std::int64_t> max;
     std::vector<std::string> choices;  ///< string keys: the allowed values
     bool secret = false;               ///< never logged or printed
+    /// SIGHUP may change it in a running plugin: the host hands the new section to the
+    /// plugin's reconfigure() (a transport's) instead of naming it as needing a restart.
+    bool live_reload = false;
 
     // Fluent setters, so a schema reads as data without listing every field:
     //   config_key("capacity", ValueType::integer, "max in flight")
@@ -74,9 +77,14 @@ struct ConfigKey {
         secret = true;
         return std::move(*this);
     }
+    ConfigKey reloadable() && {
+        live_reload = true;
+        return std::move(*this);
+    }
 };
 
-/// Starts a schema key; chain fallback(), needed(), at_least(), at_most(), one_of(), hidden().
+/// Starts a schema key; chain fallback(), needed(), at_least(), at_most(), one_of(), hidden(),
+/// reloadable().
 inline ConfigKey config_key(std::string name, ValueType type, std::string description) {
     ConfigKey k;
     k.name = std::move(name);

@@ -1,6 +1,7 @@
 #pragma once
 #include <relay/sdk/auth.hpp>
 #include <relay/sdk/callbacks.hpp>
+#include <relay/sdk/config.hpp>
 #include <relay/sdk/message.hpp>
 #include <relay/sdk/presence.hpp>
 #include <relay/sdk/store.hpp>
@@ -69,6 +70,14 @@ public:
     /// destroyed, so possibly after stop()). Connections already open keep what they
     /// have; keep the old state when the new one is bad, and log why.
     virtual void reload() {}
+    /// SIGHUP changed only keys of this transport's schema marked reloadable(): apply
+    /// them. `config` is the whole new section, already checked against the schema and
+    /// the plugin's check; it is valid only during the call. The host calls it on the
+    /// plugin's executor, after start(), before reload(). Connections already open may
+    /// keep what they were promised at their handshake; the new values apply to what
+    /// comes next (a message, a query, a connection). The default ignores the call: a
+    /// transport that marks no key reloadable() never gets it.
+    virtual void reconfigure(const ConfigView& config) { (void)config; }
 };
 
 }  // namespace relay::sdk
