@@ -12,7 +12,8 @@
 //   PORT (3000), HOST (127.0.0.1), MODE (direct | kafka), REDIS_URL (unset: no adapter),
 //   KAFKA_BROKERS (127.0.0.1:9092, comma-separated), KAFKA_TOPIC (chats),
 //   KAFKA_GROUP (chat-broadcast-<hostname>-<pid>), KAFKA_MAX_WAIT_MS (5: the consumer's
-//   maxWaitTimeInMs, as Relay's fetch_wait_max), NODE_ID (hostname-pid)
+//   maxWaitTimeInMs, as Relay's fetch_wait_max), NODE_ID (hostname-pid), TUNED (1: the
+//   performance guide's settings, below)
 //
 // Prints "listening on HOST:PORT" once it accepts clients (in kafka mode: after the
 // producer connected and the consumer joined its group).
@@ -35,9 +36,23 @@ if (MODE !== 'direct' && MODE !== 'kafka') {
 
 const httpServer = http.createServer();
 const io = new Server(httpServer, {
-  // socket.io's defaults otherwise: pingInterval 25s, pingTimeout 20s, maxHttpBufferSize 1e6.
+  // socket.io's defaults otherwise: pingInterval 25s, pingTimeout 20s, maxHttpBufferSize 1e6,
+  // perMessageDeflate off.
   serveClient: false,
 });
+
+// TUNED=1: socket.io's performance guide, as far as stock clients keep working. The
+// native `ws` add-ons (bufferutil, utf-8-validate) are dependencies here and `ws` loads
+// them by itself; bench/compare turns them off for the plain run (WS_NO_BUFFER_UTIL,
+// WS_NO_UTF_8_VALIDATE). The guide's other server-side step is to drop each
+// connection's first HTTP request, which socket.io otherwise keeps for its lifetime.
+// Its custom parsers (msgpack) change the wire format: stock clients would break.
+const TUNED = process.env.TUNED === '1';
+if (TUNED) {
+  io.engine.on('connection', (rawSocket) => {
+    rawSocket.request = null;
+  });
+}
 
 // The room comes from the handshake (auth.room, else a `room` header), never from a
 // message's payload.
@@ -146,7 +161,7 @@ async function main() {
   const redis = await setupRedisAdapter();
   const stopMode = MODE === 'kafka' ? await setupKafka() : await setupDirect();
   httpServer.listen(PORT, HOST, () => {
-    console.log(`listening on ${HOST}:${PORT} (mode ${MODE}${redis ? ', redis adapter' : ''})`);
+    console.log(`listening on ${HOST}:${PORT} (mode ${MODE}${redis ? ', redis adapter' : ''}${TUNED ? ', tuned' : ''})`);
   });
   let stopping = false;
   const stop = async () => {
