@@ -49,17 +49,18 @@ void Client::start(std::function<void(bool)> done) {
     socket.expires_after(std::chrono::seconds(30));
     const tcp::endpoint endpoint(
         boost::asio::ip::make_address(options_.host == "localhost" ? "127.0.0.1" : options_.host),
-        options_.port);
+        options_.port_for(index_));
     socket.async_connect(endpoint, [self = shared_from_this()](beast::error_code ec) {
         if (ec) return self->fail("connect");
         beast::get_lowest_layer(self->ws_).socket().set_option(tcp::no_delay(true));
         const auto target = self->options_.path + "?EIO=4&transport=websocket";
-        self->ws_.async_handshake(self->options_.host + ":" + std::to_string(self->options_.port),
-                                  target, [self](beast::error_code hec) {
-                                      if (hec) return self->fail("handshake");
-                                      beast::get_lowest_layer(self->ws_).expires_never();
-                                      self->read();
-                                  });
+        self->ws_.async_handshake(
+            self->options_.host + ":" + std::to_string(self->options_.port_for(self->index_)),
+            target, [self](beast::error_code hec) {
+                if (hec) return self->fail("handshake");
+                beast::get_lowest_layer(self->ws_).expires_never();
+                self->read();
+            });
     });
 }
 

@@ -20,7 +20,9 @@ Options parse_options(int argc, char** argv) {
     d.add_options()("help,h", "this help")("host", po::value(&o.host)->default_value(o.host),
                                            "server address (loopback only)")(
         "port", po::value(&o.port)->default_value(o.port), "server port")(
-        "path", po::value(&o.path)->default_value(o.path), "Engine.IO path")(
+        "also-port", po::value(&o.more_ports)->multitoken(),
+        "another node of the same cluster (repeatable): a room's clients take the ports "
+        "in turn")("path", po::value(&o.path)->default_value(o.path), "Engine.IO path")(
         "rooms,r", po::value(&o.rooms)->default_value(o.rooms), "rooms")(
         "clients,c", po::value(&o.clients)->default_value(o.clients), "clients per room")(
         "senders,s", po::value(&o.senders)->default_value(o.senders), "senders per room (0: idle)")(

@@ -1,6 +1,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace relay::loadgen {
 
@@ -8,6 +9,9 @@ namespace relay::loadgen {
 struct Options {
     std::string host = "127.0.0.1";  ///< loopback only (checked)
     std::uint16_t port = 3000;
+    /// More servers of one cluster (--also-port): client i of a room connects to the
+    /// i-th of [port, more_ports...] in turn, so every room has members on each.
+    std::vector<std::uint16_t> more_ports;
     std::string path = "/socket.io/";
     unsigned rooms = 10;
     unsigned clients = 10;  ///< per room, senders included
@@ -24,6 +28,12 @@ struct Options {
     /// (one token for every client: its grant must cover every room).
     std::string token;
     bool progress = true;
+
+    /// The port the client with this index in its room connects to.
+    std::uint16_t port_for(unsigned index) const {
+        const auto n = more_ports.size() + 1;
+        return index % n == 0 ? port : more_ports[(index % n) - 1];
+    }
 };
 
 /// Parses the command line; prints help and exits on --help; throws on bad input.
