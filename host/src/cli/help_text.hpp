@@ -35,8 +35,10 @@ pipeline or unusable plugin file. Signals: SIGINT/SIGTERM stop gracefully (stop
 accepting, finish in-flight messages, drain the queue into the store); a second
 signal exits at once. SIGHUP (systemctl reload) reloads without dropping a client:
 it validates FILE again (a bad file changes nothing; its errors are logged), applies
-the processors and the auth section to new messages and handshakes, re-reads TLS
-certificates and auth keys, and logs each other change as needing a restart.
+the processors, the auth section and the transport's live settings (limits,
+presence events, history sizes: `relay plugins` marks them) to new messages and
+handshakes, re-reads TLS certificates and auth keys, and logs each other change as
+needing a restart.
 Started by systemd (Type=notify), relay reports when it is ready and stopping, and
 pings the watchdog, through NOTIFY_SOCKET.
 
