@@ -57,8 +57,9 @@ void JsonlStore::append(std::vector<sdk::Message> batch, sdk::Done done) {
     auto job = [this, batch = std::move(batch), done]() mutable {
         answer(std::move(done), write_batch(batch));
     };
-    if (!worker_.run(std::move(job)))
+    if (!worker_.run(std::move(job))) {
         answer(std::move(done), make_error_code(sdk::Errc::shutting_down));
+    }
 }
 
 void JsonlStore::history(std::string_view room, sdk::HistoryQuery query, sdk::HistoryDone done) {
