@@ -173,7 +173,9 @@ class Contents(unittest.TestCase):
         self.assertIn("./usr/include/relay/sdk/plugin.hpp", files)
         self.assertIn("./usr/lib/cmake/relay_sdk/relay_sdkConfig.cmake", files)
         self.assertIn("./usr/lib/cmake/relay_sdk/RelayPlugin.cmake", files)
-        strays = [f for f in files if not f.startswith(("./usr/include/relay/", "./usr/lib/cmake/relay_sdk/"))]
+        self.assertIn("./usr/bin/relay-new-plugin", files)
+        strays = [f for f in files if not f.startswith(("./usr/include/relay/", "./usr/lib/cmake/relay_sdk/"))
+                  and f != "./usr/bin/relay-new-plugin"]
         self.assertEqual(strays, [])
         self.assertEqual(field(self.dev, "Architecture"), "all")
         self.assertIn("libboost-dev", package_names(field(self.dev, "Depends")))
