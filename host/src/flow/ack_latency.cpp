@@ -20,7 +20,8 @@ AckLatency::AckLatency(sdk::Metrics& metrics)
     : count_(metrics.counter("ack_latency_seconds_count", kHelp)) {
     for (std::size_t i = 0; i < kBoundsUs.size(); ++i) {
         // Seconds, as Prometheus names them: 0.0001, 0.00025, ... 10
-        buckets_[i] = &metrics.counter(bucket_name(fmt::format("{}", kBoundsUs[i] / 1e6)), kHelp);
+        buckets_[i] = &metrics.counter(
+            bucket_name(fmt::format("{}", static_cast<double>(kBoundsUs[i]) / 1e6)), kHelp);
     }
     buckets_.back() = &metrics.counter(bucket_name("+Inf"), kHelp);
 }
