@@ -86,7 +86,8 @@ void BroadcastReader::run() {
         poll_records(rk, kPollInterval, "broadcast subscription", errors, log_,
                      [&](const rd_kafka_message_t* m) {
                          ends[m->partition] = m->offset + 1;
-                         if (auto msg = decoder_.decode(m)) batch.push_back(std::move(*msg));
+                         if (auto msg = decoder_.decode(m, RecordDecoder::Skips::count))
+                             batch.push_back(std::move(*msg));
                          return batch.size() < kMaxBroadcastBatch;
                      });
         if (!batch.empty()) {

@@ -89,7 +89,7 @@ public:
                                      if (self && !self->closed_.load()) report();
                                  });
                          }),
-          decoder_(settings_.topic, ctx.log(), ctx.metrics()),
+          decoder_(settings_.topic, max_record_bytes(settings_), ctx.log(), ctx.metrics()),
           producer_(settings_, node_id_, executor_, ctx.log(), ctx.metrics(), client_log_,
                     broker_health_, post_to_host(), [this] { progress_.notify(); }),
           broadcast_(settings_, node_id_, ctx.log(), ctx.metrics(), client_log_, decoder_,

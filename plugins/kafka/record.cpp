@@ -12,6 +12,12 @@ namespace {
 constexpr std::string_view kBase64 =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+/// What a room name never holds (the transports refuse them in a client's room too).
+constexpr std::string_view kControlCharacters{
+    "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f"
+    "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f",
+    33};
+
 /// Nesting bound of a payload: deeper documents are not treated as JSON (and travel
 /// as payload_text), so scanning never recurses without limit.
 constexpr int kMaxDepth = 256;
@@ -292,6 +298,7 @@ std::optional<sdk::Message> decode_record(std::string_view value, std::string* e
     bool has_id = false;
     bool has_room = false;
     bool has_payload = false;
+    bool payload_is_object = false;
     if (!scan.eat('}')) {
         do {
             scan.skip_ws();
@@ -299,7 +306,9 @@ std::optional<sdk::Message> decode_record(std::string_view value, std::string* e
             if (!scan.string(&key) || !scan.eat(':')) return fail(error, "malformed JSON");
             scan.skip_ws();
             bool ok = true;
-            if (key == "id") {
+            if (key == "id" && scan.peek('n')) {
+                ok = scan.skip_value();  // null: no id, as when it is left out
+            } else if (key == "id") {
                 ok = scan.string(&msg.id);
                 has_id = ok;
             } else if (key == "room") {
@@ -316,10 +325,12 @@ std::optional<sdk::Message> decode_record(std::string_view value, std::string* e
                 ok = scan.skip_value();
                 if (ok) msg.payload_json = std::string(scan.slice(from, scan.pos()));
                 has_payload = ok;
+                payload_is_object = ok && value.at(from) == '{';
             } else if (key == "payload_text") {
                 msg.payload_json.clear();
                 ok = scan.string(&msg.payload_json);
                 has_payload = ok;
+                payload_is_object = false;
             } else if (key == "attachments") {
                 ok = scan.eat('[');
                 if (ok && !scan.eat(']')) {
@@ -343,7 +354,15 @@ std::optional<sdk::Message> decode_record(std::string_view value, std::string* e
     }
     scan.skip_ws();
     if (!scan.at_end()) return fail(error, "text after the JSON object");
-    if (!has_id || !has_room) return fail(error, R"(no "id" or "room")");
+    if (!has_room) return fail(error, R"(no "room")");
+    if (msg.room.empty()) return fail(error, R"(an empty "room")");
+    if (msg.room.find_first_of(kControlCharacters) != std::string::npos) {
+        return fail(error, R"(a control character in "room")");
+    }
+    // A record without an id is another service's (docs/kafka-ingestion.md): what it
+    // sends clients must be a chat event's object, which every transport can deliver.
+    if (!has_id && !payload_is_object) return fail(error, R"(no "id" and no "payload" object)");
+    if (has_id && msg.id.empty()) return fail(error, R"(an empty "id")");
     if (!has_payload) msg.payload_json = "null";
     return msg;
 }

@@ -23,7 +23,10 @@ namespace relay::plugins::kafka {
 std::string encode_record(const sdk::Message& msg);
 
 /// Reads a record value back. nullopt when it is not a Relay record; `error` (when
-/// given) then says why, for a log line.
+/// given) then says why, for a log line. A record of another service may leave out
+/// "id" (or give null): the message then has an empty id, for the caller to assign
+/// (ingested_id.hpp), and its "payload" must be a JSON object. "room" is needed,
+/// non-empty and free of control characters; every field has its type.
 std::optional<sdk::Message> decode_record(std::string_view value, std::string* error = nullptr);
 
 /// True when `text` is exactly one JSON value (surrounding whitespace allowed).

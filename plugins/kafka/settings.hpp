@@ -8,6 +8,7 @@
 #include <relay/sdk/settings_binding.hpp>
 
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -82,6 +83,23 @@ inline void check_names(const sdk::ConfigView& config, const Settings& settings)
     if (settings.topic.starts_with("__")) {
         config.fail("topic", "topics starting with \"__\" are Kafka's own; choose another name");
     }
+}
+
+/// librdkafka's default message.max.bytes: the largest record a node produces.
+inline constexpr std::size_t kDefaultMessageMaxBytes = 1000000;
+
+/// The largest record value a node could have produced: message.max.bytes as the
+/// properties set it (the producer refuses larger messages with an error ack), so a
+/// longer record is another service's and is skipped rather than sent to clients.
+inline std::size_t max_record_bytes(const Settings& settings) {
+    std::size_t bytes = kDefaultMessageMaxBytes;
+    for (const auto& [name, value] : settings.properties) {
+        if (name != "message.max.bytes") continue;
+        std::size_t parsed = 0;
+        const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), parsed);
+        if (ec == std::errc() && end == value.data() + value.size()) bytes = parsed;
+    }
+    return bytes;
 }
 
 /// Splits "key=value" at the first '='. Empty key or no '=': nullopt-like empty key.

@@ -29,6 +29,22 @@ TEST(AdminToken, MetricsNeedTheBearerTokenWhileTheProbesStayOpen) {
 
     EXPECT_EQ(http_get(port, "/healthz").status, 200);
     EXPECT_EQ(http_get(port, "/readyz").status, 200);
+
+    // The admin page's figures are /metrics' series: the same token guards them. The page
+    // itself holds no data and is open, so a browser can ask for the token.
+    EXPECT_EQ(http_get(port, "/admin/stats").status, 401);
+    EXPECT_EQ(http_get(port, "/admin/stats", {{"Authorization", "Bearer wrong-token!"}}).status,
+              401);
+    const auto stats = http_get(port, "/admin/stats", {{"Authorization", "Bearer s3cret-token"}});
+    EXPECT_EQ(stats.status, 200);
+    EXPECT_NE(stats.body.find(R"("node":"node-a")"), std::string::npos) << stats.body;
+    EXPECT_NE(stats.body.find(R"("relay_messages_accepted_total":)"), std::string::npos)
+        << stats.body;
+    const auto page = http_get(port, "/");
+    EXPECT_EQ(page.status, 200);
+    EXPECT_NE(page.body.find("<title>Relay admin</title>"), std::string::npos);
+    EXPECT_EQ(http_get(port, "/admin/admin.js").status, 200);
+    EXPECT_EQ(http_get(port, "/admin/nothing").status, 404);
 }
 
 TEST(AdminToken, WithoutATokenMetricsAreOpen) {

@@ -1,5 +1,7 @@
 #include "admin/admin_server.hpp"
 
+#include "admin/admin_page.hpp"
+
 #include <mutex>
 #include <stdexcept>
 
@@ -44,10 +46,11 @@ bool constant_time_equal(std::string_view given, std::string_view secret) {
 
 struct AdminServer::State : std::enable_shared_from_this<AdminServer::State> {
     State(const sdk::Executor& executor, MetricsRegistry& metrics, const HealthBoard& health,
-          std::string bearer, std::optional<tls::ServerFiles> tls)
+          std::string bearer, std::optional<tls::ServerFiles> tls, const AdminStats* admin_stats)
         : acceptor(executor),
           metrics(metrics),
           health(health),
+          stats(admin_stats),
           token(std::move(bearer)),
           tls_files(std::move(tls)),
           tls_context(tls_files ? load_context(*tls_files) : nullptr) {}
@@ -55,6 +58,7 @@ struct AdminServer::State : std::enable_shared_from_this<AdminServer::State> {
     tcp::acceptor acceptor;
     MetricsRegistry& metrics;
     const HealthBoard& health;
+    const AdminStats* stats;  // null: no /admin/stats
     const std::string token;  // empty: /metrics is open
     const std::optional<tls::ServerFiles> tls_files;
     // What new connections get; replaced by reload() on the acceptor's executor (open
@@ -124,13 +128,24 @@ struct AdminServer::State : std::enable_shared_from_this<AdminServer::State> {
         if (request.method() != http::verb::get && request.method() != http::verb::head) {
             response.result(http::status::method_not_allowed);
             response.body() = "only GET\n";
-        } else if (path == "/metrics" && !authorized(request)) {
+        } else if ((path == "/metrics" || path == "/admin/stats") && !authorized(request)) {
             response.result(http::status::unauthorized);
             response.set(http::field::www_authenticate, "Bearer");
             response.body() = "a bearer token is required (admin.token)\n";
         } else if (path == "/metrics") {
             response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
             response.body() = metrics.render_prometheus();
+        } else if (path == "/admin/stats" && stats != nullptr) {
+            response.set(http::field::content_type, "application/json");
+            response.set(http::field::cache_control, "no-store");
+            response.body() = stats->render();
+        } else if (const auto* asset = find_admin_page_asset(path)) {
+            response.set(http::field::content_type, asset->content_type);
+            // The page runs only its own files, and never inside another site's frame.
+            response.set("Content-Security-Policy",
+                         "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
+            response.set("X-Content-Type-Options", "nosniff");
+            response.body() = std::string(asset->content);
         } else if (path == "/healthz") {
             response.body() = "ok\n";
         } else if (path == "/readyz") {
@@ -151,7 +166,7 @@ struct AdminServer::State : std::enable_shared_from_this<AdminServer::State> {
             }
         } else {
             response.result(http::status::not_found);
-            response.body() = "not found; try /metrics, /healthz or /readyz\n";
+            response.body() = "not found; try /, /metrics, /healthz or /readyz\n";
         }
         response.prepare_payload();
         return response;
@@ -160,9 +175,9 @@ struct AdminServer::State : std::enable_shared_from_this<AdminServer::State> {
 
 AdminServer::AdminServer(const sdk::Executor& executor, MetricsRegistry& metrics,
                          const HealthBoard& health, std::string token,
-                         std::optional<tls::ServerFiles> tls)
-    : state_(std::make_shared<State>(executor, metrics, health, std::move(token), std::move(tls))) {
-}
+                         std::optional<tls::ServerFiles> tls, const AdminStats* stats)
+    : state_(std::make_shared<State>(executor, metrics, health, std::move(token), std::move(tls),
+                                     stats)) {}
 
 AdminServer::~AdminServer() {
     stop();

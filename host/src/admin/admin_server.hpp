@@ -1,4 +1,5 @@
 #pragma once
+#include "admin/admin_stats.hpp"
 #include "runtime/health_board.hpp"
 #include "runtime/metrics_registry.hpp"
 #include "tls/server_context.hpp"
@@ -19,7 +20,9 @@ namespace relay::host {
 /// is unavailable, naming it and why; 200 lists the plugins that report they are
 /// degraded, see sdk::Health). Loopback by default. With a token, /metrics answers
 /// only requests that carry it (`Authorization: Bearer <token>`, else 401); the probes
-/// stay open, as they tell only up or down. With a certificate (admin.tls_cert,
+/// stay open, as they tell only up or down. `/` is the admin page (admin_page.hpp),
+/// served to anyone as it holds no data; the figures it shows come from /admin/stats
+/// (admin_stats.hpp), which needs the token as /metrics does. With a certificate (admin.tls_cert,
 /// admin.tls_key) it speaks only https; reload() reads them again for new connections.
 /// Lifecycle: start() binds (throws on a bad address); stop() closes. One thread, but
 /// reload() may be called from any.
@@ -27,9 +30,11 @@ class AdminServer {
 public:
     /// `token`: what /metrics requires as a bearer token; empty: nothing. `tls`: the
     /// certificate and key to serve https with, read here; throws std::runtime_error
-    /// naming the admin key, the file and OpenSSL's reason.
+    /// naming the admin key, the file and OpenSSL's reason. `stats`: what /admin/stats
+    /// answers (it must outlive the server); null: /admin/stats is 404.
     AdminServer(const sdk::Executor& executor, MetricsRegistry& metrics, const HealthBoard& health,
-                std::string token = {}, std::optional<tls::ServerFiles> tls = std::nullopt);
+                std::string token = {}, std::optional<tls::ServerFiles> tls = std::nullopt,
+                const AdminStats* stats = nullptr);
     ~AdminServer();
     AdminServer(const AdminServer&) = delete;
     AdminServer& operator=(const AdminServer&) = delete;

@@ -14,7 +14,8 @@ struct Flow::Pending {
     sdk::Message msg;
     sdk::PublishedDone done;
     std::size_t stage = 0;
-    std::atomic<bool> finished{false};  // guards against a plugin answering twice
+    std::chrono::steady_clock::time_point arrived;  // for the ack latency
+    std::atomic<bool> finished{false};              // guards against a plugin answering twice
 };
 
 Flow::Flow(Parts parts, sdk::Metrics& metrics, std::shared_ptr<spdlog::logger> log)
@@ -35,7 +36,8 @@ Flow::Flow(Parts parts, sdk::Metrics& metrics, std::shared_ptr<spdlog::logger> l
       auth_allowed_(metrics.counter("auth_allowed_total",
                                     "Handshakes and refreshes the auth plugin allowed")),
       auth_refused_(metrics.counter("auth_refused_total",
-                                    "Handshakes and refreshes the auth plugin refused")) {}
+                                    "Handshakes and refreshes the auth plugin refused")),
+      ack_latency_(metrics) {}
 
 void Flow::replace_processors(std::shared_ptr<const ProcessorChain> chain) {
     processors_.store(std::move(chain));
@@ -64,6 +66,7 @@ void Flow::authenticate(const sdk::Handshake& handshake, sdk::AuthDone done) {
 void Flow::connect() {
     parts_.queue->subscribe_broadcast([this](const sdk::Message& msg) {
         broadcast_.add();
+        busy_rooms_.add(msg.room);
         if (parts_.store != nullptr) unstored_.add(msg);
         parts_.transport->broadcast(msg, msg.sender);
     });
@@ -123,6 +126,7 @@ void Flow::publish(sdk::Message msg, sdk::PublishedDone done) {
     msg.id = next_message_id(msg.ts_ms);
     msg.position.clear();
     auto pending = std::make_shared<Pending>();
+    pending->arrived = std::chrono::steady_clock::now();
     pending->chain = processors_.load();
     pending->msg = std::move(msg);
     pending->done = std::move(done);
@@ -207,6 +211,7 @@ void Flow::finish(Pending& pending, const sdk::Published& result) {
         log_->error("a plugin completed message {} twice; ignored the second", pending.msg.id);
         return;
     }
+    ack_latency_.record(std::chrono::steady_clock::now() - pending.arrived);
     auto done = std::move(pending.done);
     done(result);
     in_flight_.fetch_sub(1);

@@ -1,4 +1,6 @@
 #pragma once
+#include "flow/ack_latency.hpp"
+#include "flow/busy_rooms.hpp"
 #include "flow/unstored_messages.hpp"
 
 #include <relay/sdk/metrics.hpp>
@@ -77,6 +79,9 @@ public:
     void leave(const sdk::Member& member, sdk::Done done) override;
     void members(std::string_view room, sdk::MembersDone done) override;
 
+    /// The rooms this node broadcast the most messages to lately (the admin page).
+    const BusyRooms& busy_rooms() const { return busy_rooms_; }
+
 private:
     struct Pending;
     void run_processors(std::shared_ptr<Pending> pending);
@@ -89,6 +94,7 @@ private:
     std::atomic<std::shared_ptr<sdk::Authenticator>> auth_;
     std::shared_ptr<spdlog::logger> log_;
     UnstoredMessages unstored_{kUnstoredMaxAge, kUnstoredMaxBytes};
+    BusyRooms busy_rooms_;
 
     std::atomic<bool> stopping_{false};
     std::atomic<std::size_t> in_flight_{0};
@@ -106,6 +112,7 @@ private:
     sdk::Counter& store_failed_;
     sdk::Counter& auth_allowed_;
     sdk::Counter& auth_refused_;
+    AckLatency ack_latency_;
 };
 
 }  // namespace relay::host

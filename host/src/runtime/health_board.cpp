@@ -36,11 +36,17 @@ sdk::Health& HealthBoard::reporter(const std::string& label, const std::string& 
                               labels);
     auto& went_unavailable = metrics_.counter(
         "plugin_unavailable_total", "times the plugin reported that it cannot work", labels);
+    // Per plugin, so an alert names the plugin (relay_plugins_degraded only counts them).
+    auto& degraded =
+        metrics_.gauge("plugin_degraded",
+                       "1 while the plugin reports it works only in part (see /readyz)", labels);
     std::lock_guard lock(mutex_);
     auto& plugin = plugins_[label];
     if (!plugin.reporter) {
         plugin.reporter = std::make_unique<Reporter>(*this, label);
+        plugin.metric_name = metric_name;
         plugin.up = &up;
+        plugin.degraded = &degraded;
         plugin.went_unavailable = &went_unavailable;
         up.set(1);
     }
@@ -53,6 +59,19 @@ std::string HealthBoard::degradations() const {
 
 std::string HealthBoard::unavailabilities() const {
     return lines(State::unavailable);
+}
+
+std::vector<HealthBoard::PluginHealth> HealthBoard::plugins() const {
+    std::lock_guard lock(mutex_);
+    std::vector<PluginHealth> out;
+    out.reserve(plugins_.size());
+    for (const auto& [label, plugin] : plugins_) {
+        const char* state = plugin.state == State::working    ? "working"
+                            : plugin.state == State::degraded ? "degraded"
+                                                              : "unavailable";
+        out.push_back({label, plugin.metric_name, state, plugin.reason});
+    }
+    return out;
 }
 
 std::string HealthBoard::lines(State state) const {
@@ -72,6 +91,7 @@ void HealthBoard::set(const std::string& label, State state, std::string_view re
     plugin.state = state;
     plugin.reason = std::string(reason);
     plugin.up->set(state == State::unavailable ? 0 : 1);
+    plugin.degraded->set(state == State::degraded ? 1 : 0);
     if (state == State::unavailable && before != State::unavailable) plugin.went_unavailable->add();
     std::int64_t degraded = 0;
     std::int64_t unavailable = 0;

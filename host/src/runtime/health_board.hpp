@@ -7,11 +7,13 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 namespace relay::host {
 
 /// What every plugin says about its health (sdk::Health), for /readyz and /metrics:
 /// `relay_plugin_up{plugin=...}` (1 working or degraded, 0 unavailable),
+/// `relay_plugin_degraded{plugin=...}` (1 while degraded),
 /// `relay_plugin_unavailable_total{plugin=...}`, `relay_plugins_degraded`,
 /// `relay_plugins_unavailable`. Each change of state is logged once.
 /// Thread safety: any thread.
@@ -34,6 +36,16 @@ public:
     /// One line per unavailable plugin, "label: reason\n", in label order; empty if none.
     std::string unavailabilities() const;
 
+    /// What one plugin says now, for the admin page.
+    struct PluginHealth {
+        std::string label;        ///< "presence 'valkey'"
+        std::string metric_name;  ///< "presence/valkey"
+        std::string state;        ///< "working", "degraded" or "unavailable"
+        std::string reason;       ///< empty while working
+    };
+    /// Every plugin, in label order.
+    std::vector<PluginHealth> plugins() const;
+
 private:
     class Reporter;
     enum class State { working, degraded, unavailable };
@@ -41,7 +53,9 @@ private:
         std::unique_ptr<Reporter> reporter;
         State state = State::working;
         std::string reason;
+        std::string metric_name;
         sdk::Gauge* up = nullptr;
+        sdk::Gauge* degraded = nullptr;
         sdk::Counter* went_unavailable = nullptr;
     };
     void set(const std::string& label, State state, std::string_view reason);

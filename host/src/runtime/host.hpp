@@ -142,6 +142,7 @@ private:
     std::shared_ptr<SharedPlugin<sdk::Authenticator>> auth_;  // null: open
     PluginInstance<sdk::Transport> transport_;
     std::unique_ptr<Flow> flow_;
+    std::unique_ptr<AdminStats> admin_stats_;  // reads the flow; read by admin_
     std::unique_ptr<AdminServer> admin_;
     bool started_ = false;
     bool stopped_ = false;

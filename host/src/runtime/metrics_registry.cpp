@@ -74,4 +74,17 @@ std::string MetricsRegistry::render_prometheus() const {
     return out;
 }
 
+std::vector<MetricsRegistry::Sample> MetricsRegistry::samples() const {
+    std::vector<Sample> out;
+    std::lock_guard lock(mutex_);
+    for (const auto& [name, e] : entries_) {
+        for (const auto& [labels, s] : e.series) {
+            out.push_back(
+                {name, labels,
+                 e.is_counter ? static_cast<std::int64_t>(s.counter->value()) : s.gauge->value()});
+        }
+    }
+    return out;
+}
+
 }  // namespace relay::host

@@ -1,10 +1,12 @@
 #pragma once
 #include <relay/sdk/metrics.hpp>
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 namespace relay::host {
 
@@ -24,6 +26,15 @@ public:
 
     /// Prometheus text exposition format (version 0.0.4).
     std::string render_prometheus() const;
+
+    /// One series' value now, for the admin page's JSON (admin/admin_stats.hpp).
+    struct Sample {
+        std::string name;    ///< with the "relay_" prefix
+        std::string labels;  ///< label text without braces; empty: unlabelled
+        std::int64_t value = 0;
+    };
+    /// Every series, in the order render_prometheus() writes them.
+    std::vector<Sample> samples() const;
 
 private:
     struct Series {

@@ -31,12 +31,23 @@ TEST(HealthBoard, UnavailableAndDegradedPluginsAreListedAndCountedPerPlugin) {
     EXPECT_TRUE(has_line(text, "relay_plugin_unavailable_total{plugin=\"queue/kafka\"} 1")) << text;
     EXPECT_TRUE(has_line(text, "relay_plugins_unavailable 1")) << text;
     EXPECT_TRUE(has_line(text, "relay_plugins_degraded 1")) << text;
+    EXPECT_TRUE(has_line(text, "relay_plugin_degraded{plugin=\"presence/valkey\"} 1")) << text;
+    EXPECT_TRUE(has_line(text, "relay_plugin_degraded{plugin=\"queue/kafka\"} 0")) << text;
+    const auto plugins = board.plugins();
+    ASSERT_EQ(plugins.size(), 2U);
+    EXPECT_EQ(plugins[0].label, "presence 'valkey'");
+    EXPECT_EQ(plugins[0].metric_name, "presence/valkey");
+    EXPECT_EQ(plugins[0].state, "degraded");
+    EXPECT_EQ(plugins[0].reason, "Valkey out of reach");
+    EXPECT_EQ(plugins[1].state, "unavailable");
     // One HELP and TYPE per metric, however many plugins it has a series for.
     EXPECT_EQ(text.find("# TYPE relay_plugin_up gauge"),
               text.rfind("# TYPE relay_plugin_up gauge"));
 
     queue.recovered();
     presence.recovered();
+    EXPECT_EQ(board.plugins()[0].state, "working");
+    EXPECT_EQ(board.plugins()[0].reason, "");
     EXPECT_EQ(board.unavailabilities(), "");
     EXPECT_EQ(board.degradations(), "");
     const auto after = metrics.render_prometheus();

@@ -1,9 +1,11 @@
 // The kafka queue's record format and settings: pure code, no cluster. (They live
 // with the kafka tests because the plugin's implementation is linked here.)
+#include "plugins/kafka/ingested_id.hpp"
 #include "plugins/kafka/kafka_client.hpp"
 #include "plugins/kafka/record.hpp"
 #include "plugins/kafka/settings.hpp"
 
+#include <relay/sdk/message_id.hpp>
 #include <relay/sdk/testing/test_context.hpp>
 
 #include <gtest/gtest.h>
@@ -100,7 +102,15 @@ TEST(KafkaRecord, WhatIsNotARelayRecordIsRefusedWithAReason) {
     EXPECT_FALSE(decode_record("", &why));
     EXPECT_EQ(why, "not a JSON object");
     EXPECT_FALSE(decode_record(R"({"id":"x"})", &why));
-    EXPECT_EQ(why, "no \"id\" or \"room\"");
+    EXPECT_EQ(why, "no \"room\"");
+    EXPECT_FALSE(decode_record(R"({"id":"x","room":""})", &why));
+    EXPECT_EQ(why, "an empty \"room\"");
+    EXPECT_FALSE(decode_record(R"({"id":"x","room":"a\nb"})", &why));
+    EXPECT_EQ(why, "a control character in \"room\"");
+    EXPECT_FALSE(decode_record(R"({"id":"x","room":5})", &why));
+    EXPECT_EQ(why, "bad value of \"room\"");
+    EXPECT_FALSE(decode_record(R"({"id":"","room":"r"})", &why));
+    EXPECT_EQ(why, "an empty \"id\"");
     EXPECT_FALSE(decode_record(R"({"id":"x","room":"r"} trailing)", &why));
     EXPECT_EQ(why, "text after the JSON object");
     EXPECT_FALSE(decode_record(R"({"id":"x","room":"r","ts":1.5})", &why));
@@ -109,6 +119,53 @@ TEST(KafkaRecord, WhatIsNotARelayRecordIsRefusedWithAReason) {
     EXPECT_EQ(why, "an attachment is not base64");
     EXPECT_FALSE(decode_record(R"({"id":"x","room":"r","payload":{"a":})", &why));
     EXPECT_FALSE(decode_record(R"({"id":"x\ud800","room":"r"})", &why));
+}
+
+// Another service's record (docs/kafka-ingestion.md): no id, or a null one, and a
+// payload object; the decoder assigns the id (ingested_id.hpp).
+TEST(KafkaRecord, ARecordWithoutIdNeedsAPayloadObject) {
+    std::string why;
+    const auto plain = decode_record(R"({"room":"r","user":"bot","payload":{"text":"hi"}})");
+    ASSERT_TRUE(plain);
+    EXPECT_EQ(plain->id, "");
+    EXPECT_EQ(plain->room, "r");
+    EXPECT_EQ(plain->user, "bot");
+    EXPECT_EQ(plain->payload_json, R"({"text":"hi"})");
+    EXPECT_EQ(plain->ts_ms, 0);
+    const auto null_id = decode_record(R"({"id":null,"room":"r","payload":{}})");
+    ASSERT_TRUE(null_id);
+    EXPECT_EQ(null_id->id, "");
+    for (const char* bad :
+         {R"({"room":"r"})", R"({"room":"r","payload":[1]})", R"({"room":"r","payload":"text"})",
+          R"({"room":"r","payload_text":"{}"})", R"({"id":null,"room":"r","payload":3})"}) {
+        EXPECT_FALSE(decode_record(bad, &why)) << bad;
+        EXPECT_EQ(why, R"(no "id" and no "payload" object)") << bad;
+    }
+    // With an id (a node's own record), the payload may be any JSON, as before.
+    EXPECT_TRUE(decode_record(R"({"id":"x","room":"r","payload":[1]})"));
+}
+
+TEST(KafkaRecord, AnIngestedIdIsAUlidOfTheRecordsTimeAndPlace) {
+    const auto id = ingested_message_id(1700000000123, 3, 42);
+    EXPECT_EQ(id.size(), 26U);
+    EXPECT_EQ(sdk::message_id_time(id), 1700000000123);
+    EXPECT_EQ(id, ingested_message_id(1700000000123, 3, 42)) << "the same in every reader";
+    EXPECT_NE(id, ingested_message_id(1700000000123, 3, 43));
+    EXPECT_NE(id, ingested_message_id(1700000000123, 4, 42));
+    EXPECT_LT(id, ingested_message_id(1700000000124, 0, 0)) << "sorts by time first";
+    EXPECT_LT(ingested_message_id(5, 0, 0xFFFFFFFF), ingested_message_id(5, 1, 0));
+    EXPECT_EQ(sdk::message_id_time(ingested_message_id(-1, 0, 0)), 0);
+    EXPECT_EQ(ingested_message_id(0, 0, 1),
+              "0000000000000000000000000"
+              "1");
+    EXPECT_EQ(ingested_message_id(0, 0, 32), "00000000000000000000000010");
+}
+
+TEST(KafkaRecord, TheLongestRecordIsTheProducersMessageMaxBytes) {
+    Settings settings;
+    EXPECT_EQ(max_record_bytes(settings), 1000000U);
+    settings.properties = {{"message.max.bytes", "2000000"}};
+    EXPECT_EQ(max_record_bytes(settings), 2000000U);
 }
 
 TEST(KafkaRecord, JsonValidation) {
