@@ -35,6 +35,10 @@ public:
     /// New connections get the certificate tls_cert and tls_key hold now; open ones keep
     /// theirs. Bad files keep the old one (a warning says which).
     void reload() override;
+    /// Asks every shard for its rooms and sums them, on the shards' threads.
+    void rooms(sdk::LocalRoomsDone done) override;
+    /// Every shard ends its matching sessions (ChatSocket::disconnect_by_server).
+    void disconnect(const sdk::DisconnectTarget& target, sdk::DisconnectDone done) override;
 
     /// The bound port (listen port 0 picks a free one); valid after start().
     std::uint16_t port() const { return port_; }
