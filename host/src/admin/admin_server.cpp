@@ -1,6 +1,8 @@
 #include "admin/admin_server.hpp"
 
 #include "admin/admin_page.hpp"
+#include "admin/api_request.hpp"
+#include "admin/bearer_token.hpp"
 
 #include <mutex>
 #include <stdexcept>
@@ -31,29 +33,38 @@ std::shared_ptr<ssl::context> load_context(const tls::ServerFiles& files) {
     }
 }
 
-/// Compares without stopping at the first difference, so the time taken does not tell
-/// a prober how much of its guess was right.
-bool constant_time_equal(std::string_view given, std::string_view secret) {
-    if (secret.empty()) return false;
-    unsigned char diff = given.size() == secret.size() ? 0 : 1;
-    for (std::size_t i = 0; i < given.size(); ++i) {
-        diff |= static_cast<unsigned char>(given[i] ^ secret[i % secret.size()]);
+using Response = http::response<http::string_body>;
+
+/// The server API's answer as HTTP.
+Response api_response(const ServerApi::Response& answer, unsigned version, bool keep_alive) {
+    Response response{static_cast<http::status>(answer.status), version};
+    response.keep_alive(keep_alive);
+    response.set(http::field::content_type, "application/json");
+    response.set(http::field::cache_control, "no-store");
+    if (!answer.allow.empty()) response.set(http::field::allow, answer.allow);
+    if (answer.status == 401) response.set(http::field::www_authenticate, "Bearer");
+    if (answer.retry_after.count() > 0) {
+        response.set(http::field::retry_after, std::to_string(answer.retry_after.count()));
     }
-    return diff == 0;
+    response.body() = answer.body;
+    response.prepare_payload();
+    return response;
 }
 
 }  // namespace
 
 struct AdminServer::State : std::enable_shared_from_this<AdminServer::State> {
     State(const sdk::Executor& executor, MetricsRegistry& metrics, const HealthBoard& health,
-          std::string bearer, std::optional<tls::ServerFiles> tls, const AdminStats* admin_stats)
+          std::string bearer, std::optional<tls::ServerFiles> tls, const AdminStats* admin_stats,
+          std::uint64_t max_body)
         : acceptor(executor),
           metrics(metrics),
           health(health),
           stats(admin_stats),
           token(std::move(bearer)),
           tls_files(std::move(tls)),
-          tls_context(tls_files ? load_context(*tls_files) : nullptr) {}
+          tls_context(tls_files ? load_context(*tls_files) : nullptr),
+          api_max_body(max_body) {}
 
     tcp::acceptor acceptor;
     MetricsRegistry& metrics;
@@ -66,6 +77,8 @@ struct AdminServer::State : std::enable_shared_from_this<AdminServer::State> {
     std::shared_ptr<ssl::context> tls_context;
     std::mutex mutex;
     std::string not_ready = "starting";
+    const std::uint64_t api_max_body;
+    std::shared_ptr<ServerApi> api;  // set before start(); null: /api/ is 404
 
     void accept() {
         acceptor.async_accept([self = shared_from_this()](beast::error_code ec,
@@ -89,34 +102,68 @@ struct AdminServer::State : std::enable_shared_from_this<AdminServer::State> {
     template <class Stream>
     static void serve(const std::shared_ptr<State>& self, const std::shared_ptr<Stream>& stream) {
         auto buffer = std::make_shared<beast::flat_buffer>();
-        auto request = std::make_shared<http::request<http::string_body>>();
+        serve(self, stream, buffer);
+    }
+
+    template <class Stream>
+    static void serve(const std::shared_ptr<State>& self, const std::shared_ptr<Stream>& stream,
+                      const std::shared_ptr<beast::flat_buffer>& buffer) {
+        // A parser per request: its body limit answers an oversized API request with 413
+        // instead of reading it (Beast's default would be 1 MB, then a dropped connection).
+        auto parser = std::make_shared<http::request_parser<http::string_body>>();
+        parser->body_limit(self->api_max_body);
         beast::get_lowest_layer(*stream).expires_after(kRequestTimeout);
         http::async_read(
-            *stream, *buffer, *request,
-            [self, stream, buffer, request](beast::error_code ec, std::size_t) {
+            *stream, *buffer, *parser,
+            [self, stream, buffer, parser](beast::error_code ec, std::size_t) {
+                if (ec == http::error::body_limit) {
+                    // The rest of the body is unread: answer, then close.
+                    write(self, stream, buffer,
+                          api_response(ServerApi::too_large(self->api_max_body),
+                                       parser->get().version(), false));
+                    return;
+                }
                 if (ec) return;
-                auto response =
-                    std::make_shared<http::response<http::string_body>>(self->answer(*request));
-                http::async_write(
-                    *stream, *response,
-                    [self, stream, buffer, response](beast::error_code write_ec, std::size_t) {
-                        if (write_ec || !response->keep_alive()) {
-                            beast::error_code ignored;
-                            beast::get_lowest_layer(*stream).socket().shutdown(
-                                tcp::socket::shutdown_both, ignored);
-                            return;
-                        }
-                        serve(self, stream);
-                    });
+                auto& request = parser->get();
+                if (self->api && api::is_api_target(request.target())) {
+                    // The API answers later (a publish waits for the queue); the
+                    // connection reads nothing more until then.
+                    const auto version = request.version();
+                    const bool keep_alive = request.keep_alive();
+                    beast::get_lowest_layer(*stream).expires_never();
+                    self->api->handle(
+                        request.method_string(), request.target(),
+                        request[http::field::authorization], request.body(),
+                        [self, stream, buffer, version, keep_alive](ServerApi::Response answer) {
+                            write(self, stream, buffer, api_response(answer, version, keep_alive));
+                        });
+                    return;
+                }
+                write(self, stream, buffer, self->answer(request));
+            });
+    }
+
+    /// Writes `answer`, then reads the next request on the connection, or closes it.
+    template <class Stream>
+    static void write(const std::shared_ptr<State>& self, const std::shared_ptr<Stream>& stream,
+                      const std::shared_ptr<beast::flat_buffer>& buffer, Response answer) {
+        auto response = std::make_shared<Response>(std::move(answer));
+        beast::get_lowest_layer(*stream).expires_after(kRequestTimeout);
+        http::async_write(
+            *stream, *response,
+            [self, stream, buffer, response](beast::error_code write_ec, std::size_t) {
+                if (write_ec || !response->keep_alive()) {
+                    beast::error_code ignored;
+                    beast::get_lowest_layer(*stream).socket().shutdown(tcp::socket::shutdown_both,
+                                                                       ignored);
+                    return;
+                }
+                serve(self, stream, buffer);
             });
     }
 
     bool authorized(const http::request<http::string_body>& request) const {
-        if (token.empty()) return true;
-        constexpr std::string_view kScheme = "Bearer ";
-        const std::string_view given = request[http::field::authorization];
-        if (!given.starts_with(kScheme)) return false;
-        return constant_time_equal(given.substr(kScheme.size()), token);
+        return token.empty() || bearer_matches(request[http::field::authorization], token);
     }
 
     http::response<http::string_body> answer(const http::request<http::string_body>& request) {
@@ -175,9 +222,21 @@ struct AdminServer::State : std::enable_shared_from_this<AdminServer::State> {
 
 AdminServer::AdminServer(const sdk::Executor& executor, MetricsRegistry& metrics,
                          const HealthBoard& health, std::string token,
-                         std::optional<tls::ServerFiles> tls, const AdminStats* stats)
+                         std::optional<tls::ServerFiles> tls, const AdminStats* stats,
+                         std::uint64_t api_max_body)
     : state_(std::make_shared<State>(executor, metrics, health, std::move(token), std::move(tls),
-                                     stats)) {}
+                                     stats, api_max_body)) {}
+
+void AdminServer::set_api(std::shared_ptr<ServerApi> api) {
+    state_->api = std::move(api);
+}
+
+std::function<std::string()> AdminServer::readiness() const {
+    return [state = state_] {
+        std::lock_guard lock(state->mutex);
+        return state->not_ready;
+    };
+}
 
 AdminServer::~AdminServer() {
     stop();

@@ -1,5 +1,6 @@
 #pragma once
 #include "admin/admin_stats.hpp"
+#include "admin/server_api.hpp"
 #include "runtime/health_board.hpp"
 #include "runtime/metrics_registry.hpp"
 #include "tls/server_context.hpp"
@@ -22,9 +23,11 @@ namespace relay::host {
 /// only requests that carry it (`Authorization: Bearer <token>`, else 401); the probes
 /// stay open, as they tell only up or down. `/` is the admin page (admin_page.hpp),
 /// served to anyone as it holds no data; the figures it shows come from /admin/stats
-/// (admin_stats.hpp), which needs the token as /metrics does. With a certificate (admin.tls_cert,
-/// admin.tls_key) it speaks only https; reload() reads them again for new connections.
-/// Lifecycle: start() binds (throws on a bad address); stop() closes. One thread, but
+/// (admin_stats.hpp), which needs the token as /metrics does. Requests under /api/ go
+/// to the server API (set_api(); docs/api.md), whose bodies may be at most
+/// `api_max_body` bytes (413 beyond). Connections are kept alive. With a certificate
+/// (admin.tls_cert, admin.tls_key) it speaks only https; reload() reads them again for new
+/// connections. Lifecycle: start() binds (throws on a bad address); stop() closes. One thread, but
 /// reload() may be called from any.
 class AdminServer {
 public:
@@ -34,12 +37,18 @@ public:
     /// answers (it must outlive the server); null: /admin/stats is 404.
     AdminServer(const sdk::Executor& executor, MetricsRegistry& metrics, const HealthBoard& health,
                 std::string token = {}, std::optional<tls::ServerFiles> tls = std::nullopt,
-                const AdminStats* stats = nullptr);
+                const AdminStats* stats = nullptr,
+                std::uint64_t api_max_body = std::uint64_t{1024} * 1024);
     ~AdminServer();
     AdminServer(const AdminServer&) = delete;
     AdminServer& operator=(const AdminServer&) = delete;
     AdminServer(AdminServer&&) = delete;
     AdminServer& operator=(AdminServer&&) = delete;
+    /// Serves the server API under /api/; before start(). Without one, /api/ is 404.
+    void set_api(std::shared_ptr<ServerApi> api);
+    /// What /readyz would say is wrong, for the API's info: empty when ready. Holds the
+    /// server's state, so it may outlive the server.
+    std::function<std::string()> readiness() const;
     /// Binds `endpoint` ("host:port"); throws std::runtime_error naming it on failure.
     void start(const std::string& endpoint);
     void stop();

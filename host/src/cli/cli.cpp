@@ -1,5 +1,6 @@
 #include "cli/cli.hpp"
 
+#include "cli/api_commands.hpp"
 #include "cli/help_text.hpp"
 #include "cli/plugin_listing.hpp"
 #include "config/cluster_check.hpp"
@@ -34,15 +35,27 @@ struct Options {
     bool json = false;
     bool help = false;
     bool version = false;
+    std::vector<std::string> args;  ///< after the command
+    ApiOptions api;                 ///< for the server API commands
 };
 
 Options parse(int argc, char** argv) {
     po::options_description described("options");
     std::string log_level;
     std::vector<std::string> plugin_path;
+    Options options;
+    auto& api = options.api;
+    const auto text = [](std::optional<std::string>& into) {
+        return po::value<std::string>()->notifier([&into](const std::string& v) { into = v; });
+    };
     described.add_options()("help,h", "help")("version", "version")("json", "json output")(
         "log-level", po::value<std::string>(&log_level), "log level")(
         "plugin-path", po::value<std::vector<std::string>>(&plugin_path), "plugin dir")(
+        "admin", text(api.admin), "admin URL")("token", text(api.token), "API token")(
+        "cacert", text(api.ca_file), "CA file")("user", text(api.user), "user")(
+        "sid", text(api.sid), "sid")("room", text(api.room), "room")(
+        "limit", text(api.limit), "limit")("before", text(api.before), "before id")(
+        "after", text(api.after), "after id")("no-reconnect", "disconnect for good")(
         "args", po::value<std::vector<std::string>>(), "command and file");
     po::positional_options_description positional;
     positional.add("args", -1);
@@ -51,15 +64,20 @@ Options parse(int argc, char** argv) {
               vm);
     po::notify(vm);
 
-    Options options;
     options.help = vm.count("help") > 0;
     options.version = vm.count("version") > 0;
     options.json = vm.count("json") > 0;
+    api.no_reconnect = vm.count("no-reconnect") > 0;
     if (vm.count("log-level") > 0) options.log_level = log_level;
     for (const auto& dir : plugin_path) options.plugin_path.emplace_back(dir);
     std::vector<std::string> args;
     if (vm.count("args") > 0) args = vm["args"].as<std::vector<std::string>>();
     if (!args.empty()) options.command = args[0];
+    if (args.size() > 1) options.args.assign(args.begin() + 1, args.end());
+    api.command = options.command;
+    api.args = options.args;
+    // The server API commands check their own arguments (run_api_command).
+    if (is_api_command(options.command)) return options;
     if (args.size() > 1) options.file = args[1];
     if (args.size() > 2) {
         throw po::error("unexpected argument '" + args[2] + "'");
@@ -162,6 +180,7 @@ int run_cli(int argc, char** argv) {
         if (options.command == "migrate") return command_migrate(options);
         if (options.command == "plugins") return command_plugins(options);
         if (options.command == "version") return command_version();
+        if (is_api_command(options.command)) return run_api_command(options.api);
     } catch (const ConfigErrors& e) {
         std::cerr << e.what() << '\n';
         return 2;

@@ -49,11 +49,22 @@ sdk::Schema make_log_schema() {
 }
 
 sdk::Schema make_admin_schema() {
+    const Pipeline defaults;
+    auto max_body = key("api_max_body", sdk::ValueType::size,
+                        sdk::values::format_size(defaults.admin_api_max_body),
+                        "largest request body the server API (/api/v1/) accepts; larger gets 413");
+    max_body.min = 1024;
     return {key("listen", sdk::ValueType::endpoint, std::nullopt,
-                "where the admin HTTP server (/metrics /healthz /readyz) listens; unset: none"),
+                "where the admin HTTP server (/metrics /healthz /readyz /api/v1/) listens; "
+                "unset: none"),
             key("token", sdk::ValueType::string, std::nullopt,
                 "a bearer token /metrics requires (Authorization: Bearer <token>); /healthz "
-                "and /readyz stay open for probes; unset: none required"),
+                "and /readyz stay open for probes; unset: none required; the server API's "
+                "token too, unless api_token is set"),
+            key("api_token", sdk::ValueType::string, std::nullopt,
+                "the bearer token the server API (/api/v1/: publish, disconnect, ...) requires; "
+                "unset: admin.token; neither set: the API answers 403"),
+            max_body,
             key("tls_cert", sdk::ValueType::string, std::nullopt,
                 "PEM file with the admin server's certificate, then its chain; with tls_key it "
                 "serves only https; re-read on SIGHUP; unset: http"),

@@ -6,6 +6,7 @@
 #include <relay/sdk/manifest.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -46,6 +47,8 @@ struct Pipeline {
     std::optional<PluginSection> auth;                ///< absent: open (sdk::Identity::open)
     std::optional<std::string> admin_listen;          ///< admin.listen (endpoint)
     std::optional<std::string> admin_token;           ///< admin.token
+    std::optional<std::string> admin_api_token;       ///< admin.api_token
+    std::uint64_t admin_api_max_body = 1024 * 1024;   ///< admin.api_max_body
     std::optional<std::string> admin_tls_cert;        ///< admin.tls_cert (with admin.tls_key)
     std::optional<std::string> admin_tls_key;         ///< admin.tls_key (with admin.tls_cert)
 };

@@ -164,6 +164,11 @@ PipelineChanges compare_pipelines(const Pipeline& running, const Pipeline& next)
 
     compare_value("admin.listen", running.admin_listen, next.admin_listen, restart);
     if (running.admin_token != next.admin_token) restart.emplace_back("admin.token changed");
+    if (running.admin_api_token != next.admin_api_token) {
+        restart.emplace_back("admin.api_token changed");
+    }
+    compare_value("admin.api_max_body", running.admin_api_max_body, next.admin_api_max_body,
+                  restart);
     compare_value("admin.tls_cert", running.admin_tls_cert, next.admin_tls_cert, restart);
     compare_value("admin.tls_key", running.admin_tls_key, next.admin_tls_key, restart);
     return changes;

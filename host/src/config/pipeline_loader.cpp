@@ -493,6 +493,10 @@ Pipeline load_pipeline_text(std::string_view text, const std::string& file_name,
             const auto config = loader.host_section("admin", entry.value, key_where);
             if (config->has("listen")) pipeline.admin_listen = config->endpoint("listen");
             if (config->has("token")) pipeline.admin_token = config->string("token");
+            if (config->has("api_token")) pipeline.admin_api_token = config->string("api_token");
+            if (config->has("api_max_body")) {
+                pipeline.admin_api_max_body = config->size("api_max_body");
+            }
             if (config->has("tls_cert")) pipeline.admin_tls_cert = config->string("tls_cert");
             if (config->has("tls_key")) pipeline.admin_tls_key = config->string("tls_key");
             // The files are read as the admin server will read them at start.

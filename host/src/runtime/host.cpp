@@ -66,13 +66,41 @@ Host::Host(const Pipeline& pipeline, std::unique_ptr<sdk::Transport> transport_o
         admin_stats_ =
             std::make_unique<AdminStats>(node_id_, metrics_, health_, flow_->busy_rooms());
         try {
-            admin_ = std::make_unique<AdminServer>(home, metrics_, health_,
-                                                   pipeline.admin_token.value_or(""),
-                                                   std::move(tls), admin_stats_.get());
+            admin_ = std::make_unique<AdminServer>(
+                home, metrics_, health_, pipeline.admin_token.value_or(""), std::move(tls),
+                admin_stats_.get(), pipeline.admin_api_max_body);
         } catch (const std::runtime_error& e) {
             throw StartError(fmt::format("{}: {}", pipeline.file.string(), e.what()), 2);
         }
+        admin_->set_api(make_server_api(pipeline, home));
     }
+}
+
+std::shared_ptr<ServerApi> Host::make_server_api(const Pipeline& pipeline,
+                                                 const sdk::Executor& home) const {
+    ServerApi::Parts parts;
+    parts.inbound = flow_.get();
+    parts.transport = transport_.object.get();
+    parts.presence = presence_.object.get();
+    parts.health = &health_;
+    parts.node_id = node_id_;
+    parts.threads = static_cast<unsigned>(io_->size());
+    parts.has_store = store_.has_value();
+    parts.not_ready = admin_->readiness();
+    const auto add = [&](const PluginSection& section) {
+        parts.plugins.push_back({section.slot, section.use,
+                                 section.manifest ? section.manifest->version : std::string()});
+    };
+    if (!transport_.label.starts_with("transport (built in)")) add(pipeline.transport);
+    for (const auto& section : pipeline.processors) add(section);
+    add(pipeline.queue);
+    add(pipeline.presence);
+    if (pipeline.store) add(*pipeline.store);
+    if (pipeline.auth) add(*pipeline.auth);
+    // The API has a token of its own when one is set: a metrics scraper's token need not
+    // be able to publish or disconnect.
+    auto token = pipeline.admin_api_token.value_or(pipeline.admin_token.value_or(""));
+    return std::make_shared<ServerApi>(home, std::move(parts), std::move(token));
 }
 
 Host::~Host() {
@@ -195,7 +223,7 @@ void Host::start() {
         admin_->start(*admin_listen_);
         // The bound port, so that `listen: host:0` says which one it got.
         const auto host = admin_listen_->substr(0, admin_listen_->rfind(':'));
-        log_->info("admin: {}://{}:{}/metrics /healthz /readyz",
+        log_->info("admin: {}://{}:{}/metrics /healthz /readyz /api/v1/",
                    admin_->serves_tls() ? "https" : "http", host, admin_->port());
     }
     flow_->connect();

@@ -105,6 +105,9 @@ private:
     std::shared_ptr<SharedPlugin<Interface>> make_shared_plugin(const Pipeline& pipeline,
                                                                 const PluginSection& section);
     std::shared_ptr<const Flow::ProcessorChain> chain() const;
+    /// The server API on the admin listener, over this host's flow and plugins.
+    std::shared_ptr<ServerApi> make_server_api(const Pipeline& pipeline,
+                                               const sdk::Executor& home) const;
     void reload_files();
     /// Hands the transport its new section (its reloadable() keys changed), on its executor.
     void reconfigure_transport(std::shared_ptr<const PluginConfig> config);

@@ -39,11 +39,16 @@ std::size_t minus(std::size_t a, std::size_t b) {
     return a > b ? a - b : 0;
 }
 
+// Why a session the server API ended closed: allowing the client back, or not.
+constexpr std::string_view kServerDisconnectReconnect = "server disconnect, reconnect allowed";
+constexpr std::string_view kServerDisconnectFinal = "server namespace disconnect";
+
 /// The close reasons after which socket.io keeps a session for recovery: the client
 /// did not ask to leave (a DISCONNECT packet) and nothing it sent was malformed.
 bool recoverable(std::string_view reason) {
     return reason == "transport close" || reason == "transport error" || reason == "ping timeout" ||
-           reason == "client close" || reason == "slow consumer";
+           reason == "client close" || reason == "slow consumer" ||
+           reason == kServerDisconnectReconnect;
 }
 
 /// `{"error":"<text>"}`
@@ -669,6 +674,27 @@ void ChatSocket::fail(std::error_code ec, std::string_view what) {
                                     ": " + ec.message());
     }
     session_.close("parse error", false);
+}
+
+bool ChatSocket::matches(const sdk::DisconnectTarget& target) const {
+    if (!connected_) return false;
+    if (!target.room.empty() && target.room != room_) return false;
+    if (!target.sid.empty()) return target.sid == sid_;
+    if (target.user.empty()) return false;
+    return target.user == user_ || (identity_ && target.user == identity_->user_id);
+}
+
+void ChatSocket::disconnect_by_server(bool allow_reconnect) {
+    if (allow_reconnect) {
+        // The transport closes as in a network failure or a node's stop: socket.io-client
+        // reports "transport close" and reconnects, recovering its session.
+        session_.close(kServerDisconnectReconnect);
+        return;
+    }
+    // As socket.io's `socket.disconnect()` on the server: the client gets "io server
+    // disconnect" and does not reconnect by itself; its pid stays refused here.
+    session_.send(text_frame(socketio::encode_disconnect(kMainNamespace)));
+    session_.close(kServerDisconnectFinal);
 }
 
 void ChatSocket::on_close(std::string_view reason) {

@@ -124,6 +124,14 @@ public:
     /// The session ended: leave the room, leave presence, remember for recovery.
     void on_close(std::string_view reason);
 
+    /// True when the socket is connected and `target` names it (its sid, or its user id
+    /// or display name; in the target's room when it names one).
+    bool matches(const sdk::DisconnectTarget& target) const;
+    /// Ends the session on the server's word (the server API), as `target` says: as a
+    /// network failure would (the client reconnects and recovers), or with Socket.IO's
+    /// DISCONNECT (the client stays away; the session is not recoverable).
+    void disconnect_by_server(bool allow_reconnect);
+
     /// Sends the CONNECT reply (with the pid when recovery is on).
     void send_connect();
     /// The client connects afresh rather than recovered: a new pid, the CONNECT reply.

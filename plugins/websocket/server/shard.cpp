@@ -59,6 +59,13 @@ std::vector<std::shared_ptr<EngineSession>> Shard::sessions() const {
     return held;
 }
 
+std::vector<std::pair<std::string, std::size_t>> Shard::room_sizes() const {
+    std::vector<std::pair<std::string, std::size_t>> sizes;
+    sizes.reserve(rooms_.size());
+    for (const auto& [room, members] : rooms_) sizes.emplace_back(room, members.size());
+    return sizes;
+}
+
 std::size_t Shard::broadcast(const std::string& room,
                              const std::shared_ptr<const Broadcast>& broadcast,
                              std::string_view except_sid) {

@@ -65,6 +65,8 @@ public:
     void leave(const EngineSession& session);
     /// The sessions held here, for closing them all on stop.
     std::vector<std::shared_ptr<EngineSession>> sessions() const;
+    /// Each room with members here, and how many.
+    std::vector<std::pair<std::string, std::size_t>> room_sizes() const;
 
     /// Delivers the broadcast to every member of `room` here but `except_sid`; returns
     /// how many. A message (non-empty id) is remembered for recovery.

@@ -11,6 +11,8 @@
 #include <relay/sdk/error.hpp>
 
 #include <array>
+#include <map>
+#include <mutex>
 
 namespace relay::plugins::websocket {
 
@@ -274,6 +276,63 @@ void WebSocketTransport::reload() {
 
 void WebSocketTransport::reconfigure(const sdk::ConfigView& config) {
     server_.apply_live(parse_settings(config));
+}
+
+void WebSocketTransport::rooms(sdk::LocalRoomsDone done) {
+    // Each shard knows its own rooms and is read on its own thread; the last one to
+    // answer hands the sum to the control executor.
+    struct Gathering {
+        std::mutex mutex;
+        std::map<std::string, std::size_t> sizes;
+        std::size_t remaining = 0;
+        sdk::LocalRoomsDone done;
+    };
+    auto gathering = std::make_shared<Gathering>();
+    gathering->remaining = server_.shards.size();
+    gathering->done = std::move(done);
+    for (auto& shard : server_.shards) {
+        boost::asio::post(shard->executor(), [s = shard.get(), gathering, control = control_] {
+            const auto sizes = s->room_sizes();
+            std::lock_guard lock(gathering->mutex);
+            for (const auto& [room, members] : sizes) gathering->sizes[room] += members;
+            if (--gathering->remaining != 0) return;
+            boost::asio::post(control, [gathering] {
+                std::vector<sdk::LocalRoom> rooms;
+                rooms.reserve(gathering->sizes.size());
+                for (const auto& [room, members] : gathering->sizes) {
+                    rooms.push_back({room, members});
+                }
+                gathering->done({}, std::move(rooms));
+            });
+        });
+    }
+}
+
+void WebSocketTransport::disconnect(const sdk::DisconnectTarget& target, sdk::DisconnectDone done) {
+    struct Gathering {
+        std::atomic<std::size_t> remaining{0};
+        std::atomic<std::size_t> disconnected{0};
+        sdk::DisconnectDone done;
+    };
+    auto gathering = std::make_shared<Gathering>();
+    gathering->remaining = server_.shards.size();
+    gathering->done = std::move(done);
+    auto shared_target = std::make_shared<const sdk::DisconnectTarget>(target);
+    for (auto& shard : server_.shards) {
+        boost::asio::post(
+            shard->executor(), [s = shard.get(), gathering, shared_target, control = control_] {
+                std::size_t n = 0;
+                for (const auto& session : s->sessions()) {
+                    if (session->closed() || !session->chat().matches(*shared_target)) continue;
+                    session->chat().disconnect_by_server(shared_target->allow_reconnect);
+                    ++n;
+                }
+                gathering->disconnected.fetch_add(n);
+                if (gathering->remaining.fetch_sub(1) != 1) return;
+                boost::asio::post(
+                    control, [gathering] { gathering->done({}, gathering->disconnected.load()); });
+            });
+    }
 }
 
 void WebSocketTransport::stop(sdk::Done done) {

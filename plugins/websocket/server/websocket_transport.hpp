@@ -40,6 +40,10 @@ public:
     /// open sessions too, whatever their handshake announced: a polling client that
     /// batches past it is closed.
     void reconfigure(const sdk::ConfigView& config) override;
+    /// Asks every shard for its rooms and sums them, on the shards' threads.
+    void rooms(sdk::LocalRoomsDone done) override;
+    /// Every shard ends its matching sessions (ChatSocket::disconnect_by_server).
+    void disconnect(const sdk::DisconnectTarget& target, sdk::DisconnectDone done) override;
 
     /// The bound port (listen port 0 picks a free one); valid after start().
     std::uint16_t port() const { return port_; }

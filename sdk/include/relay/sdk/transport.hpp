@@ -2,15 +2,18 @@
 #include <relay/sdk/auth.hpp>
 #include <relay/sdk/callbacks.hpp>
 #include <relay/sdk/config.hpp>
+#include <relay/sdk/error.hpp>
 #include <relay/sdk/message.hpp>
 #include <relay/sdk/presence.hpp>
 #include <relay/sdk/store.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 namespace relay::sdk {
 
@@ -49,6 +52,31 @@ public:
     virtual void members(std::string_view room, MembersDone done) = 0;
 };
 
+/// A room with members on this node, as Transport::rooms() lists it.
+struct LocalRoom {
+    std::string room;
+    std::size_t members = 0;  ///< connections of this node in the room
+};
+using LocalRoomsDone = std::function<void(std::error_code, std::vector<LocalRoom>)>;
+
+/// Which of this node's connections Transport::disconnect() ends, and how. A connection
+/// matches when it is `sid` (the client's id, as presence lists it), or, with `sid`
+/// empty, when its user is `user` (the user id or the display name); `room` non-empty
+/// narrows either to that room. A target naming neither sid nor user matches nothing.
+struct DisconnectTarget {
+    std::string sid;
+    std::string user;
+    std::string room;
+    /// true: the connection closes as after a network failure, so the client reconnects
+    /// on its own (and recovers its session where it can). false: the client is told
+    /// the server ended its session (Socket.IO's DISCONNECT, "io server disconnect"),
+    /// after which clients do not reconnect on their own, and the session is not
+    /// recoverable.
+    bool allow_reconnect = true;
+};
+/// `disconnected`: how many connections it ended.
+using DisconnectDone = std::function<void(std::error_code, std::size_t disconnected)>;
+
 /// Owns client connections: accepts, speaks the client protocol, keeps room
 /// membership, delivers broadcasts.
 /// Lifecycle: start() once; broadcast() between start() and stop(); stop() stops
@@ -70,7 +98,7 @@ public:
     /// destroyed, so possibly after stop()). Connections already open keep what they
     /// have; keep the old state when the new one is bad, and log why.
     virtual void reload() {}
-    /// SIGHUP changed only keys of this transport's schema marked reloadable(): apply
+    /// SIGHUP changed keys of this transport's schema marked reloadable(): apply
     /// them. `config` is the whole new section, already checked against the schema and
     /// the plugin's check; it is valid only during the call. The host calls it on the
     /// plugin's executor, after start(), before reload(). Connections already open may
@@ -78,6 +106,21 @@ public:
     /// comes next (a message, a query, a connection). The default ignores the call: a
     /// transport that marks no key reloadable() never gets it.
     virtual void reconfigure(const ConfigView& config) { (void)config; }
+    /// The rooms with members on this node, each with how many (for the server API).
+    /// Optional: the default answers Errc::not_supported, inline. Any thread; `done`
+    /// runs on a plugin executor.
+    virtual void rooms(
+        LocalRoomsDone done) {  // NOLINT(performance-unnecessary-value-param): overrides keep it
+        done(make_error_code(Errc::not_supported), {});
+    }
+    /// Ends the connections on this node that `target` matches (for the server API).
+    /// Optional: the default answers Errc::not_supported, inline. Any thread; `done`
+    /// runs on a plugin executor, once every matching connection was told.
+    virtual void disconnect(
+        const DisconnectTarget& /*target*/,
+        DisconnectDone done) {  // NOLINT(performance-unnecessary-value-param): overrides keep it
+        done(make_error_code(Errc::not_supported), 0);
+    }
 };
 
 }  // namespace relay::sdk
