@@ -98,7 +98,7 @@ test("two valkey nodes: every API call sees the whole cluster", async (t) => {
 
   // Reconnection allowed: bob comes back on his own.
   const bobLeft = next(b, "disconnect");
-  b.io.opts.reconnection = true;
+  b.io.reconnection(true);
   b.io.reconnectionDelay(50);
   assert.equal((await n1.api.disconnect({ sid: b.id })).body.disconnected, 1);
   assert.equal(await bobLeft, "transport close");
