@@ -25,16 +25,16 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 import unittest
 import urllib.error
 import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from watched_process import WatchedProcess  # noqa: E402  (the path above comes first)
 
 try:
     import yaml  # python3-yaml
@@ -80,44 +80,6 @@ def free_port():
         return s.getsockname()[1]
 
 
-class Process:
-    """A child process whose output is collected; ready once a line matches."""
-
-    def __init__(self, argv, cwd, ready):
-        self.lines = []
-        self.match = None
-        self._pattern = re.compile(ready)
-        self._ready = threading.Event()
-        self.proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-        if not self._ready.wait(TIMEOUT) or self.match is None:
-            self.stop()
-            raise RuntimeError("`%s` did not start:\n%s" % (" ".join(argv), "".join(self.lines)))
-
-    def _read(self):
-        for raw in iter(self.proc.stdout.readline, b""):
-            line = raw.decode("utf-8", "replace")
-            self.lines.append(line)
-            if self.match is None and self._pattern.search(line):
-                self.match = self._pattern.search(line)
-                self._ready.set()
-        self._ready.set()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self._reader.join(5)
-        self.proc.stdout.close()
-        return self.proc.returncode
-
-
 def served_series():
     """{metric: [ {label: value} per series ]} from a relay on the kafka pipeline."""
     for binary in (RELAY_BINARY, MOCK_KAFKA):
@@ -126,8 +88,8 @@ def served_series():
     work = tempfile.mkdtemp(prefix="relay-monitoring-")
     kafka = relay = None
     try:
-        kafka = Process([MOCK_KAFKA, "--brokers", "1", "--topic", "chats:2", "--exit-with-parent"],
-                        work, r"^(127\.0\.0\.1:\d+)\s*$")
+        kafka = WatchedProcess([MOCK_KAFKA, "--brokers", "1", "--topic", "chats:2",
+                                "--exit-with-parent"], work, r"^(127\.0\.0\.1:\d+)\s*$", TIMEOUT)
         admin_port = free_port()
         pipeline = os.path.join(work, "pipeline.yaml")
         with open(pipeline, "w") as f:
@@ -143,7 +105,7 @@ def served_series():
         argv = [RELAY_BINARY, "run", pipeline]
         if os.environ.get("RELAY_PLUGIN_DIR"):
             argv[1:1] = ["--plugin-path", os.environ["RELAY_PLUGIN_DIR"]]
-        relay = Process(argv, work, r"Socket\.IO on ")
+        relay = WatchedProcess(argv, work, r"Socket\.IO on ", TIMEOUT)
         deadline = time.monotonic() + TIMEOUT
         while True:
             try:

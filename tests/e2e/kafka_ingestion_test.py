@@ -26,16 +26,18 @@ import os
 import queue
 import re
 import shutil
-import signal
 import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import unittest
 import urllib.request
+
+# tests/support before the client modules below: a missing one fails with its own message.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from watched_process import WatchedProcess  # noqa: E402  (the path above comes first)
 
 faulthandler.dump_traceback_later(240, exit=True)
 
@@ -80,56 +82,6 @@ def eventually(condition, what, timeout=TIMEOUT):
         time.sleep(0.05)
 
 
-class Process:
-    """A child process whose output is collected; stopped by its pid."""
-
-    def __init__(self, argv, cwd, ready):
-        self._output = []
-        self._lock = threading.Lock()
-        self._ready_pattern = re.compile(ready)
-        self._ready = threading.Event()
-        self.match = None
-        self.proc = subprocess.Popen(
-            argv,
-            cwd=cwd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-        if not self._ready.wait(TIMEOUT) or self.match is None:
-            self.stop()
-            raise RuntimeError("`%s` did not start:\n%s" % (" ".join(argv), self.log()))
-
-    def _read(self):
-        for raw in iter(self.proc.stdout.readline, b""):
-            line = raw.decode("utf-8", "replace")
-            with self._lock:
-                self._output.append(line)
-            if self.match is None:
-                self.match = self._ready_pattern.search(line)
-                if self.match:
-                    self._ready.set()
-        self._ready.set()  # exited before it was ready: stop waiting
-
-    def log(self):
-        with self._lock:
-            return "".join(self._output)
-
-    def stop(self):
-        """SIGTERM, then SIGKILL after 15 s; returns the exit code."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self._reader.join(5)
-        return self.proc.returncode
-
-
 class ChatClient:
     def __init__(self, url, room, user):
         self.sio = socketio.Client(reconnection=False)
@@ -164,9 +116,9 @@ class KafkaIngestionTest(unittest.TestCase):
                                    % binary)
         self.dir = tempfile.mkdtemp(prefix="relay-kafka-ingest-")
         self.addCleanup(shutil.rmtree, self.dir, True)
-        self.kafka = Process([MOCK_KAFKA, "--brokers", "1", "--topic", TOPIC + ":2",
-                              "--exit-with-parent"],
-                             self.dir, r"^(127\.0\.0\.1:\d+)\s*$")
+        self.kafka = WatchedProcess([MOCK_KAFKA, "--brokers", "1", "--topic", TOPIC + ":2",
+                                     "--exit-with-parent"],
+                                    self.dir, r"^(127\.0\.0\.1:\d+)\s*$", TIMEOUT)
         self.addCleanup(self.kafka.stop)
         self.brokers = self.kafka.match.group(1)
         self.admin_port = free_port()
@@ -185,7 +137,7 @@ class KafkaIngestionTest(unittest.TestCase):
         argv = [RELAY_BINARY, "run", path]
         if os.environ.get("RELAY_PLUGIN_DIR"):
             argv[1:1] = ["--plugin-path", os.environ["RELAY_PLUGIN_DIR"]]
-        self.relay = Process(argv, self.dir, r"Socket\.IO on [^:\s]+:(\d+)/")
+        self.relay = WatchedProcess(argv, self.dir, r"Socket\.IO on [^:\s]+:(\d+)/", TIMEOUT)
         self.addCleanup(self.stop_relay)
         self.url = "http://127.0.0.1:%s" % self.relay.match.group(1)
         eventually(lambda: self.admin("/readyz")[0] == 200, "relay ready")

@@ -13,13 +13,9 @@ A missing client module is a failure, never a skip.
 import faulthandler
 import os
 import queue
-import re
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 import unittest
 
@@ -48,6 +44,9 @@ RELAY_BINARY = os.environ.get("RELAY_BINARY") or os.path.normpath(
 )
 TIMEOUT = 10.0  # seconds: every wait in this file is bounded by this
 
+sys.path.insert(0, os.path.join(HERE, "..", "support"))
+from watched_process import WatchedProcess  # noqa: E402  (the path above comes first)
+
 
 class Relay:
     """A relay process serving Socket.IO on a free loopback port; `transport`: more keys
@@ -68,57 +67,23 @@ class Relay:
         self.file = os.path.join(self.dir, "pipeline.yaml")
         with open(self.file, "w") as f:
             f.write(pipeline + "\n")
-        self._output = []
-        self._lock = threading.Lock()
-        self._port_seen = threading.Event()
-        self.port = None
-        self.proc = subprocess.Popen(
-            [RELAY_BINARY, "run", self.file],
-            cwd=self.dir,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-        if not self._port_seen.wait(TIMEOUT) or self.port is None:
-            self.kill()
-            raise RuntimeError("relay did not start in %.0f s:\n%s" % (TIMEOUT, self.log()))
+        self.process = WatchedProcess([RELAY_BINARY, "run", self.file], self.dir,
+                                      r"Socket\.IO on [^:\s]+:(\d+)/", TIMEOUT)
+        self.proc = self.process.proc
+        self.port = int(self.process.match.group(1))
         self.url = "%s://127.0.0.1:%d" % (scheme, self.port)
 
-    def _read(self):
-        for raw in iter(self.proc.stdout.readline, b""):
-            line = raw.decode("utf-8", "replace")
-            with self._lock:
-                self._output.append(line)
-            if self.port is None:
-                m = re.search(r"Socket\.IO on [^:\s]+:(\d+)/", line)
-                if m:
-                    self.port = int(m.group(1))
-                    self._port_seen.set()
-        self._port_seen.set()  # exited before serving: stop waiting
-
     def log(self):
-        with self._lock:
-            return "".join(self._output)
+        return self.process.log()
 
     def stop(self):
         """SIGTERM, then SIGKILL after 15 s; returns the exit code."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self._reader.join(5)
+        code = self.process.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
-        return self.proc.returncode
+        return code
 
     def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(5)
+        self.process.kill()
 
 
 def eventually(condition, what, timeout=TIMEOUT):
