@@ -134,14 +134,16 @@ TEST(ApiHistoryPage, ServerFieldsReplaceTheSendersAndAPageThatIsCutSaysWhereToGo
     EXPECT_EQ(whole["messages"][0]["id"], "1");
     EXPECT_FALSE(whole.contains("next"));
 
-    const auto cut = nlohmann::json::parse(api::history_page_json(messages, {}, 300));
+    // Each message is about 170 bytes as JSON (100 of text, the server's fields): two
+    // fit in 400, three do not.
+    const auto cut = nlohmann::json::parse(api::history_page_json(messages, {}, 400));
     ASSERT_EQ(cut["messages"].size(), 2U);
     EXPECT_EQ(cut["messages"][0]["id"], "2");
     EXPECT_EQ(cut["next"], nlohmann::json::parse(R"({"more": true, "before": "2"})"));
 
     relay::sdk::HistoryQuery after;
     after.after_id = "0";
-    const auto forward = nlohmann::json::parse(api::history_page_json(messages, after, 300));
+    const auto forward = nlohmann::json::parse(api::history_page_json(messages, after, 400));
     ASSERT_EQ(forward["messages"].size(), 2U);
     EXPECT_EQ(forward["next"], nlohmann::json::parse(R"({"more": true, "after": "2"})"));
 
