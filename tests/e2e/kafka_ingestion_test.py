@@ -37,7 +37,8 @@ import urllib.request
 
 # tests/support before the client modules below: a missing one fails with its own message.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from watched_process import WatchedProcess  # noqa: E402  (the path above comes first)
+from eventually import eventually as wait_for  # noqa: E402  (the path above comes first)
+from watched_process import WatchedProcess  # noqa: E402
 
 faulthandler.dump_traceback_later(240, exit=True)
 
@@ -72,14 +73,7 @@ def free_port():
 
 
 def eventually(condition, what, timeout=TIMEOUT):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("%s did not hold within %.0f s" % (what, timeout))
-        time.sleep(0.05)
+    return wait_for(condition, what, timeout)
 
 
 class ChatClient:

@@ -45,7 +45,8 @@ RELAY_BINARY = os.environ.get("RELAY_BINARY") or os.path.normpath(
 TIMEOUT = 10.0  # seconds: every wait in this file is bounded by this
 
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
-from watched_process import WatchedProcess  # noqa: E402  (the path above comes first)
+from eventually import eventually as wait_for  # noqa: E402  (the path above comes first)
+from watched_process import WatchedProcess  # noqa: E402
 
 
 class Relay:
@@ -87,14 +88,7 @@ class Relay:
 
 
 def eventually(condition, what, timeout=TIMEOUT):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("%s did not hold within %.0f s" % (what, timeout))
-        time.sleep(0.02)
+    return wait_for(condition, what, timeout)
 
 
 class ChatClient:
