@@ -68,7 +68,10 @@ std::optional<Call> build(const ApiOptions& o, int& exit_code) {
         std::string query;
         const auto add = [&](const char* name, const std::optional<std::string>& value) {
             if (!value) return;
-            query += (query.empty() ? "?" : "&") + std::string(name) + "=" + url_encode(*value);
+            query += query.empty() ? '?' : '&';
+            query += name;
+            query += '=';
+            query += url_encode(*value);
         };
         add("limit", o.limit);
         add("before", o.before);
