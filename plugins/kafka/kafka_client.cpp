@@ -63,6 +63,7 @@ ConfPtr make_conf(const Settings& s, Role role, std::string_view node_id,
             set("enable.idempotence", "true");
             set("acks", "all");
             set("linger.ms", millis(s.linger));
+            set("max.in.flight.requests.per.connection", std::to_string(s.requests_in_flight));
             set("batch.size", std::to_string(s.batch_size));
             set("message.timeout.ms", millis(s.message_timeout));
             set("queue.buffering.max.messages", std::to_string(s.max_in_flight));

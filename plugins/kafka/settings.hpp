@@ -45,6 +45,10 @@ struct Settings {
     std::chrono::milliseconds admin_timeout{10000};
     // Producer.
     std::chrono::milliseconds linger{0};
+    /// Produce requests awaiting an answer per broker (max.in.flight.requests.per.connection).
+    /// 1: what arrives while a request is out waits for its answer and leaves as one batch,
+    /// so batches grow with the load and an idle node's message leaves at once.
+    int requests_in_flight = 1;
     std::uint64_t batch_size = 1000000;
     std::chrono::milliseconds message_timeout{30000};
     /// Messages waiting for the brokers (librdkafka queue.buffering.max.messages).
@@ -147,6 +151,14 @@ inline const sdk::SettingsBinding<Settings>& binding() {
                             "producer wait to fill a batch (linger.ms): added to every message's "
                             "latency; under load batches fill anyway"),
                  &Settings::linger)
+            .add(config_key("requests_in_flight", ValueType::integer,
+                            "produce requests awaiting an answer per broker "
+                            "(max.in.flight.requests.per.connection, at most 5 with "
+                            "idempotence): 1 batches what arrives meanwhile, following the load "
+                            "without a wait when idle")
+                     .at_least(1)
+                     .at_most(5),
+                 &Settings::requests_in_flight)
             .add(config_key("batch_size", ValueType::size,
                             "max bytes of one producer batch (batch.size)")
                      .at_least(1)

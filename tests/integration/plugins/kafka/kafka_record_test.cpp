@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <string>
 
 namespace relay::plugins::kafka {
@@ -207,6 +208,7 @@ TEST(KafkaSettings, DefaultsComeFromTheSchema) {
     EXPECT_EQ(s.replication_factor, 3);
     EXPECT_TRUE(s.create_topic);
     EXPECT_EQ(s.linger, 0ms);
+    EXPECT_EQ(s.requests_in_flight, 1);
     EXPECT_EQ(s.batch_size, 1000000u);
     EXPECT_EQ(s.message_timeout, 30s);
     EXPECT_EQ(s.max_in_flight, 100000u);
@@ -343,6 +345,7 @@ TEST(KafkaSettings, EachClientGetsItsPartOfTheSettings) {
     EXPECT_EQ(property(producer.get(), "linger.ms"), "0");
     EXPECT_EQ(property(producer.get(), "enable.idempotence"), "true");
     EXPECT_EQ(property(producer.get(), "acks"), "-1");  // all
+    EXPECT_EQ(property(producer.get(), "max.in.flight.requests.per.connection"), "1");
     auto broadcast = make_conf(s, Role::broadcast, "n", "g");
     EXPECT_EQ(property(broadcast.get(), "fetch.wait.max.ms"), "2");
     auto reader = make_conf(s, Role::reader, "n", "g");
@@ -355,6 +358,26 @@ TEST(KafkaSettings, EachClientGetsItsPartOfTheSettings) {
     s.store_session_timeout = 6s;  // heartbeats at most a third of the session
     store = make_conf(s, Role::store, "n", "g");
     EXPECT_EQ(property(store.get(), "heartbeat.interval.ms"), "2000");
+}
+
+TEST(KafkaSettings, RequestsInFlightReachTheProducerOnly) {
+    // The host refuses values outside the schema's bounds: idempotence allows 1..5.
+    const auto keys = schema();
+    const auto key = std::find_if(keys.begin(), keys.end(),
+                                  [](const auto& k) { return k.name == "requests_in_flight"; });
+    ASSERT_NE(key, keys.end());
+    EXPECT_EQ(key->min, 1);
+    EXPECT_EQ(key->max, 5);
+    TestConfig config(schema(), "queue");
+    config.set_string("brokers", "k1:9092");
+    config.set_integer("requests_in_flight", 5);
+    const Settings s = parse_settings(config);
+    EXPECT_EQ(property(make_conf(s, Role::producer, "n", "").get(),
+                       "max.in.flight.requests.per.connection"),
+              "5");
+    EXPECT_EQ(property(make_conf(s, Role::broadcast, "n", "g").get(),
+                       "max.in.flight.requests.per.connection"),
+              "1000000");  // librdkafka's default: a consumer has one fetch out per broker
 }
 
 }  // namespace
