@@ -302,7 +302,7 @@ Parsed parse(std::string_view method, std::string_view target, std::string_view 
     ApiError error;
     auto params = parse_query(query, error);
     if (!params) return fail(error);
-    const auto wrong_method = [&](std::string allow) {
+    const auto wrong_method = [&](const std::string& allow) {
         return fail(
             {405, "method not allowed", std::string(method) + " is not allowed here; use " + allow},
             allow);
@@ -328,7 +328,7 @@ Parsed parse(std::string_view method, std::string_view target, std::string_view 
     }
     if (p.size() == 3 && p[0] == "rooms" && (p[2] == "messages" || p[2] == "presence")) {
         const bool messages = p[2] == "messages";
-        const auto allowed = messages ? "GET, POST" : "GET";
+        const auto* const allowed = messages ? "GET, POST" : "GET";
         if (method != "GET" && !(messages && method == "POST")) return wrong_method(allowed);
         if (auto problem = room_problem(p[1]); !problem.empty()) {
             return fail({400, "invalid room", problem});

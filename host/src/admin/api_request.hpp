@@ -11,13 +11,11 @@
 #include <string_view>
 #include <variant>
 
-namespace relay::host {
-
 /// The server API's requests, parsed and checked before anything of the pipeline is
 /// touched: which endpoint, its room, its query and its body (docs/api.md). Pure
 /// functions over text, so that every malformed request is answered (and unit-tested)
 /// here, with the status and reason the caller gets.
-namespace api {
+namespace relay::host::api {
 
 /// The longest room name the API accepts (the websocket transport's default
 /// max_room_bytes): a name no client could join is refused rather than stored.
@@ -84,5 +82,4 @@ std::optional<std::string> percent_decode(std::string_view text, bool plus_is_sp
 /// when it can.
 std::string room_problem(std::string_view room);
 
-}  // namespace api
-}  // namespace relay::host
+}  // namespace relay::host::api

@@ -176,7 +176,7 @@ void ServerApi::handle(std::string_view method, std::string_view target,
         *parsed.request);
 }
 
-void ServerApi::publish(api::Publish request, const std::shared_ptr<Reply>& reply) {
+void ServerApi::publish(api::Publish request, const std::shared_ptr<Reply>& reply) const {
     // What a transport sets from a client's session, the API sets from the request:
     // the room from the path, the user from the body. There is no connection, so no
     // sender (every member gets the message) and no address for per-address limits.
@@ -197,7 +197,7 @@ void ServerApi::publish(api::Publish request, const std::shared_ptr<Reply>& repl
     });
 }
 
-void ServerApi::history(api::History request, const std::shared_ptr<Reply>& reply) {
+void ServerApi::history(const api::History& request, const std::shared_ptr<Reply>& reply) {
     if (!parts_.has_store) {
         reply->send(error_response(
             {501, "no history", "the pipeline has no store, so there is no history"}));
@@ -207,8 +207,8 @@ void ServerApi::history(api::History request, const std::shared_ptr<Reply>& repl
     auto query = request.query;
     parts_.inbound->history(
         request.room, query,
-        [this, reply, room = request.room, query, first_page](std::error_code ec,
-                                                              std::vector<sdk::Message> messages) {
+        [this, reply, room = request.room, query, first_page](
+            std::error_code ec, const std::vector<sdk::Message>& messages) {
             if (ec) {
                 reply->send(pipeline_error(ec, {}));
                 return;
@@ -224,10 +224,10 @@ void ServerApi::history(api::History request, const std::shared_ptr<Reply>& repl
 }
 
 void ServerApi::unless_unknown(const std::string& room, Response found,
-                               const std::shared_ptr<Reply>& reply) {
+                               const std::shared_ptr<Reply>& reply) const {
     parts_.inbound->members(
-        room, [reply, room, found = std::move(found)](std::error_code ec,
-                                                      std::vector<sdk::Member> members) mutable {
+        room, [reply, room, found = std::move(found)](
+                  std::error_code ec, const std::vector<sdk::Member>& members) mutable {
             if (ec || !members.empty()) {
                 reply->send(std::move(found));
                 return;
@@ -236,10 +236,10 @@ void ServerApi::unless_unknown(const std::string& room, Response found,
         });
 }
 
-void ServerApi::presence(api::Presence request, const std::shared_ptr<Reply>& reply) {
+void ServerApi::presence(const api::Presence& request, const std::shared_ptr<Reply>& reply) {
     parts_.inbound->members(
-        request.room,
-        [this, reply, room = request.room](std::error_code ec, std::vector<sdk::Member> members) {
+        request.room, [this, reply, room = request.room](std::error_code ec,
+                                                         const std::vector<sdk::Member>& members) {
             if (ec) {
                 reply->send(pipeline_error(ec, {}));
                 return;
@@ -259,7 +259,7 @@ void ServerApi::presence(api::Presence request, const std::shared_ptr<Reply>& re
             parts_.inbound->history(
                 room, one,
                 [reply, room, found = std::move(found)](
-                    std::error_code history_ec, std::vector<sdk::Message> messages) mutable {
+                    std::error_code history_ec, const std::vector<sdk::Message>& messages) mutable {
                     if (!history_ec && messages.empty()) {
                         reply->send(unknown_room(room));
                     } else {
@@ -323,18 +323,18 @@ void ServerApi::rooms(api::Rooms request, const std::shared_ptr<Reply>& reply) {
                 answer();
             };
             const auto& room = gathering->local[i].room;
-            parts_.presence->count(
-                room, [this, room, record](std::error_code count_ec, std::size_t count) {
-                    if (!count_ec) {
-                        record(count);
-                        return;
-                    }
-                    // A presence without count(): its member list says as much.
-                    parts_.inbound->members(room, [record](std::error_code members_ec,
-                                                           std::vector<sdk::Member> members) {
-                        record(members_ec ? std::nullopt : std::optional(members.size()));
-                    });
+            parts_.presence->count(room, [this, room, record](std::error_code count_ec,
+                                                              std::size_t count) {
+                if (!count_ec) {
+                    record(count);
+                    return;
+                }
+                // A presence without count(): its member list says as much.
+                parts_.inbound->members(room, [record](std::error_code members_ec,
+                                                       const std::vector<sdk::Member>& members) {
+                    record(members_ec ? std::nullopt : std::optional(members.size()));
                 });
+            });
         }
     });
 }

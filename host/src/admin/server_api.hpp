@@ -72,15 +72,15 @@ public:
 
 private:
     class Reply;
-    void publish(api::Publish request, const std::shared_ptr<Reply>& reply);
-    void history(api::History request, const std::shared_ptr<Reply>& reply);
-    void presence(api::Presence request, const std::shared_ptr<Reply>& reply);
+    void publish(api::Publish request, const std::shared_ptr<Reply>& reply) const;
+    void history(const api::History& request, const std::shared_ptr<Reply>& reply);
+    void presence(const api::Presence& request, const std::shared_ptr<Reply>& reply);
     void rooms(api::Rooms request, const std::shared_ptr<Reply>& reply);
     void disconnect(const api::Disconnect& request, const std::shared_ptr<Reply>& reply);
     void info(const std::shared_ptr<Reply>& reply);
     /// 404 "unknown room" when `room` has no members either; else `found`.
     void unless_unknown(const std::string& room, Response found,
-                        const std::shared_ptr<Reply>& reply);
+                        const std::shared_ptr<Reply>& reply) const;
 
     sdk::Executor executor_;
     Parts parts_;

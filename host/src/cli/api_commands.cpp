@@ -82,7 +82,7 @@ std::optional<Call> build(const ApiOptions& o, int& exit_code) {
         if (!wants(2, "publish ROOM JSON [--user NAME]")) return std::nullopt;
         json message = json::parse(o.args[1], nullptr, false);
         if (message.is_discarded() || !message.is_object()) {
-            exit_code = usage(c, "JSON must be a JSON object, e.g. '{\"text\":\"hello\"}'");
+            exit_code = usage(c, R"(JSON must be a JSON object, e.g. '{"text":"hello"}')");
             return std::nullopt;
         }
         json body = {{"message", std::move(message)}};
