@@ -60,6 +60,13 @@ public:
         done({}, std::move(list));
     }
 
+    void nodes(const sdk::NodesDone& done) const {
+        if (stopped_) return done(make_error_code(sdk::Errc::shutting_down), {});
+        std::size_t held = 0;
+        for (const auto& [name, room] : rooms_) held += room.size();
+        done({}, {sdk::NodeInfo{node_id_, held}});
+    }
+
     void stop(const sdk::Done& done) {
         stopped_ = true;
         handlers_.clear();
@@ -110,6 +117,10 @@ void LocalPresence::members(std::string_view room, sdk::MembersDone done) {
     boost::asio::post(executor_, [core = core_, room = std::string(room), done = std::move(done)] {
         core->members(room, done);
     });
+}
+
+void LocalPresence::nodes(sdk::NodesDone done) {
+    boost::asio::post(executor_, [core = core_, done = std::move(done)] { core->nodes(done); });
 }
 
 void LocalPresence::stop(sdk::Done done) {

@@ -13,7 +13,8 @@ namespace relay::plugins::local {
 /// A join of a sid already in the room changes nothing and emits no event; a leave of
 /// a sid not in the room emits nothing. Handlers see every other join and leave, in
 /// the order they happened. A member joined without `node` gets this node's id.
-/// members() lists a room sorted by sid.
+/// members() lists a room sorted by sid. nodes() lists this node alone, with every
+/// member it holds.
 ///
 /// Thread safety: every member may be called from any thread; the work runs on the
 /// context's executor, where every callback runs too. Nothing throws. After stop(),
@@ -32,6 +33,7 @@ public:
     void join(const sdk::Member& member, sdk::Done done) override;
     void leave(const sdk::Member& member, sdk::Done done) override;
     void members(std::string_view room, sdk::MembersDone done) override;
+    void nodes(sdk::NodesDone done) override;
     void stop(sdk::Done done) override;
 
 private:

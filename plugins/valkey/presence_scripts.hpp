@@ -101,6 +101,20 @@ inline constexpr std::string_view kRoomsOf = RELAY_VALKEY_LUA_ALIVE
     "end\n"
     "return out\n";
 
+/// ARGV: prefix. The live owners, flat: node id, number of members, node id, … (one
+/// pair per owner: several owners may share a node id, the caller merges them).
+inline constexpr std::string_view kNodes =
+    "local p = ARGV[1]\n"
+    "local out = {}\n"
+    "for _, o in ipairs(redis.call('SMEMBERS', p .. 'nodes')) do\n"
+    "  local node = redis.call('GET', p .. 'node:' .. o)\n"
+    "  if node then\n"
+    "    out[#out + 1] = node\n"
+    "    out[#out + 1] = redis.call('SCARD', p .. 'owned:' .. o)\n"
+    "  end\n"
+    "end\n"
+    "return out\n";
+
 /// ARGV: prefix, owner, node id, ttl ms. Sets the owner's liveness key. Returns 1 when
 /// it was still set, 2 when it had expired and the reaper announced the owner's
 /// members' leaves, 0 when it was simply missing (first beat, or the server lost its

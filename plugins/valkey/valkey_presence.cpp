@@ -213,6 +213,30 @@ public:
              });
     }
 
+    void nodes(const sdk::NodesDone& done) {
+        if (stopping()) return done(make_error_code(sdk::Errc::shutting_down), {});
+        if (!available()) {
+            unavailable_.add();
+            return done(make_error_code(sdk::Errc::unavailable), {});
+        }
+        eval(scripts::kNodes, {settings_.key_prefix},
+             [done](std::error_code ec, const Reply& reply) {
+                 if (ec) return done(ec, {});
+                 // One entry per node id: a node restarted within its ttl has two live
+                 // owners until the old one expires; an operator knows nodes, not owners.
+                 std::map<std::string, std::size_t> held;
+                 const auto& pairs = reply.elements;
+                 for (std::size_t i = 0; i + 1 < pairs.size(); i += 2) {
+                     held[pairs[i].str] +=
+                         static_cast<std::size_t>(std::max(0LL, pairs[i + 1].as_integer()));
+                 }
+                 std::vector<sdk::NodeInfo> list;
+                 list.reserve(held.size());
+                 for (auto& [node, members] : held) list.push_back({node, members});
+                 done({}, std::move(list));
+             });
+    }
+
     void stop(sdk::Done done) {
         const auto was = lifecycle_.begin_stop(std::move(done));
         if (!was) return;
@@ -539,6 +563,10 @@ void ValkeyPresence::rooms_of(std::string_view user, sdk::RoomsDone done) {
     core_.post([user = std::string(user), done = std::move(done)](Core& core) {
         core.rooms_of(user, done);
     });
+}
+
+void ValkeyPresence::nodes(sdk::NodesDone done) {
+    core_.post([done = std::move(done)](Core& core) { core.nodes(done); });
 }
 
 void ValkeyPresence::stop(sdk::Done done) {

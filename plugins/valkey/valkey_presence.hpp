@@ -15,8 +15,11 @@ namespace relay::plugins::valkey {
 /// liveness key it renews every `heartbeat_interval` with a PX of `ttl`. Reads list
 /// only members whose owner is alive, so a dead node's members vanish within `ttl`;
 /// every node also removes dead owners' members at each heartbeat and publishes their
-/// leaves. Joins and leaves are Lua scripts that change the state and PUBLISH the event
-/// in one step; every node's handlers get every event from the channel.
+/// leaves. nodes() lists the live owners by node id, with how many members each holds;
+/// owners that share a node id (a node restarted before its previous incarnation
+/// expired) are merged into one entry, their members summed. Joins and leaves are Lua scripts that
+/// change the state and PUBLISH the event in one step; every node's handlers get every event from
+/// the channel.
 ///
 /// The node keeps its own members in memory: after a reconnection (or when the server
 /// lost its data) it registers them again; joins and leaves made while the server was
@@ -42,6 +45,7 @@ public:
     void members(std::string_view room, sdk::MembersDone done) override;
     void count(std::string_view room, sdk::CountDone done) override;
     void rooms_of(std::string_view user, sdk::RoomsDone done) override;
+    void nodes(sdk::NodesDone done) override;
     void stop(sdk::Done done) override;
 
 private:

@@ -6,7 +6,7 @@
 // shows figures that move while socket.io clients chat in two rooms (connections,
 // messages in and out, deliveries, ack latency), the busier room first, this node, and
 // every plugin working; when redis-server stops, the valkey presence shows as degraded,
-// with its reason. A screenshot is saved to $RELAY_ARTIFACT_DIR (else the temp dir) as
+// with its reason, and the nodes panel says presence cannot list them. A screenshot is saved to $RELAY_ARTIFACT_DIR (else the temp dir) as
 // admin_page.png.
 "use strict";
 const { test, before, after } = require("node:test");
@@ -118,7 +118,8 @@ test("the admin page asks for the token, shows moving figures and a degraded plu
     return JSON.stringify(states.sort()) ===
       JSON.stringify(["presence/valkey=working", "queue/memory=working", "store/sqlite=working", "transport/websocket=working"]) || states;
   });
-  assert.match(await page.textContent("#nodes tbody"), /admin-page-node\s*this node/);
+  // Its valkey presence lists this node alone, holding no one yet.
+  assert.match(await page.textContent("#nodes tbody"), /^admin-page-node\s*0\s*this node$/);
 
   // A small load: two rooms, the busy one with three members, the quiet one with two.
   const busy = uniqueRoom("busy");
@@ -170,6 +171,9 @@ test("the admin page asks for the token, shows moving figures and a degraded plu
   await valkey.locator(".state-degraded", { hasText: "degraded" }).waitFor();
   assert.match(await valkey.textContent(), /out of reach/);
   assert.equal(await page.locator('#plugins tbody tr[data-plugin="queue/memory"]').getAttribute("data-state"), "working");
+  // Without its server presence cannot list the nodes, and the panel says so.
+  await page.locator("#nodes-problem", { hasText: "presence cannot list the nodes now" }).waitFor();
+  assert.equal(await page.locator("#nodes tbody tr").count(), 0);
 
   const artifacts = process.env.RELAY_ARTIFACT_DIR || os.tmpdir();
   await page.screenshot({ path: path.join(artifacts, "admin_page.png"), fullPage: true, timeout: 60000 });

@@ -164,7 +164,7 @@ test("the token: none or a wrong one is 401; the metrics token is not the API's"
   const info = await api.info();
   assert.equal(info.status, 200);
   assert.equal(info.body.node, "e2e");
-  assert.equal(info.body.abi, 9);
+  assert.equal(info.body.abi, 10);
   assert.equal(info.body.health.status, "ready");
   assert.deepEqual(info.body.plugins.map((p) => `${p.slot}/${p.name}`), ["transport/websocket", "queue/memory", "presence/local", "store/sqlite"]);
 });
@@ -237,7 +237,7 @@ test("keep-alive: many requests on one connection", async (t) => {
   assert.equal(sockets.size, 1, "one connection carried them all");
 });
 
-test("the relay CLI: publish, rooms, history, info, and its exit codes", async (t) => {
+test("the relay CLI: publish, rooms, history, info, nodes, and its exit codes", async (t) => {
   const { relay, api } = await apiRelay(t);
   const room = uniqueRoom("cli");
   const a = await connect(relay.url, { ...ws, auth: { room, user: "ann" } });
@@ -267,6 +267,11 @@ test("the relay CLI: publish, rooms, history, info, and its exit codes", async (
   const presence = await relayCli(["presence", room, "--admin", admin], env);
   assert.equal(JSON.parse(presence.stdout).members[0].sid, a.id);
 
+  // The local presence lists this node alone, with its one member.
+  const nodes = await relayCli(["nodes", "--admin", admin], env);
+  assert.equal(nodes.code, 0, nodes.stderr);
+  assert.deepEqual(JSON.parse(nodes.stdout), { node: "e2e", nodes: [{ node: "e2e", members: 1, self: true }] });
+
   // The node's error: exit 1, its JSON on stdout, one line on stderr.
   const wrong = await relayCli(["rooms", "--admin", admin, "--token", "nope"]);
   assert.equal(wrong.code, 1);
@@ -280,7 +285,7 @@ test("the relay CLI: publish, rooms, history, info, and its exit codes", async (
   assert.match(unknown.stderr, /404 unknown room/);
 
   // Bad usage: exit 2 before anything is sent.
-  for (const args of [["publish", room], ["publish", room, "not json"], ["disconnect"], ["rooms", "extra"], ["rooms", "--admin", "ftp://x:1"]]) {
+  for (const args of [["publish", room], ["publish", room, "not json"], ["disconnect"], ["rooms", "extra"], ["nodes", "extra"], ["rooms", "--admin", "ftp://x:1"]]) {
     const res = await relayCli(args, env);
     assert.equal(res.code, 2, `${args.join(" ")}: ${res.stderr}`);
     assert.match(res.stderr, /^relay \w+: /);

@@ -1,6 +1,6 @@
 // The server API against a two-node cluster (valkey_streams queue, valkey presence, one
 // Postgres store): a publish on one node reaches the clients of both and the history
-// both answer; presence and rooms count the members of both nodes; disconnect acts on
+// both answer; presence and rooms count the members of both nodes, and nodes lists both; disconnect acts on
 // the node asked, where the connection is; the token and bad requests as on one node.
 "use strict";
 const test = require("node:test");
@@ -85,6 +85,19 @@ test("two valkey nodes: every API call sees the whole cluster", async (t) => {
   assert.deepEqual(rooms0.rooms.find((r) => r.room === room), { room, members_here: 1, members: 3 });
   assert.deepEqual(rooms1.rooms.find((r) => r.room === room), { room, members_here: 2, members: 3 });
   assert.equal(rooms0.node, "node-0");
+
+  // Nodes: both, as presence lists them, each with its members; `self` marks the node asked.
+  for (const [node, self] of [[n0, "node-0"], [n1, "node-1"]]) {
+    const nodes = await node.api.nodes();
+    assert.equal(nodes.status, 200, JSON.stringify(nodes.body));
+    assert.deepEqual(nodes.body, {
+      node: self,
+      nodes: [
+        { node: "node-0", members: 1, self: self === "node-0" },
+        { node: "node-1", members: 2, self: self === "node-1" },
+      ],
+    });
+  }
 
   // Disconnect acts on the node asked: node 1 has no `ann`; node 0 has.
   assert.equal((await n1.api.disconnect({ user: "ann", reconnect: false })).body.disconnected, 0);

@@ -51,6 +51,17 @@ Response api_response(const ServerApi::Response& answer, unsigned version, bool 
     return response;
 }
 
+/// AdminStats' answer as HTTP.
+Response stats_response(std::string body, unsigned version, bool keep_alive) {
+    Response response{http::status::ok, version};
+    response.keep_alive(keep_alive);
+    response.set(http::field::content_type, "application/json");
+    response.set(http::field::cache_control, "no-store");
+    response.body() = std::move(body);
+    response.prepare_payload();
+    return response;
+}
+
 }  // namespace
 
 struct AdminServer::State : std::enable_shared_from_this<AdminServer::State> {
@@ -139,8 +150,29 @@ struct AdminServer::State : std::enable_shared_from_this<AdminServer::State> {
                         });
                     return;
                 }
+                if (self->is_stats_request(request)) {
+                    // The stats wait for presence's node list; the connection reads
+                    // nothing more until they are written.
+                    const auto version = request.version();
+                    const bool keep_alive = request.keep_alive();
+                    beast::get_lowest_layer(*stream).expires_never();
+                    self->stats->render(
+                        [self, stream, buffer, version, keep_alive](std::string body) {
+                            write(self, stream, buffer,
+                                  stats_response(std::move(body), version, keep_alive));
+                        });
+                    return;
+                }
                 write(self, stream, buffer, self->answer(request));
             });
+    }
+
+    /// An authorized GET or HEAD of /admin/stats, when this server has them.
+    bool is_stats_request(const http::request<http::string_body>& request) const {
+        const auto target = request.target();
+        return stats != nullptr && target.substr(0, target.find('?')) == "/admin/stats" &&
+               (request.method() == http::verb::get || request.method() == http::verb::head) &&
+               authorized(request);
     }
 
     /// Writes `answer`, then reads the next request on the connection, or closes it.
@@ -182,10 +214,6 @@ struct AdminServer::State : std::enable_shared_from_this<AdminServer::State> {
         } else if (path == "/metrics") {
             response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
             response.body() = metrics.render_prometheus();
-        } else if (path == "/admin/stats" && stats != nullptr) {
-            response.set(http::field::content_type, "application/json");
-            response.set(http::field::cache_control, "no-store");
-            response.body() = stats->render();
         } else if (const auto* asset = find_admin_page_asset(path)) {
             response.set(http::field::content_type, asset->content_type);
             // The page runs only its own files, and never inside another site's frame.

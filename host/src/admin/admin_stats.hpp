@@ -3,7 +3,11 @@
 #include "runtime/health_board.hpp"
 #include "runtime/metrics_registry.hpp"
 
+#include <relay/sdk/asio.hpp>
+#include <relay/sdk/presence.hpp>
+
 #include <chrono>
+#include <functional>
 #include <string>
 
 namespace relay::host {
@@ -18,27 +22,39 @@ namespace relay::host {
 ///                   "state": "degraded", "reason": "…"}, …],
 ///      "rooms": {"span_ms": 14000, "top": [{"room": "lobby", "messages": 120,
 ///                "per_second": 8.6, "overcount": 0}, …]},
-///      "nodes": [{"id": "eu-1", "self": true}]}
+///      "nodes": [{"node": "eu-1", "members": 12, "self": true},
+///                {"node": "eu-2", "members": 9, "self": false}]}
 ///
 /// `metrics` holds every series of /metrics by its Prometheus name, so the page takes
 /// rates from two answers without a second exposition format to keep in step.
-/// `nodes` is this node only: no presence plugin tells the host which nodes it knows.
+/// `nodes` is what presence lists (Presence::nodes(), as GET /api/v1/nodes has it);
+/// when it lists none (a presence without nodes(), a backend out of reach, no answer
+/// within kNodesDeadline) `nodes` is null and `nodes_problem` says why, in words.
 /// Thread safety: render() from any thread; everything it reads is thread-safe.
 class AdminStats {
 public:
     /// The number of rooms in "rooms.top".
     static constexpr std::size_t kTopRooms = 10;
+    /// How long the answer waits for presence's node list before it goes without.
+    static constexpr std::chrono::seconds kNodesDeadline{2};
 
+    using Rendered = std::function<void(std::string)>;
+
+    /// `executor`: where render()'s answers run. `presence` outlives this object.
     AdminStats(std::string node_id, const MetricsRegistry& metrics, const HealthBoard& health,
-               const BusyRooms& rooms);
+               const BusyRooms& rooms, sdk::Presence& presence, sdk::Executor executor);
 
-    std::string render() const;
+    /// Hands the answer's JSON to `done`, exactly once, on the executor: once presence
+    /// has listed the nodes, or answered why not, or kNodesDeadline passed.
+    void render(Rendered done) const;
 
 private:
     const std::string node_id_;
     const MetricsRegistry& metrics_;
     const HealthBoard& health_;
     const BusyRooms& rooms_;
+    sdk::Presence& presence_;
+    const sdk::Executor executor_;
     const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include <relay/sdk/error.hpp>
+
 #include <nlohmann/json.hpp>
 
 namespace relay::host::api {
@@ -110,6 +112,19 @@ std::string presence_json(const std::string& room, const std::vector<sdk::Member
     }
     json doc = {{"room", room}, {"count", members.size()}, {"members", std::move(list)}};
     return doc.dump(-1, ' ', false, kReplace) + "\n";
+}
+
+json nodes_list(const std::vector<sdk::NodeInfo>& nodes, const std::string& self_id) {
+    json list = json::array();
+    for (const auto& n : nodes) {
+        list.push_back({{"node", n.node}, {"members", n.members}, {"self", n.node == self_id}});
+    }
+    return list;
+}
+
+std::string nodes_problem(std::error_code ec) {
+    if (sdk::same_error(ec, sdk::Errc::not_supported)) return "this presence does not list nodes";
+    return "presence cannot list the nodes now: " + ec.message();
 }
 
 }  // namespace relay::host::api

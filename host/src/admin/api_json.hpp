@@ -5,7 +5,10 @@
 
 #include <cstddef>
 #include <string>
+#include <system_error>
 #include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 namespace relay::host::api {
 
@@ -24,5 +27,14 @@ std::string history_page_json(const std::vector<sdk::Message>& messages,
 
 /// `{"room": .., "count": n, "members": [{"sid", "user", "node", "joined"}, ..]}`.
 std::string presence_json(const std::string& room, const std::vector<sdk::Member>& members);
+
+/// The live nodes as `GET /api/v1/nodes` and /admin/stats list them, in the order
+/// given: `[{"node": .., "members": n, "self": true|false}, ..]`, `self` marking
+/// `self_id` (the node answering).
+nlohmann::json nodes_list(const std::vector<sdk::NodeInfo>& nodes, const std::string& self_id);
+
+/// Why presence answered `ec` instead of the nodes, in words for the page and the API:
+/// "this presence does not list nodes" for Errc::not_supported.
+std::string nodes_problem(std::error_code ec);
 
 }  // namespace relay::host::api

@@ -314,6 +314,11 @@ Parsed parse(std::string_view method, std::string_view target, std::string_view 
         if (!only_known(*params, {}, error)) return fail(error);
         return ok(Info{});
     }
+    if (p.size() == 1 && p[0] == "nodes") {
+        if (method != "GET") return wrong_method("GET");
+        if (!only_known(*params, {}, error)) return fail(error);
+        return ok(Nodes{});
+    }
     if (p.size() == 1 && p[0] == "rooms") {
         if (method != "GET") return wrong_method("GET");
         if (!only_known(*params, {"limit"}, error)) return fail(error);

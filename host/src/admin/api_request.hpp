@@ -54,8 +54,10 @@ struct Disconnect {
 };
 /// GET /api/v1/info
 struct Info {};
+/// GET /api/v1/nodes
+struct Nodes {};
 
-using Request = std::variant<Publish, History, Presence, Rooms, Disconnect, Info>;
+using Request = std::variant<Publish, History, Presence, Rooms, Disconnect, Info, Nodes>;
 
 /// Either the request, or the error to answer. `allow`: with a 405, the methods the
 /// path takes (for the Allow header).

@@ -172,6 +172,7 @@ void ServerApi::handle(std::string_view method, std::string_view target,
             if constexpr (std::is_same_v<T, api::Rooms>) rooms(request, reply);
             if constexpr (std::is_same_v<T, api::Disconnect>) disconnect(request, reply);
             if constexpr (std::is_same_v<T, api::Info>) info(reply);
+            if constexpr (std::is_same_v<T, api::Nodes>) nodes(reply);
         },
         *parsed.request);
 }
@@ -349,6 +350,20 @@ void ServerApi::disconnect(const api::Disconnect& request, const std::shared_ptr
             reply->send(
                 {200, dump({{"node", parts_.node_id}, {"disconnected", disconnected}}), {}, {}});
         });
+}
+
+void ServerApi::nodes(const std::shared_ptr<Reply>& reply) {
+    parts_.presence->nodes([this, reply](std::error_code ec, std::vector<sdk::NodeInfo> nodes) {
+        if (ec) {
+            reply->send(pipeline_error(ec, api::nodes_problem(ec)));
+            return;
+        }
+        reply->send(
+            {200,
+             dump({{"node", parts_.node_id}, {"nodes", api::nodes_list(nodes, parts_.node_id)}}),
+             {},
+             {}});
+    });
 }
 
 void ServerApi::info(const std::shared_ptr<Reply>& reply) {

@@ -19,7 +19,8 @@ namespace relay::host {
 /// and the `relay` CLI ask of a node. Publish goes the way a client's message goes
 /// (Inbound::publish: processors, queue, store) and is answered once durable; history
 /// and presence as a client gets them; rooms and disconnect ask the transport about
-/// this node's connections; info tells what runs. Every request needs the API's bearer
+/// this node's connections; nodes asks presence which nodes are alive; info tells what
+/// runs. Every request needs the API's bearer
 /// token; each is answered once, within kDeadline, as JSON.
 /// Thread safety: handle() from any thread; answers run on the executor given.
 class ServerApi {
@@ -78,6 +79,7 @@ private:
     void rooms(api::Rooms request, const std::shared_ptr<Reply>& reply);
     void disconnect(const api::Disconnect& request, const std::shared_ptr<Reply>& reply);
     void info(const std::shared_ptr<Reply>& reply);
+    void nodes(const std::shared_ptr<Reply>& reply);
     /// 404 "unknown room" when `room` has no members either; else `found`.
     void unless_unknown(const std::string& room, Response found,
                         const std::shared_ptr<Reply>& reply) const;

@@ -53,6 +53,10 @@ std::optional<Call> build(const ApiOptions& o, int& exit_code) {
         if (!wants(0, "info")) return std::nullopt;
         return Call{"GET", "/api/v1/info", {}};
     }
+    if (c == "nodes") {
+        if (!wants(0, "nodes")) return std::nullopt;
+        return Call{"GET", "/api/v1/nodes", {}};
+    }
     if (c == "rooms") {
         if (!wants(0, "rooms [--limit N]")) return std::nullopt;
         std::string target = "/api/v1/rooms";
@@ -111,7 +115,8 @@ std::optional<Call> build(const ApiOptions& o, int& exit_code) {
 
 bool is_api_command(const std::string& command) {
     return command == "publish" || command == "history" || command == "rooms" ||
-           command == "presence" || command == "disconnect" || command == "info";
+           command == "presence" || command == "disconnect" || command == "info" ||
+           command == "nodes";
 }
 
 int run_api_command(const ApiOptions& options) {

@@ -7,7 +7,7 @@ namespace relay::host {
 
 /// What the server API commands take from the command line.
 struct ApiOptions {
-    std::string command;            ///< publish, history, rooms, presence, disconnect, info
+    std::string command;            ///< publish, history, rooms, presence, disconnect, info, nodes
     std::vector<std::string> args;  ///< after the command: ROOM, JSON
     std::optional<std::string> admin;
     std::optional<std::string> token;

@@ -29,6 +29,8 @@ Talking to a running node's server API (its admin listener; docs/api.md):
   relay disconnect (--sid SID | --user USER) [--room ROOM] [--no-reconnect]
                                   end those connections on the node; clients reconnect
                                   unless --no-reconnect
+  relay nodes                     the cluster's live nodes, as presence lists them,
+                                  with their member counts
   relay info                      the node's id, version, plugins and health
 
 FILE defaults to config/default.yaml (looked up in the working directory, then beside

@@ -63,8 +63,8 @@ Host::Host(const Pipeline& pipeline, std::unique_ptr<sdk::Transport> transport_o
         if (pipeline.admin_tls_cert && pipeline.admin_tls_key) {
             tls = tls::ServerFiles{*pipeline.admin_tls_cert, *pipeline.admin_tls_key};
         }
-        admin_stats_ =
-            std::make_unique<AdminStats>(node_id_, metrics_, health_, flow_->busy_rooms());
+        admin_stats_ = std::make_unique<AdminStats>(node_id_, metrics_, health_,
+                                                    flow_->busy_rooms(), *presence_.object, home);
         try {
             admin_ = std::make_unique<AdminServer>(
                 home, metrics_, health_, pipeline.admin_token.value_or(""), std::move(tls),

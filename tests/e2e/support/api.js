@@ -68,6 +68,7 @@ function apiClient(port, token) {
     rooms: (query = "") => call("GET", `/api/v1/rooms${query}`),
     disconnect: (target) => call("POST", "/api/v1/disconnect", target),
     info: () => call("GET", "/api/v1/info"),
+    nodes: () => call("GET", "/api/v1/nodes"),
     close: () => agent.destroy(),
   };
 }

@@ -98,6 +98,9 @@ TEST(ApiRequest, WrongMethodsAndPathsAreNamed) {
     EXPECT_EQ(parse("GET", "/api/v2/info").error.status, 404);
     EXPECT_EQ(parse("GET", "/api/v1info").error.status, 404);
     EXPECT_TRUE(std::holds_alternative<api::Info>(*parse("GET", "/api/v1/info").request));
+    EXPECT_TRUE(std::holds_alternative<api::Nodes>(*parse("GET", "/api/v1/nodes").request));
+    EXPECT_EQ(parse("POST", "/api/v1/nodes").allow, "GET");
+    EXPECT_EQ(parse("GET", "/api/v1/nodes?limit=3").error.status, 400);
     EXPECT_EQ(std::get<api::Rooms>(*parse("GET", "/api/v1/rooms?limit=3").request).limit, 3U);
     EXPECT_TRUE(api::is_api_target("/api/v1/info"));
     EXPECT_FALSE(api::is_api_target("/apiary"));

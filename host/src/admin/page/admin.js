@@ -1,6 +1,6 @@
 // The admin page: reads /admin/stats every second and shows this node's figures, each
 // with a plot of the last two minutes, its plugins' health, its busiest rooms and the
-// nodes it knows. Plain JavaScript, nothing fetched from elsewhere (the admin listener
+// cluster's nodes (as presence lists them). Plain JavaScript, nothing fetched from elsewhere (the admin listener
 // is often on a network without internet access).
 //
 // Rates and latencies come from two answers a second apart: /admin/stats carries the
@@ -163,10 +163,19 @@ function render(stats) {
     // A count that may hold another room's messages says how many at most.
     cell(row, r.overcount ? `${format(r.messages)} (±${format(r.overcount)})` : format(r.messages), "number");
   });
-  fillTable("#nodes", stats.nodes, (row, n) => {
-    cell(row, n.id);
+  // The nodes presence knows to be alive; null when it cannot list them (nodes_problem
+  // says why: a presence without a node list, or its backend out of reach).
+  const nodes = stats.nodes ?? [];
+  fillTable("#nodes", nodes, (row, n) => {
+    row.dataset.node = n.node;
+    if (n.self) row.dataset.self = "";
+    cell(row, n.node);
+    cell(row, format(n.members), "number");
     cell(row, n.self ? "this node" : "");
   });
+  $("#nodes-count").textContent = stats.nodes ? `(${nodes.length})` : "";
+  $("#nodes-problem").hidden = stats.nodes !== null && stats.nodes !== undefined;
+  $("#nodes-problem").textContent = stats.nodes_problem ?? "";
   previous = stats;
 }
 

@@ -10,7 +10,7 @@
 
 #ifndef RELAY_SDK_ABI_VERSION
 // A macro: a test build overrides it (-D) to make a plugin of another ABI.
-#define RELAY_SDK_ABI_VERSION 9  // NOLINT(cppcoreguidelines-macro-usage)
+#define RELAY_SDK_ABI_VERSION 10  // NOLINT(cppcoreguidelines-macro-usage)
 #endif
 
 namespace relay::sdk {

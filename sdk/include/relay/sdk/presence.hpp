@@ -22,6 +22,15 @@ struct Member {
     friend bool operator==(const Member&, const Member&) = default;
 };
 
+/// One node of the cluster as presence sees it: alive (heartbeating, for a presence
+/// that expires nodes) and holding `members` members, in all rooms.
+struct NodeInfo {
+    std::string node;         ///< the node id (Member::node, PluginContext::node_id())
+    std::size_t members = 0;  ///< members the node holds now (one per connection and room)
+
+    friend bool operator==(const NodeInfo&, const NodeInfo&) = default;
+};
+
 struct PresenceEvent {
     enum class Type { join, leave };
     Type type = Type::join;
@@ -34,6 +43,8 @@ using PresenceHandler = std::function<void(const PresenceEvent&)>;
 using CountDone = std::function<void(std::error_code, std::size_t)>;
 /// The rooms a user has at least one member in, sorted, without duplicates.
 using RoomsDone = std::function<void(std::error_code, std::vector<std::string>)>;
+/// The live nodes, one entry per node id, sorted by node id.
+using NodesDone = std::function<void(std::error_code, std::vector<NodeInfo>)>;
 
 /// Who is online in which room, across nodes.
 /// Lifecycle: on_change() before start(); nothing fires after stop() completed.
@@ -60,6 +71,14 @@ public:
     virtual void rooms_of(
         std::string_view /*user*/,
         RoomsDone done) {  // NOLINT(performance-unnecessary-value-param): overrides keep it
+        done(make_error_code(Errc::not_supported), {});
+    }
+    /// The nodes alive now (this one included, once started), with how many members
+    /// each holds; a node holding none is listed too. Entries of one node id are
+    /// merged (a node restarted within its ttl counts once, its members summed).
+    /// Optional: the default answers Errc::not_supported, inline.
+    virtual void nodes(
+        NodesDone done) {  // NOLINT(performance-unnecessary-value-param): overrides keep it
         done(make_error_code(Errc::not_supported), {});
     }
     virtual void stop(Done done) = 0;

@@ -1,6 +1,6 @@
 // The valkey presence across nodes: two presence instances (two node ids) on one
-// server, a node that dies without leaving (in process, and a real relay process
-// killed with SIGKILL), a server restart, settings errors.
+// server, the nodes they list, a node that dies without leaving (in process, and a real relay
+// process killed with SIGKILL), a server restart, settings errors.
 #include "support/free_port.hpp"
 #include "support/http_get.hpp"
 #include "support/process.hpp"
@@ -65,11 +65,26 @@ public:
     std::error_code leave(const Member& m) {
         return wait_done(ctx_, [&](sdk::Done d) { presence_->leave(m, std::move(d)); });
     }
+    std::error_code stop() {
+        stopped_ = true;
+        return wait_done(ctx_, [&](sdk::Done d) { presence_->stop(std::move(d)); });
+    }
     std::pair<std::error_code, std::vector<Member>> members(const std::string& room) {
         Probe<std::error_code, std::vector<Member>> done(ctx_);
         presence_->members(room, done.callback());
         if (!done.wait()) return {make_error_code(sdk::Errc::timed_out), {}};
         return {done.get<0>(), done.get<1>()};
+    }
+    std::pair<std::error_code, std::vector<sdk::NodeInfo>> nodes() {
+        Probe<std::error_code, std::vector<sdk::NodeInfo>> done(ctx_);
+        presence_->nodes(done.callback());
+        if (!done.wait()) return {make_error_code(sdk::Errc::timed_out), {}};
+        return {done.get<0>(), done.get<1>()};
+    }
+    std::vector<sdk::NodeInfo> node_list() {
+        auto [ec, list] = nodes();
+        EXPECT_FALSE(ec) << ec.message();
+        return list;
     }
     std::vector<std::string> sids(const std::string& room) {
         auto [ec, list] = members(room);
@@ -150,6 +165,66 @@ TEST(ValkeyPresence, TwoNodesSeeEachOthersMembersAndEvents) {
     ASSERT_FALSE(a.leave(alice));
     EXPECT_EQ(b.sids("lobby"), std::vector<std::string>{"sid-b1"});
     for (Node* node : {&a, &b}) EXPECT_TRUE(node->saw(PresenceEvent::Type::leave, "sid-a1"));
+}
+
+TEST(ValkeyPresence, NodesListsEveryLiveNodeWithTheMembersItHolds) {
+    const std::string p = prefix();
+    Node a("node-a", shared_server().url(), p);
+    Node b("node-b", shared_server().url(), p);
+    Node idle("node-idle", shared_server().url(), p);
+    ASSERT_FALSE(a.start());
+    ASSERT_FALSE(b.start());
+    ASSERT_FALSE(idle.start());
+    const Member alice = member("lobby", "sid-a1", "alice", "node-a");
+    ASSERT_FALSE(a.join(alice));
+    ASSERT_FALSE(a.join(member("kitchen", "sid-a1", "alice", "node-a")));
+    ASSERT_FALSE(b.join(member("lobby", "sid-b1", "bob", "node-b")));
+
+    // Every node sees them all, sorted by node id; one holding none is listed too.
+    const std::vector<sdk::NodeInfo> all{{"node-a", 2}, {"node-b", 1}, {"node-idle", 0}};
+    EXPECT_EQ(a.node_list(), all);
+    EXPECT_EQ(idle.node_list(), all);
+
+    ASSERT_FALSE(a.leave(alice));
+    EXPECT_EQ(b.node_list(),
+              (std::vector<sdk::NodeInfo>{{"node-a", 1}, {"node-b", 1}, {"node-idle", 0}}));
+    // A stopped node leaves the list at once, not after the ttl.
+    ASSERT_FALSE(idle.stop());
+    EXPECT_EQ(b.node_list(), (std::vector<sdk::NodeInfo>{{"node-a", 1}, {"node-b", 1}}));
+}
+
+TEST(ValkeyPresence, ANodeRestartedWithinItsTtlIsListedOnceWithBothIncarnationsMembers) {
+    const std::string p = prefix();
+    // Two processes of one node id, each its own owner: the old one (not yet expired)
+    // and its successor.
+    Node before("node-a", shared_server().url(), p);
+    Node after("node-a", shared_server().url(), p);
+    Node b("node-b", shared_server().url(), p);
+    ASSERT_FALSE(before.start());
+    ASSERT_FALSE(after.start());
+    ASSERT_FALSE(b.start());
+    ASSERT_FALSE(before.join(member("lobby", "sid-old", "alice", "node-a")));
+    ASSERT_FALSE(after.join(member("lobby", "sid-new", "bob", "node-a")));
+    EXPECT_EQ(b.node_list(), (std::vector<sdk::NodeInfo>{{"node-a", 2}, {"node-b", 0}}));
+}
+
+TEST(ValkeyPresence, ANodeWhoseHeartbeatStoppedLeavesTheNodeListWithinTheTtl) {
+    const std::string p = prefix();
+    constexpr auto kTtl = 1500ms;
+    Node a("node-a", shared_server().url(), p, kTtl, 300ms);
+    Node b("node-b", shared_server().url(), p, kTtl, 300ms);
+    ASSERT_FALSE(a.start());
+    ASSERT_FALSE(b.start());
+    ASSERT_FALSE(a.join(member("room", "sid-a1", "alice", "node-a")));
+    ASSERT_EQ(b.node_list(), (std::vector<sdk::NodeInfo>{{"node-a", 1}, {"node-b", 0}}));
+
+    const auto died = std::chrono::steady_clock::now();
+    a.abandon();
+    ASSERT_TRUE(eventually([&] {
+        return b.node_list() == std::vector<sdk::NodeInfo>{{"node-b", 0}};
+    }));
+    EXPECT_LE(std::chrono::steady_clock::now() - died, kTtl + 300ms)
+        << "a dead node outlived the ttl in the list";
 }
 
 TEST(ValkeyPresence, MembersOfANodeThatDiedDisappearWithinTheTtl) {

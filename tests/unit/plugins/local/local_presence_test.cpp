@@ -61,6 +61,43 @@ TEST(LocalPresence, FillsInThisNodeForMembersWithoutOne) {
     ASSERT_TRUE(stopped.wait());
 }
 
+TEST(LocalPresence, ListsThisNodeAloneWithEveryMemberItHolds) {
+    TestContext ctx(schema(), "presence", "node-7");
+    LocalPresence presence(Settings{}, ctx);
+    Probe<std::error_code> started(ctx);
+    presence.start(started.callback());
+    ASSERT_TRUE(started.wait());
+    const auto nodes = [&] {
+        Probe<std::error_code, std::vector<sdk::NodeInfo>> listed(ctx);
+        presence.nodes(listed.callback());
+        EXPECT_TRUE(listed.wait());
+        EXPECT_FALSE(listed.get<0>());
+        EXPECT_TRUE(listed.on_executor());
+        return listed.get<1>();
+    };
+    // Holding none, the node is listed all the same.
+    EXPECT_EQ(nodes(), (std::vector<sdk::NodeInfo>{{"node-7", 0}}));
+    // One connection in two rooms is two members.
+    for (const auto& room : {"a", "b"}) {
+        Probe<std::error_code> joined(ctx);
+        presence.join(sdk::Member{room, "sid", "user", "", 5}, joined.callback());
+        ASSERT_TRUE(joined.wait());
+    }
+    EXPECT_EQ(nodes(), (std::vector<sdk::NodeInfo>{{"node-7", 2}}));
+    Probe<std::error_code> left(ctx);
+    presence.leave(sdk::Member{"a", "sid", "user", "", 5}, left.callback());
+    ASSERT_TRUE(left.wait());
+    EXPECT_EQ(nodes(), (std::vector<sdk::NodeInfo>{{"node-7", 1}}));
+
+    Probe<std::error_code> stopped(ctx);
+    presence.stop(stopped.callback());
+    ASSERT_TRUE(stopped.wait());
+    Probe<std::error_code, std::vector<sdk::NodeInfo>> after(ctx);
+    presence.nodes(after.callback());
+    ASSERT_TRUE(after.wait());
+    EXPECT_EQ(after.get<0>(), sdk::Errc::shutting_down);
+}
+
 TEST(LocalPresence, AnswersShuttingDownAfterStopAndEmitsNothing) {
     TestContext ctx(schema(), "presence");
     LocalPresence presence(Settings{}, ctx);
