@@ -252,6 +252,45 @@ test("the admin endpoint serves https with its own certificate and reloads it", 
   });
 });
 
+test("the server API and the relay CLI speak https on a TLS admin listener, and the CLI checks the certificate", async (t) => {
+  const dir = fs.mkdtempSync(path.join(ca.dir, "api-"));
+  const served = tlsKeys(dir, first);
+  const caFile = path.join(dir, "ca.pem");
+  fs.writeFileSync(caFile, ca.caPem());
+  const relay = await relayFor(t, {
+    extra: `admin: { listen: 127.0.0.1:0, tls_cert: ${served.cert}, tls_key: ${served.key}, api_token: tls-api-token }`,
+  });
+  await withRelayLog(relay, async () => {
+    const port = Number(/admin: https:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(relay.log())[1]);
+    const admin = `https://127.0.0.1:${port}`;
+    const cli = (args, more = []) => spawnSync(RELAY_BINARY, [...args, "--admin", admin, "--token", "tls-api-token", ...more],
+      { encoding: "utf8", timeout: 20000 });
+    const room = uniqueRoom("tls-api");
+    const member = await connect(relay.url, { transports: ["websocket"], auth: { room, user: "ann" } });
+    t.after(() => closeAll(member));
+    const got = nextEvent(member, "message", 5000);
+
+    const published = cli(["publish", room, '{"text":"over https"}'], ["--cacert", caFile]);
+    assert.equal(published.status, 0, published.stderr);
+    const [message] = await got;
+    assert.equal(message.text, "over https");
+    assert.equal(published.stdout.trim().includes(message.id), true, published.stdout);
+
+    // The API answers only over https, with the token.
+    const info = await request(https, `${admin}/api/v1/info`, { ...trusted, headers: { authorization: "Bearer tls-api-token" } });
+    assert.equal(info.status, 200, info.body);
+    assert.equal(JSON.parse(info.body).node, JSON.parse(cli(["info"], ["--cacert", caFile]).stdout).node);
+    await assert.rejects(request(http, `http://127.0.0.1:${port}/api/v1/info`));
+
+    // Without the issuer, the CLI refuses the certificate and says so; nothing is published.
+    const untrusted = cli(["publish", room, '{"text":"never"}']);
+    assert.notEqual(untrusted.status, 0);
+    assert.match(untrusted.stderr, /certificate/i, untrusted.stderr);
+    const history = JSON.parse(cli(["history", room], ["--cacert", caFile]).stdout);
+    assert.deepEqual(history.messages.map((m) => m.text), ["over https"]);
+  });
+});
+
 /** `relay check` on `pipeline`; resolves with {status, stderr, file}. */
 function check(pipeline) {
   const dir = fs.mkdtempSync(path.join(ca.dir, "check-"));
