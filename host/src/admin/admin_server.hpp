@@ -34,7 +34,8 @@ public:
     /// `token`: what /metrics requires as a bearer token; empty: nothing. `tls`: the
     /// certificate and key to serve https with, read here; throws std::runtime_error
     /// naming the admin key, the file and OpenSSL's reason. `stats`: what /admin/stats
-    /// answers (it must outlive the server); null: /admin/stats is 404.
+    /// answers (it must outlive the server, and answer on `executor`, where the answer
+    /// is written); null: /admin/stats is 404.
     AdminServer(const sdk::Executor& executor, MetricsRegistry& metrics, const HealthBoard& health,
                 std::string token = {}, std::optional<tls::ServerFiles> tls = std::nullopt,
                 const AdminStats* stats = nullptr,
