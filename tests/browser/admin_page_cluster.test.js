@@ -114,8 +114,10 @@ test("the page lists both nodes with their members, and drops a killed one withi
     });
     const gone = Date.now() - killed;
     console.log(`node-b left the page ${gone} ms after SIGKILL (ttl ${TTL_MS} ms)`);
-    // The ttl, one poll of the page, and a second of slack for a busy machine.
-    assert.ok(gone <= TTL_MS + POLL_MS + 1000, `node-b left the page ${gone} ms after SIGKILL`);
+    // The ttl, one poll of the page, and 3 s of slack for a busy machine (CI runs this
+    // beside builds; 3.0 s was measured on a loaded machine): a node that never expires
+    // fails the wait above, this bounds how late it may go.
+    assert.ok(gone <= TTL_MS + POLL_MS + 3000, `node-b left the page ${gone} ms after SIGKILL`);
     assert.equal(await page.textContent("#nodes-count"), "(1)");
   } finally {
     closeAll(...clients);
