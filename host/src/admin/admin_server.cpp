@@ -260,7 +260,11 @@ void AdminServer::set_api(std::shared_ptr<ServerApi> api) {
 }
 
 std::function<std::string()> AdminServer::readiness() const {
-    return [state = state_] {
+    // Weak: the server API holds this function and the state holds the API, so a strong
+    // reference would keep both alive forever (LeakSanitizer found the cycle).
+    return [weak = std::weak_ptr<State>(state_)]() -> std::string {
+        const auto state = weak.lock();
+        if (!state) return "the admin server stopped";
         std::lock_guard lock(state->mutex);
         return state->not_ready;
     };

@@ -47,8 +47,8 @@ public:
     AdminServer& operator=(AdminServer&&) = delete;
     /// Serves the server API under /api/; before start(). Without one, /api/ is 404.
     void set_api(std::shared_ptr<ServerApi> api);
-    /// What /readyz would say is wrong, for the API's info: empty when ready. Holds the
-    /// server's state, so it may outlive the server.
+    /// What /readyz would say is wrong, for the API's info: empty when ready. It may
+    /// outlive the server (it then says the server stopped); it does not keep it alive.
     std::function<std::string()> readiness() const;
     /// Binds `endpoint` ("host:port"); throws std::runtime_error naming it on failure.
     void start(const std::string& endpoint);
