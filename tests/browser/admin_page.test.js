@@ -17,6 +17,7 @@ const { startRelay } = require("../e2e/support/relay.js");
 const { startRedis, freePort } = require("../e2e/support/servers.js");
 const { connect, emitAck, uniqueRoom, closeAll } = require("../e2e/support/clients.js");
 const { launchChromium } = require("./support/chromium.js");
+const { watchedPage, eventually: eventuallyWithin } = require("./support/admin_page.js");
 
 const STEP_MS = 30000; // every wait below is bounded by this (generous: CI machines are busy)
 const TOKEN = "admin-page-test-token";
@@ -60,16 +61,7 @@ async function figure(page, name) {
   return value === null || value === "" ? null : Number(value);
 }
 
-async function eventually(what, check) {
-  const deadline = Date.now() + STEP_MS;
-  let last;
-  for (;;) {
-    last = await check();
-    if (last === true) return;
-    if (Date.now() > deadline) assert.fail(`${what} (last: ${JSON.stringify(last)})`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const eventually = (what, check) => eventuallyWithin(what, check, STEP_MS, 100);
 
 /** Sends `count` messages from `from`, `perSecond` of them a second, each acked. */
 async function chat(from, count, perSecond) {
@@ -81,19 +73,7 @@ async function chat(from, count, perSecond) {
 }
 
 test("the admin page asks for the token, shows moving figures and a degraded plugin", { timeout: 120000 }, async () => {
-  const page = await browser.context.newPage();
-  page.on("console", (m) => {
-    // Chromium logs every failed load, the expected 401s too; the responses are
-    // checked below, by URL.
-    if (m.type() === "error" && !/status of 401/.test(m.text())) problems.push(`console: ${m.text()}`);
-  });
-  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-  page.on("response", (r) => {
-    // The 401s are the page finding out that it needs the token.
-    if (r.status() >= 400 && !(r.status() === 401 && r.url().endsWith("/admin/stats"))) {
-      problems.push(`HTTP ${r.status()}: ${r.url()}`);
-    }
-  });
+  const page = await watchedPage(browser.context, problems);
   // Loading and the screenshot get longer: on a busy CI machine Chromium alone is slow.
   await page.goto(adminUrl + "/", { timeout: 60000 });
 

@@ -12,6 +12,7 @@ const { startRelay } = require("../e2e/support/relay.js");
 const { startRedis, freePort } = require("../e2e/support/servers.js");
 const { connect, uniqueRoom, closeAll } = require("../e2e/support/clients.js");
 const { launchChromium } = require("./support/chromium.js");
+const { watchedPage, eventually: eventuallyWithin } = require("./support/admin_page.js");
 
 const STEP_MS = 30000; // every wait below is bounded by this (generous: CI machines are busy)
 const TOKEN = "admin-cluster-test-token";
@@ -55,29 +56,10 @@ async function nodeRows(page) {
     rows.map((r) => [...r.cells].map((c) => c.textContent).join(" ").trim()));
 }
 
-async function eventually(what, check) {
-  const deadline = Date.now() + STEP_MS;
-  let last;
-  for (;;) {
-    last = await check();
-    if (last === true) return;
-    if (Date.now() > deadline) assert.fail(`${what} (last: ${JSON.stringify(last)})`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const eventually = (what, check) => eventuallyWithin(what, check, STEP_MS, 50);
 
 test("the page lists both nodes with their members, and drops a killed one within the ttl", { timeout: 120000 }, async () => {
-  const page = await browser.context.newPage();
-  // The first poll's 401 is the page finding out that it needs the token.
-  page.on("console", (m) => {
-    if (m.type() === "error" && !/status of 401/.test(m.text())) problems.push(`console: ${m.text()}`);
-  });
-  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-  page.on("response", (r) => {
-    if (r.status() >= 400 && !(r.status() === 401 && r.url().endsWith("/admin/stats"))) {
-      problems.push(`HTTP ${r.status()}: ${r.url()}`);
-    }
-  });
+  const page = await watchedPage(browser.context, problems);
   // The token first (sessionStorage is per origin), then the page reads it.
   await page.goto(adminUrl + "/", { timeout: 60000 });
   await page.fill("#token", TOKEN);
