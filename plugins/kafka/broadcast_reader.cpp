@@ -7,9 +7,10 @@
 
 namespace relay::plugins::kafka {
 
-BroadcastReader::BroadcastReader(const Settings& settings, std::string node_id, sdk::Logger& log,
-                                 sdk::Metrics& metrics, ClientLog& client_log,
-                                 RecordDecoder& decoder, BrokerHealth& broker_health, HostPost post,
+BroadcastReader::BroadcastReader(const Settings& settings, std::string node_id,
+                                 sdk::Executor executor, sdk::Logger& log, sdk::Metrics& metrics,
+                                 ClientLog& client_log, RecordDecoder& decoder,
+                                 BrokerHealth& broker_health, HostPost post,
                                  std::function<void()> on_progress)
     : settings_(settings),
       node_id_(std::move(node_id)),
@@ -20,7 +21,8 @@ BroadcastReader::BroadcastReader(const Settings& settings, std::string node_id, 
       broadcast_count_(
           metrics.counter("kafka_broadcast_total", "messages handed to broadcast subscribers")),
       post_(std::move(post)),
-      on_progress_(std::move(on_progress)) {}
+      on_progress_(std::move(on_progress)),
+      wakeup_(std::move(executor)) {}
 
 BroadcastReader::~BroadcastReader() {
     request_quit();
@@ -61,8 +63,18 @@ std::error_code BroadcastReader::start(int partitions,
         ends_ = start_offsets;
     }
     partitions_ = partitions;
+    queue_.reset(rd_kafka_queue_get_consumer(rk_.get()));
+    (void)wakeup_.attach(queue_.get(), [this] { return serve(); });
     thread_ = std::thread([this] { run(); });
     return {};
+}
+
+void BroadcastReader::request_quit() noexcept {
+    {
+        std::lock_guard lock(quit_mutex_);
+        quit_.store(true);
+    }
+    quit_cv_.notify_all();
 }
 
 std::int64_t BroadcastReader::read_end(std::int32_t partition) {
@@ -81,47 +93,76 @@ void BroadcastReader::run() {
     auto next_check = Clock::now() + settings_.partition_check_interval;
     std::vector<sdk::Message> batch;
     std::map<std::int32_t, std::int64_t> ends;
-    std::uint64_t errors = 0;
     while (!quit_.load()) {
-        poll_records(rk, kPollInterval, "broadcast subscription", errors, log_,
-                     [&](const rd_kafka_message_t* m) {
-                         ends[m->partition] = m->offset + 1;
-                         if (auto msg = decoder_.decode(m, RecordDecoder::Skips::count))
-                             batch.push_back(std::move(*msg));
-                         return batch.size() < kMaxBroadcastBatch;
-                     });
-        if (!batch.empty()) {
-            post_batch(std::move(batch));
-            batch.clear();
-        }
-        if (!ends.empty()) {
-            {
-                std::lock_guard lock(ends_mutex_);
-                for (const auto& [p, end] : ends) {
-                    auto& known = ends_[p];
-                    known = std::max(known, end);
-                }
+        if (wakeup_.attached()) {
+            std::unique_lock lock(quit_mutex_);
+            quit_cv_.wait_until(lock, next_check, [this] { return quit_.load(); });
+        } else {
+            (void)take_records(kPollInterval, batch, ends);
+            if (!batch.empty()) {
+                post_batch(std::move(batch));
+                batch.clear();
             }
-            ends.clear();
-            on_progress_();
+            // After the post: stop, seeing the ends, posts its completion behind it.
+            note_ends(ends);
         }
-        if (Clock::now() >= next_check && topic) {
+        if (Clock::now() >= next_check && topic && !quit_.load()) {
             check_partitions(rk, topic.get());
             next_check = Clock::now() + settings_.partition_check_interval;
         }
     }
+    wakeup_.detach();
     topic.reset();
     close_consumer(rk, "broadcast", log_);
 }
 
-void BroadcastReader::post_batch(std::vector<sdk::Message> batch) {
-    // Handlers are read-only once started: the executor reads them without a lock.
-    post_([this, batch = std::move(batch)] {
-        for (const auto& msg : batch) {
-            for (const auto& handler : handlers_) handler(msg);
+/// On the executor (QueueWakeup): the records go to the handlers here and now.
+bool BroadcastReader::serve() {
+    std::vector<sdk::Message> batch;
+    std::map<std::int32_t, std::int64_t> ends;
+    const bool full = take_records(std::chrono::milliseconds(0), batch, ends);
+    if (!batch.empty()) hand_over(batch);
+    note_ends(ends);
+    return full;
+}
+
+bool BroadcastReader::take_records(std::chrono::milliseconds wait, std::vector<sdk::Message>& batch,
+                                   std::map<std::int32_t, std::int64_t>& ends) {
+    bool full = false;
+    poll_records(rk_.get(), wait, "broadcast subscription", poll_errors_, log_,
+                 [&](const rd_kafka_message_t* m) {
+                     ends[m->partition] = m->offset + 1;
+                     if (auto msg = decoder_.decode(m, RecordDecoder::Skips::count))
+                         batch.push_back(std::move(*msg));
+                     full = batch.size() >= kMaxBroadcastBatch;
+                     return !full;
+                 });
+    return full;
+}
+
+void BroadcastReader::note_ends(std::map<std::int32_t, std::int64_t>& ends) {
+    if (ends.empty()) return;
+    {
+        std::lock_guard lock(ends_mutex_);
+        for (const auto& [p, end] : ends) {
+            auto& known = ends_[p];
+            known = std::max(known, end);
         }
-        broadcast_count_.add(batch.size());
-    });
+    }
+    ends.clear();
+    on_progress_();
+}
+
+void BroadcastReader::hand_over(const std::vector<sdk::Message>& batch) {
+    // Handlers are read-only once started: the executor reads them without a lock.
+    for (const auto& msg : batch) {
+        for (const auto& handler : handlers_) handler(msg);
+    }
+    broadcast_count_.add(batch.size());
+}
+
+void BroadcastReader::post_batch(std::vector<sdk::Message> batch) {
+    post_([this, batch = std::move(batch)] { hand_over(batch); });
 }
 
 /// Partitions added to the topic are read from their beginning: everything in them

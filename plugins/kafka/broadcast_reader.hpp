@@ -3,15 +3,18 @@
 #include "client_log.hpp"
 #include "host_post.hpp"
 #include "kafka_client.hpp"
+#include "queue_wakeup.hpp"
 #include "record_decoder.hpp"
 #include "settings.hpp"
 
+#include <relay/sdk/asio.hpp>
 #include <relay/sdk/logger.hpp>
 #include <relay/sdk/metrics.hpp>
 #include <relay/sdk/queue.hpp>
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -25,10 +28,12 @@
 namespace relay::plugins::kafka {
 
 /// Reads every partition by manual assignment (no group: every node reads everything)
-/// with a consumer and a thread of its own, and hands each message to the broadcast
-/// handlers on the executor, in batches (at most kMaxBroadcastBatch). Partitions added
-/// to the topic are found every `partition_check_interval` and read from their
-/// beginning.
+/// with a consumer of its own, and hands each message to the broadcast handlers on the
+/// executor, in batches (at most kMaxBroadcastBatch). The executor serves the
+/// consumer's queue itself (QueueWakeup); its thread finds the partitions added to the
+/// topic every `partition_check_interval` (read from their beginning), closes the
+/// consumer at quit, and polls the records itself only when no eventfd could be made
+/// (posting the batches then).
 ///
 /// Lifecycle: add_handler() before start(); start() once; request_quit() then join()
 /// (the thread closes the consumer), then release(). Thread safety: read_end() and the
@@ -38,9 +43,10 @@ public:
     static constexpr std::size_t kMaxBroadcastBatch = 1024;
 
     /// `on_progress` runs (on the reader's thread) after read_end() moved.
-    BroadcastReader(const Settings& settings, std::string node_id, sdk::Logger& log,
-                    sdk::Metrics& metrics, ClientLog& client_log, RecordDecoder& decoder,
-                    BrokerHealth& broker_health, HostPost post, std::function<void()> on_progress);
+    BroadcastReader(const Settings& settings, std::string node_id, sdk::Executor executor,
+                    sdk::Logger& log, sdk::Metrics& metrics, ClientLog& client_log,
+                    RecordDecoder& decoder, BrokerHealth& broker_health, HostPost post,
+                    std::function<void()> on_progress);
     ~BroadcastReader() override;
     BroadcastReader(const BroadcastReader&) = delete;
     BroadcastReader& operator=(const BroadcastReader&) = delete;
@@ -62,10 +68,13 @@ public:
     /// -1 when it knows none.
     std::int64_t read_end(std::int32_t partition);
 
-    void request_quit() noexcept { quit_.store(true); }
+    void request_quit() noexcept;
     void join();
-    /// After join(): destroys the consumer.
-    void release() noexcept { rk_.reset(); }
+    /// After join(): destroys the consumer (its queue first, as librdkafka asks).
+    void release() noexcept {
+        queue_.reset();
+        rk_.reset();
+    }
 
     ClientLog& client_log() noexcept override { return client_log_; }
 
@@ -73,6 +82,15 @@ private:
     static constexpr std::chrono::milliseconds kPollInterval{100};
 
     void run();
+    bool serve();
+    /// Takes what the consumer has fetched (waiting up to `wait` for the first) into
+    /// `batch`, and the offsets after them into `ends`; true when the batch is full.
+    bool take_records(std::chrono::milliseconds wait, std::vector<sdk::Message>& batch,
+                      std::map<std::int32_t, std::int64_t>& ends);
+    /// After the batch was handed over (or posted): read_end() moves, and the progress
+    /// is signalled. Clears `ends`.
+    void note_ends(std::map<std::int32_t, std::int64_t>& ends);
+    void hand_over(const std::vector<sdk::Message>& batch);
     void post_batch(std::vector<sdk::Message> batch);
     void check_partitions(rd_kafka_t* rk, rd_kafka_topic_t* topic);
 
@@ -90,7 +108,12 @@ private:
     std::vector<sdk::BroadcastHandler> handlers_;
 
     ConsumerPtr rk_;
-    int partitions_ = 0;  // the reader's thread, once started
+    QueuePtr queue_;  // the consumer's queue: records, logs, errors
+    QueueWakeup wakeup_;
+    int partitions_ = 0;             // the reader's thread, once started
+    std::uint64_t poll_errors_ = 0;  // whoever takes the records
+    std::mutex quit_mutex_;
+    std::condition_variable quit_cv_;
     std::atomic<bool> quit_{false};
     std::thread thread_;
 

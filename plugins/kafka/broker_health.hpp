@@ -29,10 +29,10 @@ namespace relay::plugins::kafka {
 /// reconnect backoff is capped at 1s, so a publish then connects at once).
 ///
 /// The connections' states and the leaders come from librdkafka's statistics
-/// (`statistics.interval.ms`, kStatsInterval), read on the producer's poll thread;
-/// leader moves are logged from them. The producer connects to a leader only when a
-/// publish needs it and leaves a lost one idle (INIT) until then, so a broker that
-/// nobody publishes to shows nothing. (Asking a leader directly does not work:
+/// (`statistics.interval.ms`, kStatsInterval), read where the producer's queue is
+/// served; leader moves are logged from them. The producer connects to a leader only
+/// when a publish needs it and leaves a lost one idle (INIT) until then, so a broker
+/// that nobody publishes to shows nothing. (Asking a leader directly does not work:
 /// rd_kafka_query_watermark_offsets blocks far beyond its timeout while it is down.)
 /// Thread safety: any thread; changes are reported to `health` through `post` (the
 /// queue's executor), in order.

@@ -92,8 +92,8 @@ public:
           decoder_(settings_.topic, max_record_bytes(settings_), ctx.log(), ctx.metrics()),
           producer_(settings_, node_id_, executor_, ctx.log(), ctx.metrics(), client_log_,
                     broker_health_, post_to_host(), [this] { progress_.notify(); }),
-          broadcast_(settings_, node_id_, ctx.log(), ctx.metrics(), client_log_, decoder_,
-                     broker_health_, post_to_host(), [this] { progress_.notify(); }),
+          broadcast_(settings_, node_id_, executor_, ctx.log(), ctx.metrics(), client_log_,
+                     decoder_, broker_health_, post_to_host(), [this] { progress_.notify(); }),
           store_(settings_, node_id_, executor_, ctx.log(), ctx.metrics(), client_log_, decoder_,
                  post_to_host(), [this] { progress_.notify(); }),
           reader_(settings_, node_id_, executor_, ctx.log(), client_log_, decoder_) {}

@@ -71,7 +71,17 @@ MessageProducer::~MessageProducer() {
 }
 
 void MessageProducer::start_polling() {
+    queue_.reset(rd_kafka_queue_get_main(rk_.get()));
+    (void)wakeup_.attach(queue_.get(), [this] { return serve(); });
     thread_ = std::thread([this] { run(); });
+}
+
+void MessageProducer::request_quit() noexcept {
+    {
+        std::lock_guard lock(quit_mutex_);
+        quit_.store(true);
+    }
+    quit_cv_.notify_all();
 }
 
 std::error_code MessageProducer::open_topic() {
@@ -152,6 +162,7 @@ void MessageProducer::join() {
 }
 
 void MessageProducer::release() noexcept {
+    queue_.reset();
     topic_.reset();
     rk_.reset();
 }
@@ -159,15 +170,26 @@ void MessageProducer::release() noexcept {
 void MessageProducer::run() {
     auto next_flush = Clock::now() + ClientLog::kLogRepeatWindow;
     while (!quit_.load()) {
-        rd_kafka_poll(rk_.get(), static_cast<int>(kPollInterval.count()));
-        if (!held_.empty()) settle_held(false);
-        post_acks();
+        if (wakeup_.attached()) {
+            std::unique_lock lock(quit_mutex_);
+            quit_cv_.wait_for(lock, kPollInterval, [this] { return quit_.load(); });
+        } else {
+            rd_kafka_poll(rk_.get(), static_cast<int>(kPollInterval.count()));
+        }
+        {
+            std::lock_guard lock(serve_mutex_);
+            if (!held_.empty()) settle_held(false);
+            post_acks();
+        }
         if (broker_health_.wants_metadata_probe()) probe_metadata();
         if (Clock::now() >= next_flush) {
             client_log_.flush();
             next_flush = Clock::now() + ClientLog::kLogRepeatWindow;
         }
     }
+    // From here on this thread polls: the executor may be gone.
+    wakeup_.detach();
+    std::lock_guard lock(serve_mutex_);
     // What is left after a purge reports quickly; bounded all the same.
     const auto deadline = Clock::now() + std::chrono::milliseconds(2000);
     while (outstanding_.load() > 0 && Clock::now() < deadline) {
@@ -177,6 +199,23 @@ void MessageProducer::run() {
     }
     settle_held(true);
     post_acks();
+}
+
+/// On the executor (QueueWakeup): serves what the queue holds, and runs the acks there.
+bool MessageProducer::serve() {
+    std::lock_guard lock(serve_mutex_);
+    int served = 0;
+    bool drained = false;
+    while (served < kMaxServedEvents) {
+        const int n = rd_kafka_poll(rk_.get(), 0);
+        if (n == 0) {
+            drained = true;
+            break;
+        }
+        served += n;
+    }
+    run_acks();
+    return !drained;
 }
 
 /// While unavailable with nothing waiting: does the cluster answer with a leader for
@@ -282,15 +321,34 @@ void MessageProducer::settle_held(bool give_up) {
 void MessageProducer::post_acks() {
     if (acks_.empty()) return;
     const auto n = static_cast<std::int64_t>(acks_.size());
-    std::int64_t ok = 0;
-    for (const auto& ack : acks_) ok += ack.error ? 0 : 1;
-    published_.add(static_cast<std::uint64_t>(ok));
+    const auto ok = count_ok(acks_);
     post_([acks = std::move(acks_)]() mutable {
         for (auto& ack : acks) ack.done(ack.error, std::move(ack.position));
     });
     acks_.clear();
-    in_flight_.sub(n);
     // After the post: stop, seeing zero, posts its completion behind these acks.
+    count_acks_out(n, ok);
+}
+
+/// On the executor: the acks run here and now.
+void MessageProducer::run_acks() {
+    if (acks_.empty()) return;
+    const auto n = static_cast<std::int64_t>(acks_.size());
+    const auto ok = count_ok(acks_);
+    auto acks = std::move(acks_);
+    acks_.clear();
+    for (auto& ack : acks) ack.done(ack.error, std::move(ack.position));
+    count_acks_out(n, ok);
+}
+
+std::uint64_t MessageProducer::count_ok(const std::vector<Ack>& acks) {
+    return static_cast<std::uint64_t>(
+        std::count_if(acks.begin(), acks.end(), [](const Ack& ack) { return !ack.error; }));
+}
+
+void MessageProducer::count_acks_out(std::int64_t n, std::uint64_t ok) {
+    published_.add(ok);
+    in_flight_.sub(n);
     outstanding_.fetch_sub(n);
     on_progress_();
 }

@@ -5,6 +5,7 @@
 #include "client_log.hpp"
 #include "host_post.hpp"
 #include "kafka_client.hpp"
+#include "queue_wakeup.hpp"
 #include "settings.hpp"
 
 #include <relay/sdk/asio.hpp>
@@ -14,6 +15,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -34,9 +36,11 @@ namespace relay::plugins::kafka {
 /// against its neighbours' offsets (AckedOffsets): with no room for it in the log, it
 /// acks with unavailable.
 ///
-/// Its poll thread serves the delivery reports, the statistics (BrokerHealth) and the
-/// metadata probes, and flushes the ClientLog's held-back lines; acks are posted to
-/// the executor in batches.
+/// The executor serves the client's queue (QueueWakeup): the delivery reports, whose
+/// acks run there at once, the statistics (BrokerHealth) and the log lines. Its own
+/// thread settles the held acks, runs the metadata probes and flushes the ClientLog's
+/// held-back lines; it polls the queue itself when no eventfd could be made, and at
+/// stop, whether the executor still runs or not (acks are posted then).
 ///
 /// Lifecycle: the client is created by the constructor (which throws
 /// ClientConfigError for a configuration librdkafka refuses); start_polling(), then
@@ -75,7 +79,7 @@ public:
     /// Fails every message still waiting for the brokers (their acks say so).
     void purge();
 
-    void request_quit() noexcept { quit_.store(true); }
+    void request_quit() noexcept;
     void join();
     void release() noexcept;
 
@@ -83,6 +87,8 @@ public:
 
 private:
     static constexpr std::chrono::milliseconds kPollInterval{50};
+    /// The most events one serve() takes before it lets other work on the executor run.
+    static constexpr int kMaxServedEvents = 1024;
     /// How long an inferred write's ack waits for its later neighbour's delivery report,
     /// which is already on its way (settle_held()).
     static constexpr std::chrono::milliseconds kInferredWriteHold{1000};
@@ -112,10 +118,14 @@ private:
     static void on_delivery_cb(rd_kafka_t* rk, const rd_kafka_message_t* m, void* opaque);
     static int on_stats_cb(rd_kafka_t* rk, char* json, size_t len, void* opaque);
     void run();
+    bool serve();
     void probe_metadata();
     void on_delivery(const rd_kafka_message_t* m);
     void settle_held(bool give_up);
     void post_acks();
+    void run_acks();
+    static std::uint64_t count_ok(const std::vector<Ack>& acks);
+    void count_acks_out(std::int64_t n, std::uint64_t ok);
     void reject(sdk::PublishDone done, std::error_code ec);
 
     const Settings& settings_;
@@ -138,10 +148,17 @@ private:
     std::mutex produce_mutex_;
     std::uint64_t next_publish_seq_ = 0;  // guarded by produce_mutex_
 
-    // The poll thread only.
+    QueuePtr queue_;  // the main queue: reports, statistics, logs
+    QueueWakeup wakeup_{executor_};
+
+    // Whoever polls the queue: serve() on the executor, or the thread.
+    std::mutex serve_mutex_;
     AckedOffsets acked_offsets_;
     std::vector<HeldAck> held_;
     std::vector<Ack> acks_;
+
+    std::mutex quit_mutex_;
+    std::condition_variable quit_cv_;
     std::atomic<bool> quit_{false};
     std::thread thread_;
 

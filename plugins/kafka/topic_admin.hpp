@@ -15,7 +15,7 @@
 namespace relay::plugins::kafka {
 
 /// What start() asks the cluster about the topic, through the producer's client (which
-/// connects to every broker at once) while its poll thread serves the client's logs.
+/// connects to every broker at once) while its queue is served (the client's logs).
 /// Each step is bounded by `admin_timeout`; a topic with fewer partitions than
 /// `partitions` is used as it is, with a warning (adding partitions moves rooms, which
 /// breaks per-room order for messages in flight, so Relay never does it by itself).
