@@ -11,9 +11,10 @@
 // rate (like a server at a fixed delivery rate), as a two-buffer sendmsg (header and
 // payload, as Relay writes a WebSocket frame); a reader process drains them with
 // epoll. Prints one JSON line: {"us_per_send":..., "user_s":..., "sys_s":..., ...}.
+#include "pin_to_cpu.hpp"
+
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sched.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -70,14 +71,6 @@ Options parse(int argc, char** argv) {
     return o;
 }
 
-void pin(int cpu) {
-    if (cpu < 0) return;
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    sched_setaffinity(0, sizeof set, &set);
-}
-
 double seconds(const timeval& tv) {
     return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
 }
@@ -105,7 +98,7 @@ int main(int argc, char** argv) {
     const pid_t reader = ::fork();
     if (reader < 0) die("fork");
     if (reader == 0) {
-        pin(o.reader_cpu);
+        relay::bench::pin_to_cpu(o.reader_cpu);
         const int ep = ::epoll_create1(0);
         for (int i = 0; i < o.connections; ++i) {
             const int c = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -128,7 +121,7 @@ int main(int argc, char** argv) {
         }
         ::_exit(0);
     }
-    pin(o.writer_cpu);
+    relay::bench::pin_to_cpu(o.writer_cpu);
     std::vector<int> peers;
     for (int i = 0; i < o.connections; ++i) {
         const int s = ::accept(listener, nullptr, nullptr);

@@ -13,7 +13,8 @@
 // first and subtracted, so what is left is the two wakeups of one hand-off and its
 // way back. Prints one JSON line:
 // {"handoffs":...,"rate":...,"us_per_tick":...,"us_per_handoff":...,"us_per_wakeup":...}.
-#include <sched.h>
+#include "pin_to_cpu.hpp"
+
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
@@ -66,14 +67,6 @@ std::optional<Options> parse(int argc, char** argv) {
     return o;
 }
 
-void pin(int cpu) {
-    if (cpu < 0) return;
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    sched_setaffinity(0, sizeof set, &set);
-}
-
 double cpu_seconds() {
     rusage usage{};
     ::getrusage(RUSAGE_SELF, &usage);
@@ -115,7 +108,7 @@ public:
 
 private:
     void run(int cpu) {
-        pin(cpu);
+        relay::bench::pin_to_cpu(cpu);
         std::unique_lock lock(mutex_);
         for (;;) {
             cv_.wait(lock, [this] { return pending_ > 0 || quit_; });
@@ -186,7 +179,7 @@ int main(int argc, char** argv) {
     if (!options) return 2;
     const Options& o = *options;
     try {
-        pin(o.cpu);
+        relay::bench::pin_to_cpu(o.cpu);
         const int answer_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         if (answer_fd < 0) die("eventfd");
         const double alone = run_ticks(o, nullptr, answer_fd);
