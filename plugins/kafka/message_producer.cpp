@@ -179,7 +179,7 @@ void MessageProducer::run() {
         {
             std::lock_guard lock(serve_mutex_);
             if (!held_.empty()) settle_held(false);
-            post_acks();
+            hand_over_acks(false);
         }
         if (broker_health_.wants_metadata_probe()) probe_metadata();
         if (Clock::now() >= next_flush) {
@@ -195,10 +195,10 @@ void MessageProducer::run() {
     while (outstanding_.load() > 0 && Clock::now() < deadline) {
         rd_kafka_poll(rk_.get(), 10);
         settle_held(false);
-        post_acks();
+        hand_over_acks(false);
     }
     settle_held(true);
-    post_acks();
+    hand_over_acks(false);
 }
 
 /// On the executor (QueueWakeup): serves what the queue holds, and runs the acks there.
@@ -214,7 +214,7 @@ bool MessageProducer::serve() {
         }
         served += n;
     }
-    run_acks();
+    hand_over_acks(true);
     return !drained;
 }
 
@@ -318,37 +318,25 @@ void MessageProducer::settle_held(bool give_up) {
     });
 }
 
-void MessageProducer::post_acks() {
+/// Runs the acks collected so far on the executor: here and now when `here` (serve()),
+/// else posted (the thread).
+void MessageProducer::hand_over_acks(bool here) {
     if (acks_.empty()) return;
     const auto n = static_cast<std::int64_t>(acks_.size());
-    const auto ok = count_ok(acks_);
-    post_([acks = std::move(acks_)]() mutable {
+    const auto ok =
+        std::count_if(acks_.begin(), acks_.end(), [](const Ack& a) { return !a.error; });
+    auto run = [acks = std::exchange(acks_, {})]() mutable {
         for (auto& ack : acks) ack.done(ack.error, std::move(ack.position));
-    });
-    acks_.clear();
-    // After the post: stop, seeing zero, posts its completion behind these acks.
-    count_acks_out(n, ok);
-}
-
-/// On the executor: the acks run here and now.
-void MessageProducer::run_acks() {
-    if (acks_.empty()) return;
-    const auto n = static_cast<std::int64_t>(acks_.size());
-    const auto ok = count_ok(acks_);
-    auto acks = std::move(acks_);
-    acks_.clear();
-    for (auto& ack : acks) ack.done(ack.error, std::move(ack.position));
-    count_acks_out(n, ok);
-}
-
-std::uint64_t MessageProducer::count_ok(const std::vector<Ack>& acks) {
-    return static_cast<std::uint64_t>(
-        std::count_if(acks.begin(), acks.end(), [](const Ack& ack) { return !ack.error; }));
-}
-
-void MessageProducer::count_acks_out(std::int64_t n, std::uint64_t ok) {
-    published_.add(ok);
+    };
+    if (here) {
+        run();
+    } else {
+        post_(std::move(run));
+    }
+    published_.add(static_cast<std::uint64_t>(ok));
     in_flight_.sub(n);
+    // After the acks ran or were posted: stop, seeing zero, posts its completion behind
+    // them.
     outstanding_.fetch_sub(n);
     on_progress_();
 }

@@ -122,10 +122,7 @@ private:
     void probe_metadata();
     void on_delivery(const rd_kafka_message_t* m);
     void settle_held(bool give_up);
-    void post_acks();
-    void run_acks();
-    static std::uint64_t count_ok(const std::vector<Ack>& acks);
-    void count_acks_out(std::int64_t n, std::uint64_t ok);
+    void hand_over_acks(bool here);
     void reject(sdk::PublishDone done, std::error_code ec);
 
     const Settings& settings_;
