@@ -1,6 +1,7 @@
 #include "sqlite_store.hpp"
 
 #include "wal_checkpointer.hpp"
+#include "wal_write_coalescing_vfs.hpp"
 
 #include <relay/sdk/asio.hpp>
 #include <relay/sdk/error.hpp>
@@ -284,10 +285,12 @@ private:
         return {};
     }
 
+    /// Through the VFS that writes a commit's WAL frames in one pwrite (the default VFS
+    /// when it could not be registered).
     std::error_code open(int flags, Db& out) {
         sqlite3* raw = nullptr;
-        const int rc =
-            sqlite3_open_v2(settings_.path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+        const int rc = sqlite3_open_v2(settings_.path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX,
+                                       wal_write_coalescing_vfs());
         out.reset(raw);
         if (rc != SQLITE_OK) return fail(raw, rc, "cannot open the database");
         sqlite3_extended_result_codes(raw, 1);
