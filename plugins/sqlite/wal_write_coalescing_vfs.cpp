@@ -114,82 +114,61 @@ int x_close(sqlite3_file* file) {
     return rc;
 }
 
-int x_read(sqlite3_file* file, void* data, int amount, sqlite3_int64 offset) {
-    if (const int rc = write_pending(file); rc != SQLITE_OK) return rc;
-    sqlite3_file* to = real(file);
-    return to->pMethods->xRead(to, data, amount, offset);
-}
+/// The default VFS's file method `Method`, on the file behind `file`; with `Pending`,
+/// after writing what is pending.
+template <auto Method, bool Pending = false>
+struct ToFile;
+template <class R, class... Args, R (*sqlite3_io_methods::*Method)(sqlite3_file*, Args...),
+          bool Pending>
+struct ToFile<Method, Pending> {
+    static R call(sqlite3_file* file, Args... args) {
+        if constexpr (Pending) {
+            if (const int rc = write_pending(file); rc != SQLITE_OK) return rc;
+        }
+        sqlite3_file* to = real(file);
+        return (to->pMethods->*Method)(to, args...);
+    }
+};
 
-int x_truncate(sqlite3_file* file, sqlite3_int64 size) {
-    if (const int rc = write_pending(file); rc != SQLITE_OK) return rc;
-    sqlite3_file* to = real(file);
-    return to->pMethods->xTruncate(to, size);
-}
-
-int x_sync(sqlite3_file* file, int flags) {
-    if (const int rc = write_pending(file); rc != SQLITE_OK) return rc;
-    sqlite3_file* to = real(file);
-    return to->pMethods->xSync(to, flags);
-}
-
-int x_file_size(sqlite3_file* file, sqlite3_int64* size) {
-    if (const int rc = write_pending(file); rc != SQLITE_OK) return rc;
-    sqlite3_file* to = real(file);
-    return to->pMethods->xFileSize(to, size);
-}
-
-int x_file_control(sqlite3_file* file, int op, void* arg) {
-    if (const int rc = write_pending(file); rc != SQLITE_OK) return rc;
-    sqlite3_file* to = real(file);
-    return to->pMethods->xFileControl(to, op, arg);
-}
-
-int x_fetch(sqlite3_file* file, sqlite3_int64 offset, int amount, void** out) {
-    if (const int rc = write_pending(file); rc != SQLITE_OK) return rc;
-    sqlite3_file* to = real(file);
-    return to->pMethods->xFetch(to, offset, amount, out);
-}
+/// The default VFS's method `Method`.
+template <auto Method>
+struct ToVfs;
+template <class R, class... Args, R (*sqlite3_vfs::*Method)(sqlite3_vfs*, Args...)>
+struct ToVfs<Method> {
+    static R call(sqlite3_vfs* vfs, Args... args) {
+        return (inner(vfs)->*Method)(inner(vfs), args...);
+    }
+};
 
 /// The WAL file's methods, for a default VFS whose files have methods of `version`.
 const sqlite3_io_methods* wal_methods(int version) {
     static const auto make = [](int v) {
-        sqlite3_io_methods m{};
+        using M = sqlite3_io_methods;
+        constexpr bool kPending = true;
+        M m{};
         m.iVersion = v;
         m.xClose = x_close;
-        m.xRead = x_read;
         m.xWrite = x_write;
-        m.xTruncate = x_truncate;
-        m.xSync = x_sync;
-        m.xFileSize = x_file_size;
-        m.xLock = [](sqlite3_file* f, int lock) { return real(f)->pMethods->xLock(real(f), lock); };
-        m.xUnlock = [](sqlite3_file* f, int lock) {
-            return real(f)->pMethods->xUnlock(real(f), lock);
-        };
-        m.xCheckReservedLock = [](sqlite3_file* f, int* out) {
-            return real(f)->pMethods->xCheckReservedLock(real(f), out);
-        };
-        m.xFileControl = x_file_control;
-        m.xSectorSize = [](sqlite3_file* f) { return real(f)->pMethods->xSectorSize(real(f)); };
-        m.xDeviceCharacteristics = [](sqlite3_file* f) {
-            return real(f)->pMethods->xDeviceCharacteristics(real(f));
-        };
+        // What reads or changes the file's state sees what is pending in it first.
+        m.xRead = ToFile<&M::xRead, kPending>::call;
+        m.xTruncate = ToFile<&M::xTruncate, kPending>::call;
+        m.xSync = ToFile<&M::xSync, kPending>::call;
+        m.xFileSize = ToFile<&M::xFileSize, kPending>::call;
+        m.xFileControl = ToFile<&M::xFileControl, kPending>::call;
+        m.xLock = ToFile<&M::xLock>::call;
+        m.xUnlock = ToFile<&M::xUnlock>::call;
+        m.xCheckReservedLock = ToFile<&M::xCheckReservedLock>::call;
+        m.xSectorSize = ToFile<&M::xSectorSize>::call;
+        m.xDeviceCharacteristics = ToFile<&M::xDeviceCharacteristics>::call;
         if (v >= 2) {
-            m.xShmMap = [](sqlite3_file* f, int region, int size, int extend, void volatile** out) {
-                return real(f)->pMethods->xShmMap(real(f), region, size, extend, out);
-            };
-            m.xShmLock = [](sqlite3_file* f, int offset, int n, int flags) {
-                return real(f)->pMethods->xShmLock(real(f), offset, n, flags);
-            };
-            m.xShmBarrier = [](sqlite3_file* f) { real(f)->pMethods->xShmBarrier(real(f)); };
-            m.xShmUnmap = [](sqlite3_file* f, int remove) {
-                return real(f)->pMethods->xShmUnmap(real(f), remove);
-            };
+            m.xShmMap = ToFile<&M::xShmMap>::call;
+            m.xShmLock = ToFile<&M::xShmLock>::call;
+            m.xShmBarrier = ToFile<&M::xShmBarrier>::call;
+            m.xShmUnmap = ToFile<&M::xShmUnmap>::call;
         }
         if (v >= 3) {
-            m.xFetch = x_fetch;
-            m.xUnfetch = [](sqlite3_file* f, sqlite3_int64 offset, void* page) {
-                return real(f)->pMethods->xUnfetch(real(f), offset, page);
-            };
+            m.xFetch = ToFile<&M::xFetch, kPending>::call;
+            m.xUnfetch = ToFile<&M::xUnfetch>::call;
         }
         return m;
     };
@@ -226,37 +205,19 @@ sqlite3_vfs make_vfs(sqlite3_vfs* base) {
     v.zName = kName;
     v.pAppData = base;
     v.xOpen = x_open;
-    v.xDelete = [](sqlite3_vfs* s, const char* n, int sync) {
-        return inner(s)->xDelete(inner(s), n, sync);
-    };
-    v.xAccess = [](sqlite3_vfs* s, const char* n, int flags, int* out) {
-        return inner(s)->xAccess(inner(s), n, flags, out);
-    };
-    v.xFullPathname = [](sqlite3_vfs* s, const char* n, int size, char* out) {
-        return inner(s)->xFullPathname(inner(s), n, size, out);
-    };
-    v.xDlOpen = [](sqlite3_vfs* s, const char* n) { return inner(s)->xDlOpen(inner(s), n); };
-    v.xDlError = [](sqlite3_vfs* s, int size, char* out) {
-        inner(s)->xDlError(inner(s), size, out);
-    };
-    v.xDlSym = [](sqlite3_vfs* s, void* h, const char* n) {
-        return inner(s)->xDlSym(inner(s), h, n);
-    };
-    v.xDlClose = [](sqlite3_vfs* s, void* h) { inner(s)->xDlClose(inner(s), h); };
-    v.xRandomness = [](sqlite3_vfs* s, int size, char* out) {
-        return inner(s)->xRandomness(inner(s), size, out);
-    };
-    v.xSleep = [](sqlite3_vfs* s, int us) { return inner(s)->xSleep(inner(s), us); };
-    v.xCurrentTime = [](sqlite3_vfs* s, double* out) {
-        return inner(s)->xCurrentTime(inner(s), out);
-    };
-    v.xGetLastError = [](sqlite3_vfs* s, int size, char* out) {
-        return inner(s)->xGetLastError(inner(s), size, out);
-    };
+    v.xDelete = ToVfs<&sqlite3_vfs::xDelete>::call;
+    v.xAccess = ToVfs<&sqlite3_vfs::xAccess>::call;
+    v.xFullPathname = ToVfs<&sqlite3_vfs::xFullPathname>::call;
+    v.xDlOpen = ToVfs<&sqlite3_vfs::xDlOpen>::call;
+    v.xDlError = ToVfs<&sqlite3_vfs::xDlError>::call;
+    v.xDlSym = ToVfs<&sqlite3_vfs::xDlSym>::call;
+    v.xDlClose = ToVfs<&sqlite3_vfs::xDlClose>::call;
+    v.xRandomness = ToVfs<&sqlite3_vfs::xRandomness>::call;
+    v.xSleep = ToVfs<&sqlite3_vfs::xSleep>::call;
+    v.xCurrentTime = ToVfs<&sqlite3_vfs::xCurrentTime>::call;
+    v.xGetLastError = ToVfs<&sqlite3_vfs::xGetLastError>::call;
     if (base->iVersion >= 2 && base->xCurrentTimeInt64 != nullptr) {
-        v.xCurrentTimeInt64 = [](sqlite3_vfs* s, sqlite3_int64* out) {
-            return inner(s)->xCurrentTimeInt64(inner(s), out);
-        };
+        v.xCurrentTimeInt64 = ToVfs<&sqlite3_vfs::xCurrentTimeInt64>::call;
     }
     // Version 3 adds only system-call overrides, which are for sqlite's own tests.
     v.iVersion = std::min(base->iVersion, 2);
